@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+// LossKit: a host executable with a stable C ABI, and every objective and encoder as its own
+// dynamic library loaded with dlopen. See docs/ARCHITECTURE in README.md and ../shared/DESIGN.md.
+import PackageDescription
+
+/// Each plugin is its own dynamic library product; plugins depend only on the ABI header and SDK.
+let pluginNames = ["ConvNet"]
+
+var products: [Product] = [
+    .executable(name: "losskit", targets: ["losskit"]),
+    .library(name: "LossKitCore", targets: ["LossKitCore"]),
+    .library(name: "LossKitHost", targets: ["LossKitHost"]),
+]
+var targets: [Target] = [
+    .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+    .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .target(name: "CLossKitABI", path: "Sources/CLossKitABI"),
+    .target(name: "CLossKitShims", dependencies: ["CFFI"], path: "Sources/CLossKitShims"),
+    .target(name: "LossKitCore", dependencies: ["COpenBLAS"], path: "Sources/LossKitCore"),
+    .target(
+        name: "LossKitHost",
+        dependencies: ["LossKitCore", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib"],
+        path: "Sources/LossKitHost"),
+    .target(name: "LossKitPluginSDK", dependencies: ["CLossKitABI"], path: "Sources/LossKitPluginSDK"),
+    .executableTarget(
+        name: "losskit",
+        dependencies: [
+            "LossKitHost", "LossKitCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Sources/losskit"),
+    .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore"], path: "Tests/LossKitCoreTests"),
+    .testTarget(
+        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "CLossKitABI"],
+        path: "Tests/LossKitHostTests"),
+]
+for name in pluginNames {
+    products.append(.library(name: "LossKit\(name)", type: .dynamic, targets: ["LossKit\(name)"]))
+    targets.append(.target(name: "LossKit\(name)", dependencies: ["LossKitPluginSDK"], path: "Plugins/\(name)"))
+}
+
+let package = Package(
+    name: "LossKit",
+    products: products,
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: targets,
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+int losskit_abi_anchor(void) { return 1; }

@@ -1,0 +1,98 @@
+/// The tape: every op called on a `Graph` appends a `Node`, and `backward(from:)` walks the
+/// nodes in reverse creation order (a valid reverse topological order, since an op's inputs
+/// always exist before it) calling each node's gradient rule.
+///
+///     let g = Graph(training: true, random: rng)
+///     let w = g.param(weight)              // gradient accumulates into weight.grad
+///     let y = try g.relu(g.matmul(x, w))
+///     let loss = try g.mean(y)
+///     try g.backward(from: loss)
+///
+/// One graph is one forward/backward pass; make a new graph for the next step.
+public final class Graph {
+    public private(set) var nodes: [Node] = []
+    /// Batch-norm uses batch statistics and dropout is active only when training.
+    public let training: Bool
+    public let random: RandomGenerator
+    /// Per-op-kind seconds, filled only while `profiler` is set (benchmarks).
+    public var profiler: OpProfiler?
+
+    public init(training: Bool, random: RandomGenerator) {
+        self.training = training
+        self.random = random
+    }
+
+    /// Appends a node. `backward` is kept only when some input requires a gradient.
+    @discardableResult
+    public func record(_ value: Tensor, op: String, inputs: [Node], backward: ((Node) -> Void)? = nil) -> Node {
+        let needs = backward != nil && inputs.contains { $0.requiresGrad }
+        let node = Node(value: value, requiresGrad: needs, op: op, index: nodes.count)
+        if needs { node.backward = backward }
+        nodes.append(node)
+        return node
+    }
+
+    /// A value that takes no gradient: data, labels, memory banks.
+    public func constant(_ value: Tensor) -> Node {
+        record(value, op: "constant", inputs: [])
+    }
+
+    /// A leaf that takes a gradient (for gradient checks of raw inputs).
+    public func variable(_ value: Tensor) -> Node {
+        let node = Node(value: value, requiresGrad: true, op: "variable", index: nodes.count)
+        nodes.append(node)
+        return node
+    }
+
+    /// The parameter's value, with its gradient accumulated into `parameter.grad` by backward.
+    public func param(_ parameter: Parameter) -> Node {
+        let node = Node(value: parameter.value, requiresGrad: true, op: "param", index: nodes.count)
+        node.backward = { n in
+            guard let g = n.grad else { return }
+            let dst = parameter.grad.data
+            let src = g.data
+            for i in 0..<g.count { dst[i] += src[i] }
+        }
+        nodes.append(node)
+        return node
+    }
+
+    /// The parameter's value read as a constant: gradients reach the other operands of the ops
+    /// that use it, never the parameter (the GAN generator's feature-matching loss needs this).
+    public func frozen(_ parameter: Parameter) -> Node {
+        record(parameter.value, op: "frozen", inputs: [])
+    }
+
+    /// The same value with the gradient stopped.
+    public func detach(_ x: Node) -> Node {
+        record(x.value, op: "detach", inputs: [])
+    }
+
+    /// Runs the backward pass from a one-element `loss`, seeding its gradient with 1.
+    public func backward(from loss: Node) throws {
+        guard loss.value.count == 1 else {
+            throw ShapeError("backward needs a one-element loss; got \(shapeText(loss.shape))")
+        }
+        guard loss.requiresGrad else { return }
+        loss.gradBuffer().data[0] += 1
+        for node in nodes[0...loss.index].reversed() {
+            guard let rule = node.backward, node.grad != nil else { continue }
+            if let p = profiler {
+                let t0 = p.now()
+                rule(node)
+                p.add(node.op, p.now() - t0)
+            } else {
+                rule(node)
+            }
+        }
+    }
+
+    /// Times `body` under `op` when profiling.
+    @inline(__always)
+    func timed<T>(_ op: String, _ body: () throws -> T) rethrows -> T {
+        guard let p = profiler else { return try body() }
+        let t0 = p.now()
+        defer { p.add(op, p.now() - t0) }
+        return try body()
+    }
+}

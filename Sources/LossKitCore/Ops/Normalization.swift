@@ -1,0 +1,167 @@
+import Foundation
+
+/// Running statistics of one batch-norm layer: not trained, but saved in checkpoints and used in
+/// evaluation mode.
+public final class BatchNormStatistics {
+    public let mean: Tensor
+    public let variance: Tensor
+    public init(channels: Int) {
+        mean = Tensor(zeros: [channels])
+        variance = Tensor(shape: [channels], repeating: 1)
+    }
+    public init(mean: Tensor, variance: Tensor) {
+        self.mean = mean
+        self.variance = variance
+    }
+}
+
+extension Graph {
+    /// Batch normalisation over all axes but the channel axis 1: x [B, C] or [B, C, H, W].
+    ///
+    ///     x̂ = (x - μ) / √(σ² + eps),   y = γ·x̂ + β
+    ///
+    /// Training: μ, σ² are the batch's (biased σ²), and `running` moves toward them by
+    /// `momentum` (unbiased σ², as PyTorch does). Evaluation: μ, σ² are `running`'s.
+    public func batchNorm(
+        _ x: Node, gamma: Node, beta: Node, running: BatchNormStatistics?,
+        momentum: Float = 0.1, eps: Float = 1e-5
+    ) throws -> Node {
+        guard x.shape.count == 2 || x.shape.count == 4 else {
+            throw ShapeError("batchNorm needs [B, C] or [B, C, H, W]; got \(shapeText(x.shape))")
+        }
+        let B = x.shape[0], C = x.shape[1], P = x.shape.count == 4 ? x.shape[2] * x.shape[3] : 1
+        guard gamma.shape == [C], beta.shape == [C] else {
+            throw ShapeError("batchNorm: γ and β must be [\(C)]; got \(shapeText(gamma.shape)) and \(shapeText(beta.shape))")
+        }
+        if let running, running.mean.shape != [C] {
+            throw ShapeError("batchNorm: running statistics are for \(running.mean.count) channels, input has \(C)")
+        }
+        let useBatch = training || running == nil
+        let M = B * P
+        guard !useBatch || M > 1 else {
+            throw ShapeError("batchNorm in training mode needs more than one value per channel; got \(shapeText(x.shape))")
+        }
+        return timed("batchnorm") {
+            let out = Tensor(uninitialized: x.shape)
+            let xhat = Tensor(uninitialized: x.shape)
+            let invStd = Tensor(uninitialized: [C])
+            let px = x.value.data, po = out.data, ph = xhat.data
+            let pg = gamma.value.data, pb = beta.value.data
+            parallelFor(C) { lo, hi in
+                for c in lo..<hi {
+                    var mu: Float, variance: Float
+                    if useBatch {
+                        var s: Double = 0, s2: Double = 0
+                        for b in 0..<B {
+                            let row = px + (b * C + c) * P
+                            var rs: Float = 0, rs2: Float = 0
+                            for i in 0..<P { let v = row[i]; rs += v; rs2 += v * v }
+                            s += Double(rs); s2 += Double(rs2)
+                        }
+                        let m = s / Double(M)
+                        mu = Float(m)
+                        variance = Float(max(s2 / Double(M) - m * m, 0))
+                        if let running {
+                            running.mean.data[c] = (1 - momentum) * running.mean.data[c] + momentum * mu
+                            let unbiased = variance * Float(M) / Float(max(M - 1, 1))
+                            running.variance.data[c] = (1 - momentum) * running.variance.data[c] + momentum * unbiased
+                        }
+                    } else {
+                        mu = running!.mean.data[c]
+                        variance = running!.variance.data[c]
+                    }
+                    let inv = 1 / (variance + eps).squareRoot()
+                    invStd.data[c] = inv
+                    let g = pg[c], bb = pb[c]
+                    for b in 0..<B {
+                        let off = (b * C + c) * P
+                        for i in 0..<P {
+                            let h = (px[off + i] - mu) * inv
+                            ph[off + i] = h
+                            po[off + i] = g * h + bb
+                        }
+                    }
+                }
+            }
+            return record(out, op: "batchnorm", inputs: [x, gamma, beta]) { node in
+                // x̂ is read through `xhat` (not the raw pointer) so the closure keeps it alive
+                let g = node.grad!.data, ph = xhat.data
+                let gx = x.requiresGrad ? x.gradBuffer().data : nil
+                let gg = gamma.requiresGrad ? gamma.gradBuffer().data : nil
+                let gb = beta.requiresGrad ? beta.gradBuffer().data : nil
+                parallelFor(C) { lo, hi in
+                    for c in lo..<hi {
+                        var sumDy: Float = 0, sumDyH: Float = 0
+                        for b in 0..<B {
+                            let off = (b * C + c) * P
+                            for i in 0..<P { sumDy += g[off + i]; sumDyH += g[off + i] * ph[off + i] }
+                        }
+                        gb?[c] += sumDy
+                        gg?[c] += sumDyH
+                        guard let gx else { continue }
+                        let k = pg[c] * invStd.data[c]
+                        if useBatch {
+                            let meanDy = sumDy / Float(M), meanDyH = sumDyH / Float(M)
+                            for b in 0..<B {
+                                let off = (b * C + c) * P
+                                for i in 0..<P { gx[off + i] += k * (g[off + i] - meanDy - ph[off + i] * meanDyH) }
+                            }
+                        } else {
+                            for b in 0..<B {
+                                let off = (b * C + c) * P
+                                for i in 0..<P { gx[off + i] += k * g[off + i] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each row divided by its Euclidean norm: y = x / max(‖x‖, eps), for x [N, D].
+    /// Gradient: dx = (dy - y·(y·dy)) / ‖x‖.
+    public func l2Normalize(_ x: Node, eps: Float = 1e-12) throws -> Node {
+        guard x.shape.count == 2 else { throw ShapeError("l2Normalize needs [N, D]; got \(shapeText(x.shape))") }
+        let N = x.shape[0], D = x.shape[1]
+        return timed("elementwise") {
+            let out = Tensor(uninitialized: x.shape)
+            var norms = [Float](repeating: 0, count: N)
+            let px = x.value.data, po = out.data
+            for r in 0..<N {
+                var s: Float = 0
+                for k in 0..<D { s += px[r * D + k] * px[r * D + k] }
+                let nrm = max(s.squareRoot(), eps)
+                norms[r] = nrm
+                for k in 0..<D { po[r * D + k] = px[r * D + k] / nrm }
+            }
+            return record(out, op: "l2normalize", inputs: [x]) { node in
+                let g = node.grad!.data
+                let gx = x.gradBuffer().data
+                for r in 0..<N {
+                    var dot: Float = 0
+                    for k in 0..<D { dot += po[r * D + k] * g[r * D + k] }
+                    let inv = 1 / norms[r]
+                    for k in 0..<D { gx[r * D + k] += (g[r * D + k] - po[r * D + k] * dot) * inv }
+                }
+            }
+        }
+    }
+
+    /// Inverted dropout: in training each value is zeroed with probability p and the rest are
+    /// scaled by 1/(1-p); in evaluation it is the identity.
+    public func dropout(_ x: Node, p: Float) throws -> Node {
+        guard p >= 0, p < 1 else { throw ShapeError("dropout probability must be in [0, 1); got \(p)") }
+        guard training, p > 0 else { return x }
+        let n = x.value.count
+        let keep = Tensor(uninitialized: x.shape)
+        let scale = 1 / (1 - p)
+        for i in 0..<n { keep.data[i] = random.uniform() < p ? 0 : scale }
+        let out = Tensor(uninitialized: x.shape)
+        for i in 0..<n { out.data[i] = x.value.data[i] * keep.data[i] }
+        return record(out, op: "dropout", inputs: [x]) { node in
+            let g = node.grad!.data
+            let gx = x.gradBuffer().data
+            for i in 0..<n { gx[i] += g[i] * keep.data[i] }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import LossKitCore
+import XCTest
+
+final class LayerGradientTests: XCTestCase {
+    func testMatmulAllTransposeCombinations() {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = Fixtures.random(ta ? [4, 3] : [3, 4], seed: 10), b = Fixtures.random(tb ? [5, 4] : [4, 5], seed: 11)
+            assertGradients([("a", a), ("b", b)]) { g, x in try g.matmul(x[0], x[1], transposeA: ta, transposeB: tb) }
+        }
+    }
+
+    func testBatchedMatmul() {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = Fixtures.random(ta ? [2, 4, 3] : [2, 3, 4], seed: 12), b = Fixtures.random(tb ? [2, 5, 4] : [2, 4, 5], seed: 13)
+            assertGradients([("a", a), ("b", b)]) { g, x in try g.batchedMatmul(x[0], x[1], transposeA: ta, transposeB: tb) }
+        }
+    }
+
+    func testLinearWithBias() {
+        let x = Fixtures.random([3, 4], seed: 14), w = Fixtures.random([2, 4], seed: 15), b = Fixtures.random([2], seed: 16)
+        assertGradients([("x", x), ("w", w), ("b", b)]) { g, v in try g.linear(v[0], weight: v[1], bias: v[2]) }
+    }
+
+    func testConv2dStridesAndPadding() {
+        for (stride, pad) in [(1, 1), (2, 1), (1, 0), (2, 0)] {
+            let x = Fixtures.random([2, 3, 5, 5], seed: 17), w = Fixtures.random([4, 3, 3, 3], seed: 18), b = Fixtures.random([4], seed: 19)
+            assertGradients([("x", x), ("w", w), ("b", b)]) { g, v in
+                try g.conv2d(v[0], weight: v[1], bias: v[2], stride: stride, padding: pad)
+            }
+        }
+    }
+
+    func testConv2dMatchesDirectSum() throws {
+        let x = Fixtures.random([2, 2, 4, 4], seed: 20), w = Fixtures.random([3, 2, 3, 3], seed: 21)
+        let g = Graph(training: true, random: RandomGenerator(seed: 0))
+        let y = try g.conv2d(g.constant(x), weight: g.constant(w), stride: 1, padding: 1)
+        for b in 0..<2 { for o in 0..<3 { for oy in 0..<4 { for ox in 0..<4 {
+            var s: Float = 0
+            for c in 0..<2 { for i in 0..<3 { for j in 0..<3 {
+                let iy = oy + i - 1, ix = ox + j - 1
+                if iy >= 0, iy < 4, ix >= 0, ix < 4 { s += x[((b * 2 + c) * 4 + iy) * 4 + ix] * w[((o * 2 + c) * 3 + i) * 3 + j] }
+            } } }
+            XCTAssertEqual(y.value[((b * 3 + o) * 4 + oy) * 4 + ox], s, accuracy: 1e-5)
+        } } } }
+    }
+
+    func testConv2dChannelMismatchIsReported() {
+        let g = Graph(training: true, random: RandomGenerator(seed: 0))
+        XCTAssertThrowsError(try g.conv2d(g.constant(Tensor(zeros: [1, 3, 8, 8])), weight: g.constant(Tensor(zeros: [4, 2, 3, 3])))) {
+            XCTAssertEqual("\($0)", "conv2d: input has 3 channels but weight [4×2×3×3] expects 2")
+        }
+    }
+
+    func testBatchNormTrainingAndEval() throws {
+        let x = Fixtures.random([4, 3, 2, 2], seed: 22), gamma = Fixtures.random([3], seed: 23, low: 0.5, high: 1.5), beta = Fixtures.random([3], seed: 24)
+        let stats = BatchNormStatistics(channels: 3)
+        assertGradients([("x", x), ("gamma", gamma), ("beta", beta)]) { g, v in
+            try g.batchNorm(v[0], gamma: v[1], beta: v[2], running: stats)
+        }
+        let x2 = Fixtures.random([5, 3], seed: 25)
+        assertGradients([("x", x2), ("gamma", gamma), ("beta", beta)]) { g, v in
+            try g.batchNorm(v[0], gamma: v[1], beta: v[2], running: nil)
+        }
+        // evaluation mode: running statistics, a fixed affine map
+        let moved = BatchNormStatistics(mean: Fixtures.random([3], seed: 28), variance: Fixtures.random([3], seed: 29, low: 0.5, high: 2))
+        assertGradients([("x", x), ("gamma", gamma), ("beta", beta)], check: GradientCheck(training: false)) { g, v in
+            try g.batchNorm(v[0], gamma: v[1], beta: v[2], running: moved)
+        }
+    }
+
+    func testBatchNormEvalUsesRunningStatistics() throws {
+        let stats = BatchNormStatistics(mean: Tensor(shape: [2], values: [1, -1]), variance: Tensor(shape: [2], values: [4, 0.25]))
+        let g = Graph(training: false, random: RandomGenerator(seed: 0))
+        let x = g.constant(Tensor(shape: [1, 2], values: [3, 0]))
+        let y = try g.batchNorm(x, gamma: g.constant(Tensor(shape: [2], values: [1, 1])), beta: g.constant(Tensor(zeros: [2])), running: stats, eps: 0)
+        XCTAssertEqual(y.value.array, [1, 2])
+    }
+
+    func testBatchNormTrainingNormalisesAndUpdatesRunningStatistics() throws {
+        let stats = BatchNormStatistics(channels: 1)
+        let g = Graph(training: true, random: RandomGenerator(seed: 0))
+        let x = g.constant(Tensor(shape: [4, 1], values: [1, 2, 3, 4]))
+        let y = try g.batchNorm(x, gamma: g.constant(Tensor(shape: [1], values: [1])), beta: g.constant(Tensor(zeros: [1])), running: stats, momentum: 0.5, eps: 0)
+        XCTAssertEqual(y.value.array.reduce(0, +), 0, accuracy: 1e-5)
+        XCTAssertEqual(y.value[3], 3 / Float(5).squareRoot(), accuracy: 1e-5)
+        XCTAssertEqual(stats.mean[0], 1.25, accuracy: 1e-6)          // 0.5·0 + 0.5·2.5
+        XCTAssertEqual(stats.variance[0], 0.5 + 0.5 * 5 / 3, accuracy: 1e-5)  // unbiased 5/3
+    }
+
+    func testL2NormalizeRows() {
+        let x = Fixtures.random([3, 4], seed: 26)
+        assertGradients([("x", x)]) { g, v in try g.l2Normalize(v[0]) }
+    }
+
+    func testDropoutGradientMatchesItsMask() {
+        let x = Fixtures.random([5, 6], seed: 27)
+        assertGradients([("x", x)]) { g, v in try g.dropout(v[0], p: 0.3) }
+    }
+
+    func testDropoutIsIdentityInEvaluation() throws {
+        let g = Graph(training: false, random: RandomGenerator(seed: 0))
+        let x = g.constant(Fixtures.random([10], seed: 1))
+        XCTAssertEqual(try g.dropout(x, p: 0.5).value.array, x.value.array)
+    }
+}
