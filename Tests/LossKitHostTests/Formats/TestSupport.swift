@@ -1,0 +1,65 @@
+import Foundation
+import XCTest
+import LossKitHost
+
+/// A test case with a fresh temporary directory, removed afterwards.
+class TempDirTestCase: XCTestCase {
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("FormatsTests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    @discardableResult
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let path = dir + "/" + name
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+}
+
+/// Asserts that `body` throws a `DataError` whose message contains every one of `parts`.
+func assertDataError<T>(_ parts: [String], file: StaticString = #filePath, line: UInt = #line,
+                        _ body: () throws -> T) {
+    do {
+        _ = try body()
+        XCTFail("expected a DataError containing \(parts), but nothing was thrown", file: file, line: line)
+    } catch let error as DataError {
+        for part in parts where !error.message.contains(part) {
+            XCTFail("error message is missing \"\(part)\":\n  \(error.message)", file: file, line: line)
+        }
+    } catch {
+        XCTFail("expected a DataError, got \(type(of: error)): \(error)", file: file, line: line)
+    }
+}
+
+/// Runs python3 with numpy; skips the calling test when either is missing.
+func runPython(_ script: String, _ args: [String] = []) throws -> String {
+    func run(_ arguments: [String]) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+    guard let probe = try? run(["-c", "import numpy"]), probe.0 == 0 else {
+        throw XCTSkip("python3 with numpy is not available")
+    }
+    let (status, stdout, stderr) = try run(["-c", script] + args)
+    guard status == 0 else {
+        throw DataError("python3 failed with status \(status): \(stderr)")
+    }
+    return stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+}
