@@ -33,7 +33,7 @@ var targets: [Target] = [
     .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore"], path: "Tests/LossKitCoreTests"),
     .testTarget(
         name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "CLossKitABI"],
-        path: "Tests/LossKitHostTests"),
+        path: "Tests/LossKitHostTests", exclude: ["Fixtures"]),
 ]
 for name in pluginNames {
     products.append(.library(name: "LossKit\(name)", type: .dynamic, targets: ["LossKit\(name)"]))

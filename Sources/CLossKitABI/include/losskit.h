@@ -23,6 +23,11 @@
  *   provides. Graph operations instead return NULL and leave a *sticky* error on the graph:
  *   every later operation given a NULL input returns NULL too, so a plugin may chain calls and
  *   check once at the end; the host reports the first error with the plugin's name.
+ * - Arrays passed *into* host functions (indices, labels, masks, theta, dims, names) are copied
+ *   or consumed before the function returns: the plugin may free or reuse them at once.
+ * - A scalar is rank 0 with one element; `shape(NULL)` is also rank 0, so check for NULL first.
+ * - The host loads each library with RTLD_LOCAL: same-named helpers of two plugins never clash.
+ *   Export the entry, setters and getters with LK_EXPORT so -fvisibility=hidden builds work.
  * - Threads: the host calls a plugin from one thread at a time. Host API functions may only be
  *   called from inside a host call to the plugin (create, prepare, loss, encode, after_step).
  *
@@ -35,13 +40,18 @@
  *   typedef struct { const lk_host_api *api; double scale; } energy;
  *
  *   static void *create(const lk_host_api *api, lk_context *ctx, lk_error *err) {
+ *       (void)ctx;
  *       energy *self = calloc(1, sizeof *self);
  *       if (!self) { lk_error_set(err, "out of memory"); return NULL; }
  *       self->api = api; self->scale = 1.0;
  *       return self;
  *   }
- *   static lk_status prepare(void *self, lk_context *ctx, const lk_setup *s, lk_error *err) { return LK_OK; }
+ *   static lk_status prepare(void *self, lk_context *ctx, const lk_setup *s, lk_error *err) {
+ *       (void)self; (void)ctx; (void)s; (void)err;
+ *       return LK_OK;
+ *   }
  *   static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps) {
+ *       (void)batch;
  *       energy *self = p;
  *       const lk_host_api *api = self->api;
  *       lk_node *f = api->tap(taps, "features");
@@ -50,7 +60,7 @@
  *   static void destroy(void *self) { free(self); }
  *
  *   // Options are set through libffi by the setter's exported name.
- *   lk_status energy_set_scale(void *p, double v, lk_error *err) {
+ *   LK_EXPORT lk_status energy_set_scale(void *p, double v, lk_error *err) {
  *       if (v < 0) { lk_error_set(err, "scale must be >= 0"); return LK_ERROR; }
  *       ((energy *)p)->scale = v; return LK_OK;
  *   }
@@ -68,7 +78,10 @@
  *   };
  *   static const lk_plugin *const list[] = { &plugin };
  *   static const lk_plugin_list entry = { sizeof(lk_plugin_list), LOSSKIT_ABI_MAJOR, LOSSKIT_ABI_MINOR, 1, list };
- *   const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16_t host_minor) { return &entry; }
+ *   LK_EXPORT const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16_t host_minor) {
+ *       (void)host_major; (void)host_minor;
+ *       return &entry;
+ *   }
  *
  * Build: cc -shared -fPIC -I<dir of losskit.h> energy.c -o libenergy.so
  * Use:   cp libenergy.so ~/losskit-plugins/ && losskit train --plugin-path ~/losskit-plugins --loss 'ce + 0.1*energy'
@@ -81,6 +94,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdbool.h>
+#include <stdarg.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -107,9 +121,22 @@ typedef struct lk_error {
     char message[512];
 } lk_error;
 
+/* Marks a symbol the host looks up by name (entry, option setters, probe getters). */
+#define LK_EXPORT __attribute__((visibility("default")))
+
 /* Fills `err` (if not NULL) with a message; a convenience for plugin authors. */
 static inline void lk_error_set(lk_error *err, const char *message) {
     if (err) { snprintf(err->message, sizeof err->message, "%s", message); }
+}
+
+/* printf-style lk_error_set: lk_error_setf(err, "rate must be in [0, 1], got %g", v). */
+__attribute__((format(printf, 2, 3)))
+static inline void lk_error_setf(lk_error *err, const char *format, ...) {
+    if (!err) { return; }
+    va_list args;
+    va_start(args, format);
+    vsnprintf(err->message, sizeof err->message, format, args);
+    va_end(args);
 }
 
 /* ---- Opaque handles ------------------------------------------------------------------------ */
@@ -293,7 +320,7 @@ typedef struct lk_host_api {
     /* The shape of an encoder tap as the host measured it before training; rank 0 if absent. */
     lk_shape (*tap_shape)(lk_context *ctx, const char *tap);
     /* Writes a log line, prefixed with the instance name. */
-    void (*log)(lk_context *ctx, int32_t level, const char *message);
+    void (*log_message)(lk_context *ctx, int32_t level, const char *message);
     /* Draws from the run's one seeded generator (reproducible with the run's seed). */
     uint64_t (*random_u64)(lk_context *ctx);
     void (*random_uniform)(lk_context *ctx, float *out, int64_t n, float low, float high);
@@ -330,6 +357,8 @@ typedef struct lk_host_api {
     lk_node *(*tanh)(lk_graph *g, lk_node *x);
     lk_node *(*sigmoid)(lk_graph *g, lk_node *x);
     lk_node *(*softplus)(lk_graph *g, lk_node *x);
+    /* exp, log, sqrt and tanh share names with <math.h>: do not include <tgmath.h>, whose
+     * macros would rewrite `api->exp(...)`. */
     lk_node *(*exp)(lk_graph *g, lk_node *x);
     lk_node *(*log)(lk_graph *g, lk_node *x);
     lk_node *(*sqrt)(lk_graph *g, lk_node *x);
@@ -444,7 +473,7 @@ typedef struct lk_plugin_list {
  * host returns NULL. Since 1.0. */
 #define LOSSKIT_ENTRY_SYMBOL "losskit_plugin_entry"
 typedef const lk_plugin_list *(*lk_entry_fn)(uint16_t host_major, uint16_t host_minor);
-const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16_t host_minor);
+LK_EXPORT const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16_t host_minor);
 
 /* The smallest struct sizes the host accepts: the layout of ABI 1.0. */
 #define LK_PLUGIN_MIN_SIZE (offsetof(lk_plugin, destroy) + sizeof(void (*)(void *)))

@@ -2,7 +2,7 @@
 /// augmentation, dropout and plugin randomness. Its 256-bit state is saved in checkpoints so a
 /// resumed run draws exactly the numbers the uninterrupted run would have drawn.
 public final class RandomGenerator {
-    public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
+    public internal(set) var state: (UInt64, UInt64, UInt64, UInt64)
 
     /// Seeds the state with SplitMix64, as the algorithm's authors recommend, so that nearby seeds
     /// give unrelated streams.
@@ -91,3 +91,8 @@ import Foundation
 @inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) private func _cos(_ x: Double) -> Double { Foundation.cos(x) }
 @inline(__always) private func _sin(_ x: Double) -> Double { Foundation.sin(x) }
+
+extension RandomGenerator {
+    /// Continues from another generator's state (rewinds for repeatable draws).
+    public func restore(from other: RandomGenerator) { state = other.state }
+}

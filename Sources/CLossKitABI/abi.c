@@ -1,1 +1,0 @@
-int losskit_abi_anchor(void) { return 1; }

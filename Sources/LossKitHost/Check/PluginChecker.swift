@@ -1,0 +1,98 @@
+import Foundation
+import LossKitCore
+
+/// What `losskit plugins check` does inside its child process: create the plugin, prepare it for
+/// a small synthetic setup, run it on a random batch, and gradient-check its loss (or, for an
+/// encoder, its features) against central finite differences with respect to the images —
+/// hence every tap — the encoder's parameters and the plugin's own parameters.
+public struct PluginChecker {
+    public var batchSize = 6
+    public var seed: UInt64 = 7
+    /// Called before each phase, so a parent process can tell where a crash happened.
+    public var phase: (String) -> Void = { _ in }
+
+    public init() {}
+
+    public struct Result: CustomStringConvertible {
+        public let plugin: String
+        public let lossValue: Float
+        public let report: GradientCheck.Report
+        public let probes: [(name: String, value: Double)]
+        public var description: String {
+            let probeText = probes.map { "\($0.name)=\(String(format: "%.4g", $0.value))" }.joined(separator: " ")
+            return "\(plugin): loss \(lossValue); \(report)\(probeText.isEmpty ? "" : "; probes \(probeText)")"
+        }
+    }
+
+    public func check(_ plugin: LoadedPlugin, options: [(key: String, value: String)] = []) throws -> Result {
+        let random = RandomGenerator(seed: seed)
+        let (C, H, W) = CheckEncoder.imageShape
+        let images = Tensor(uninitialized: [batchSize, C, H, W])
+        random.fillNormal(images.data, images.count)
+        let labels = (0..<batchSize).map { Int32($0 % CheckEncoder.numClasses) }
+        let labelled = (0..<batchSize).map { UInt8($0 % 2) }
+        let indices = (0..<batchSize).map { Int64($0 * 3) }
+        let datasetSize = batchSize * 3
+
+        phase("create")
+        let context = InstanceContext(instanceName: plugin.name, random: random, logSink: { _ in })
+        let instance = try PluginInstance(plugin: plugin, context: context, options: options)
+
+        switch plugin.kind {
+        case .objective:
+            let encoder = CheckEncoder(random: random)
+            // tap shapes from a dry run, as training measures them
+            let dry = PluginGraph(graph: Graph(training: false, random: random), encoder: encoder)
+            let dryTaps = try encoder.encode(dry, images: dry.graph.constant(images))
+            context.tapShapes = Dictionary(uniqueKeysWithValues: zip(dryTaps.names, dryTaps.nodes.map(\.shape)))
+            for pattern in plugin.tapsRead where dryTaps.matching(pattern).isEmpty {
+                throw HostError("\(plugin.name) reads tap '\(pattern)', which the check encoder (taps \(dryTaps.names.joined(separator: ", "))) does not offer")
+            }
+            phase("prepare")
+            try instance.prepare(SetupInfo(
+                instance: plugin.name, tap: plugin.defaultTap, channels: C, height: H, width: W,
+                numClasses: CheckEncoder.numClasses, datasetSize: datasetSize, pixelMin: -3, pixelMax: 3, batchSize: batchSize))
+            // the plugin's draws must repeat exactly in every finite-difference evaluation
+            let saved = random.stateWords
+            var lossValue: Float = 0
+            phase("loss")
+            let report = try GradientCheck(step: 1e-2, rtol: 5e-2, atol: 5e-3, maxElementsPerTensor: 24).run(
+                inputs: [(name: "images", tensor: images)], parameters: encoder.parameters + context.parameters
+            ) { graph, leaves in
+                let rng = RandomGenerator(state: saved)
+                random.restore(from: rng)
+                let pg = PluginGraph(graph: graph, encoder: encoder)
+                let taps = try encoder.encode(pg, images: leaves[0])
+                let batch = BatchView(images: leaves[0], labels: labels, labelled: labelled, indices: indices,
+                                      datasetSize: datasetSize, numClasses: CheckEncoder.numClasses, pixelMin: -3, pixelMax: 3)
+                let loss = try instance.loss(pg, batch: batch, taps: taps)
+                lossValue = loss.value.scalar
+                guard lossValue.isFinite else { throw HostError("\(plugin.name): the loss is not finite (\(lossValue))") }
+                return loss
+            }
+            phase("probes")
+            return Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes())
+
+        case .encoder:
+            phase("prepare")
+            try instance.prepare(SetupInfo(
+                instance: plugin.name, tap: nil, channels: C, height: H, width: W, numClasses: CheckEncoder.numClasses,
+                datasetSize: datasetSize, pixelMin: -3, pixelMax: 3, batchSize: batchSize))
+            var lossValue: Float = 0
+            phase("encode")
+            let report = try GradientCheck(step: 1e-2, rtol: 5e-2, atol: 5e-3, maxElementsPerTensor: 24).run(
+                inputs: [(name: "images", tensor: images)], parameters: context.parameters
+            ) { graph, leaves in
+                let pg = PluginGraph(graph: graph, encoder: nil)
+                let taps = try instance.encode(pg, images: leaves[0])
+                let f = taps["features"]!
+                let w = Tensor(uninitialized: f.shape)
+                RandomGenerator(seed: 99).fillUniform(w.data, w.count, low: -1, high: 1)
+                let loss = try graph.sum(graph.mul(f, graph.constant(w)))
+                lossValue = loss.value.scalar
+                return loss
+            }
+            return Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes())
+        }
+    }
+}

@@ -1,0 +1,256 @@
+import CLossKitABI
+import Foundation
+
+/// Finds and loads plugin libraries.
+///
+/// Search order: the `--plugin-path` folders, then `LOSSKIT_PLUGIN_PATH` (colon-separated), then
+/// the `losskit-plugins` folder beside the executable — never the working directory unless a
+/// user names it. Every `.so` found is checked before and after `dlopen`; a library that fails
+/// a check is reported with its path and reason and skipped, and the others still load.
+public final class PluginLoader {
+    public private(set) var plugins: [LoadedPlugin] = []
+    public private(set) var rejected: [RejectedPlugin] = []
+    /// Milliseconds spent loading (for docs/BENCHMARKS.md: loading must stay cheap).
+    public private(set) var loadMilliseconds: Double = 0
+
+    /// Names the host itself provides; a plugin may not take them.
+    public static let reservedNames: Set<String> = ["ce"]
+
+    public init() {}
+
+    /// The folders to search, in order.
+    public static func searchPath(explicit: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+                                  executableDirectory: String? = defaultExecutableDirectory()) -> [String] {
+        var dirs: [String] = explicit.flatMap { $0.split(separator: ":").map(String.init) }
+        if let env = environment["LOSSKIT_PLUGIN_PATH"] {
+            dirs += env.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        }
+        if let exe = executableDirectory { dirs.append(exe + "/losskit-plugins") }
+        var seen = Set<String>()
+        return dirs.filter { seen.insert($0).inserted }
+    }
+
+    public static func defaultExecutableDirectory() -> String? {
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        return (exe as NSString).deletingLastPathComponent
+    }
+
+    /// Loads every `.so` in each folder (sorted by name, so the order is the same on every
+    /// machine), or the file itself when a path names a file. Missing default folders are fine.
+    public func load(searchPath: [String]) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { loadMilliseconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 }
+        let fm = FileManager.default
+        for entry in searchPath {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: entry, isDirectory: &isDir) else { continue }
+            if !isDir.boolValue {
+                loadLibrary(at: entry)
+                continue
+            }
+            if let reason = PluginLoader.unsafePermissions(entry, what: "plugin folder") {
+                rejected.append(RejectedPlugin(path: entry, reason: reason))
+                continue
+            }
+            let files = ((try? fm.contentsOfDirectory(atPath: entry)) ?? []).filter { $0.hasSuffix(".so") }.sorted()
+            for f in files { loadLibrary(at: entry + "/" + f) }
+        }
+    }
+
+    public func plugin(named name: String) -> LoadedPlugin? { plugins.first { $0.name == name } }
+
+    /// Checks and loads one library, recording its plugins or the reason it was refused.
+    @discardableResult
+    public func loadLibrary(at path: String) -> [LoadedPlugin] {
+        do {
+            let found = try PluginLoader.open(path: path)
+            var accepted: [LoadedPlugin] = []
+            for p in found {
+                if let other = plugins.first(where: { $0.name == p.name }) {
+                    rejected.append(RejectedPlugin(path: path, reason: "plugin name '\(p.name)' is already taken by \(other.path); this one is skipped"))
+                    continue
+                }
+                plugins.append(p)
+                accepted.append(p)
+            }
+            return accepted
+        } catch {
+            rejected.append(RejectedPlugin(path: path, reason: "\(error)"))
+            return []
+        }
+    }
+
+    /// Refuses files and folders that others can write (as ssh refuses an unsafe key file):
+    /// anyone who can write a plugin can run code as the user who trains.
+    static func unsafePermissions(_ path: String, what: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "cannot stat \(what): \(String(cString: strerror(errno)))" }
+        let mode = st.st_mode & 0o777
+        if mode & 0o022 != 0 && (st.st_mode & S_ISVTX) == 0 {
+            return "\(what) is writable by \(mode & 0o002 != 0 ? "everyone" : "its group") (mode \(String(mode, radix: 8))): refused; fix with `chmod go-w \(path)`"
+        }
+        return nil
+    }
+
+    static let hostMachine: UInt16 = {
+        #if arch(x86_64)
+        return 62
+        #elseif arch(arm64)
+        return 183
+        #else
+        return 0
+        #endif
+    }()
+
+    static func machineName(_ m: UInt16) -> String {
+        switch m {
+        case 3: return "x86 (32-bit)"
+        case 40: return "ARM (32-bit)"
+        case 62: return "x86_64"
+        case 183: return "aarch64"
+        case 243: return "RISC-V"
+        default: return "ELF machine \(m)"
+        }
+    }
+
+    /// Reads the ELF header before dlopen: dlerror's "invalid ELF header" or "file too short"
+    /// tells a user nothing about what is wrong.
+    static func checkELF(_ path: String) throws {
+        guard let h = FileHandle(forReadingAtPath: path) else { throw HostError("cannot open: \(String(cString: strerror(errno)))") }
+        defer { try? h.close() }
+        let head = [UInt8](h.readData(ofLength: 20))
+        guard head.count >= 4, head[0] == 0x7f, head[1] == 0x45, head[2] == 0x4c, head[3] == 0x46 else {
+            let shown = head.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw HostError("not an ELF shared library (it starts with \(shown.isEmpty ? "nothing: the file is empty" : shown)); build plugins with `cc -shared -fPIC` or `swift build`")
+        }
+        guard head.count >= 20 else { throw HostError("truncated ELF header (\(head.count) bytes)") }
+        guard head[4] == 2 else { throw HostError("a 32-bit ELF library; this host is 64-bit") }
+        let machine = UInt16(head[18]) | UInt16(head[19]) << 8
+        guard machine == hostMachine else {
+            throw HostError("built for \(machineName(machine)); this host is \(machineName(hostMachine)): rebuild the plugin on this machine")
+        }
+    }
+
+    /// Opens a library and validates its descriptors; throws the reason it cannot be used.
+    static func open(path: String) throws -> [LoadedPlugin] {
+        if let reason = unsafePermissions(path, what: "plugin file") { throw HostError(reason) }
+        let folder = (path as NSString).deletingLastPathComponent
+        if let reason = unsafePermissions(folder.isEmpty ? "." : folder, what: "plugin folder") { throw HostError(reason) }
+        try checkELF(path)
+        // RTLD_NODELETE: unloading a Swift library and then touching its metadata crashes the
+        // host, so libraries stay mapped for the life of the process.
+        guard let lib = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+            throw HostError("dlopen failed: \(String(cString: dlerror()))")
+        }
+        guard let sym = dlsym(lib, LOSSKIT_ENTRY_SYMBOL) else {
+            throw HostError("no `\(LOSSKIT_ENTRY_SYMBOL)` symbol: not a LossKit plugin (a Swift plugin needs a public @_cdecl entry)")
+        }
+        let entry = unsafeBitCast(sym, to: lk_entry_fn.self)
+        guard let list = entry(UInt16(LOSSKIT_ABI_MAJOR), UInt16(LOSSKIT_ABI_MINOR)) else {
+            throw HostError("its entry returned no plugin list (the plugin declined host ABI \(LOSSKIT_ABI_MAJOR).\(LOSSKIT_ABI_MINOR))")
+        }
+        let l = list.pointee
+        guard Int(l.struct_size) >= MemoryLayout<lk_plugin_list>.size else {
+            throw HostError("its plugin list has struct_size \(l.struct_size), smaller than ABI 1.0's \(MemoryLayout<lk_plugin_list>.size): a corrupt or pre-release plugin")
+        }
+        guard Int(l.abi_major) == Int(LOSSKIT_ABI_MAJOR) else {
+            throw HostError("built for ABI \(l.abi_major).\(l.abi_minor); this host speaks ABI \(LOSSKIT_ABI_MAJOR).\(LOSSKIT_ABI_MINOR): rebuild the plugin against this losskit.h")
+        }
+        guard l.count > 0, let items = l.plugins else { throw HostError("its plugin list is empty") }
+        var out: [LoadedPlugin] = []
+        var names = Set<String>()
+        for i in 0..<Int(l.count) {
+            guard let d = items[i] else { throw HostError("plugin list entry \(i) is NULL") }
+            let p = try describe(d, index: i, library: lib, path: path)
+            guard names.insert(p.name).inserted else { throw HostError("the library lists plugin '\(p.name)' twice") }
+            out.append(p)
+        }
+        return out
+    }
+
+    /// The smallest `lk_plugin` the host accepts: the ABI 1.0 layout, up to `destroy`.
+    static let minimumPluginSize = MemoryLayout<lk_plugin>.offset(of: \lk_plugin.destroy)! + MemoryLayout<UnsafeRawPointer>.size
+
+    static func describe(_ d: UnsafePointer<lk_plugin>, index: Int, library: UnsafeMutableRawPointer, path: String) throws -> LoadedPlugin {
+        let size = Int(d.pointee.struct_size)
+        guard size >= minimumPluginSize else {
+            throw HostError("plugin \(index): struct_size \(size) is smaller than ABI 1.0's lk_plugin (\(minimumPluginSize) bytes)")
+        }
+        let p = d.pointee
+        guard Int(p.abi_major) == Int(LOSSKIT_ABI_MAJOR) else {
+            throw HostError("plugin \(index): built for ABI \(p.abi_major).\(p.abi_minor); this host speaks ABI \(LOSSKIT_ABI_MAJOR).\(LOSSKIT_ABI_MINOR)")
+        }
+        guard let cname = p.name else { throw HostError("plugin \(index) has no name") }
+        let name = String(cString: cname)
+        guard isValidName(name) else {
+            throw HostError("plugin name '\(name)' is invalid: use letters, digits, '-' and '_', starting with a letter")
+        }
+        guard !reservedNames.contains(name) else { throw HostError("plugin name '\(name)' is reserved by the host") }
+        let kind: PluginKind
+        switch p.kind {
+        case LK_KIND_OBJECTIVE: kind = .objective
+        case LK_KIND_ENCODER: kind = .encoder
+        default: throw HostError("plugin '\(name)': unknown kind \(p.kind)")
+        }
+        guard p.create != nil, p.prepare != nil, p.destroy != nil else {
+            throw HostError("plugin '\(name)': create, prepare and destroy are required")
+        }
+        if kind == .objective && p.loss == nil { throw HostError("objective '\(name)' has no loss function") }
+        if kind == .encoder && p.encode == nil { throw HostError("encoder '\(name)' has no encode function") }
+
+        var options: [OptionInfo] = []
+        var setters: [String: UnsafeMutableRawPointer] = [:]
+        for i in 0..<Int(max(p.option_count, 0)) {
+            guard let o = p.options?[i] else { throw HostError("plugin '\(name)': option_count is \(p.option_count) but options is NULL") }
+            guard Int(o.struct_size) >= MemoryLayout<lk_option_desc>.size else {
+                throw HostError("plugin '\(name)': option \(i) has struct_size \(o.struct_size), below ABI 1.0's \(MemoryLayout<lk_option_desc>.size)")
+            }
+            let oname = o.name.map { String(cString: $0) } ?? ""
+            guard !oname.isEmpty else { throw HostError("plugin '\(name)': option \(i) has no name") }
+            guard let type = OptionType(code: o.type) else { throw HostError("plugin '\(name)': option '\(oname)' has unknown type \(o.type)") }
+            let setter = o.setter.map { String(cString: $0) } ?? ""
+            guard let sym = dlsym(library, setter) else {
+                throw HostError("plugin '\(name)': option '\(oname)' names setter `\(setter)`, which the library does not export")
+            }
+            setters[oname] = sym
+            options.append(OptionInfo(name: oname, type: type, defaultValue: o.default_value.map { String(cString: $0) } ?? "",
+                                      doc: o.doc.map { String(cString: $0) } ?? "", setter: setter))
+        }
+        var probes: [ProbeInfo] = []
+        var getters: [String: UnsafeMutableRawPointer] = [:]
+        for i in 0..<Int(max(p.probe_count, 0)) {
+            guard let q = p.probes?[i] else { throw HostError("plugin '\(name)': probe_count is \(p.probe_count) but probes is NULL") }
+            guard Int(q.struct_size) >= MemoryLayout<lk_probe_desc>.size else {
+                throw HostError("plugin '\(name)': probe \(i) has struct_size \(q.struct_size), below ABI 1.0's")
+            }
+            let qname = q.name.map { String(cString: $0) } ?? ""
+            guard let type = OptionType(code: q.type), type != .string else {
+                throw HostError("plugin '\(name)': probe '\(qname)' must be int64, double, float or bool")
+            }
+            let getter = q.getter.map { String(cString: $0) } ?? ""
+            guard let sym = dlsym(library, getter) else {
+                throw HostError("plugin '\(name)': probe '\(qname)' names getter `\(getter)`, which the library does not export")
+            }
+            getters[qname] = sym
+            probes.append(ProbeInfo(name: qname, type: type, doc: q.doc.map { String(cString: $0) } ?? "", getter: getter))
+        }
+        var taps: [String] = []
+        if let list = p.taps_read {
+            var i = 0
+            while let t = list[i], i < 64 {
+                taps.append(String(cString: t))
+                i += 1
+            }
+        }
+        return LoadedPlugin(
+            name: name, kind: kind, version: p.version.map { String(cString: $0) } ?? "?",
+            summary: p.summary.map { String(cString: $0) } ?? "", abiMajor: Int(p.abi_major), abiMinor: Int(p.abi_minor),
+            path: path, tapsRead: taps, defaultTap: p.default_tap.map { String(cString: $0) },
+            options: options, probes: probes, descriptor: d, setters: setters, getters: getters)
+    }
+
+    static func isValidName(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, CharacterSet.letters.contains(first), s.count <= 64 else { return false }
+        return s.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }
+    }
+}
