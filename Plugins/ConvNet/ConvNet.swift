@@ -1,0 +1,91 @@
+import LossKitPluginSDK
+
+/// A VGG-style encoder made of conv3×3 → batch-norm → ReLU blocks and 2×2 max-pools, ending in
+/// a global average pool. Each block's output is tap `conv<i>`, each pool's `pool<j>` (with its
+/// switches), and the pooled vector `features`.
+///
+/// `convnet-s` (1×28×28, METHODS.md's reference): 32, 32, pool, 64, 64, pool, 128 → 128-d.
+/// `convnet-l` (3×32×32, in the spirit of the spatial-contrasting paper's CIFAR model):
+/// 96, 96, 96, pool, 192, 192, 192, pool, 192 → 192-d. `width` scales every channel count.
+class ConvNet: Encoder {
+    /// Channel counts; 0 marks a 2×2 max-pool.
+    class var layout: [Int] { [32, 32, 0, 64, 64, 0, 128] }
+    var width: Double = 1
+    private var convs: [(weight: Param, gamma: Param, beta: Param, mean: State, variance: State)] = []
+    private var isPool: [Bool] = []
+
+    required init(context: Context) throws {}
+
+    func setWidth(_ v: Double) throws {
+        guard v > 0, v <= 8 else { throw PluginError("width must be in (0, 8], got \(v)") }
+        width = v
+    }
+
+    func prepare(context: Context, setup: Setup) throws {
+        let pools = Self.layout.filter { $0 == 0 }.count
+        let factor = 1 << pools
+        guard setup.height % factor == 0, setup.width % factor == 0 else {
+            throw PluginError("images of \(setup.height)×\(setup.width) cannot pass \(pools) 2×2 pools: use sizes divisible by \(factor)")
+        }
+        var channels = setup.channels
+        var index = 0
+        for c in Self.layout {
+            isPool.append(c == 0)
+            guard c > 0 else { continue }
+            index += 1
+            let out = max(1, Int((Double(c) * width).rounded()))
+            convs.append((
+                weight: try context.param("conv\(index).weight", [out, channels, 3, 3], .kaimingNormal),
+                gamma: try context.param("bn\(index).weight", [out], .constant(1), decay: false),
+                beta: try context.param("bn\(index).bias", [out], .zeros, decay: false),
+                mean: try context.state("bn\(index).running_mean", [out], fill: 0),
+                variance: try context.state("bn\(index).running_var", [out], fill: 1)))
+            channels = out
+        }
+    }
+
+    func encode(_ g: GraphBuilder, images: Value, taps: Taps) throws {
+        var h = images
+        var conv = 0, pool = 0
+        for pooled in isPool {
+            if pooled {
+                pool += 1
+                h = h.maxPool(2)
+                taps.emit("pool\(pool)", h)
+            } else {
+                let layer = convs[conv]
+                conv += 1
+                h = h.conv2d(g(layer.weight), padding: 1).batchNorm(g(layer.gamma), g(layer.beta), running: (layer.mean, layer.variance)).relu()
+                taps.emit("conv\(conv)", h)
+            }
+        }
+        taps.emit("features", h.globalAvgPool())
+    }
+}
+
+final class ConvNetL: ConvNet {
+    override class var layout: [Int] { [96, 96, 96, 0, 192, 192, 192, 0, 192] }
+}
+
+@_cdecl("convnet_set_width")
+public func convnetSetWidth(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e) { (n: ConvNet) in try n.setWidth(v) }
+}
+
+private let widthOption = OptionSpec("width", .double, default: "1.0", doc: "multiplies every layer's channel count", setter: "convnet_set_width")
+
+private let plugins = makePluginList([
+    makeDescriptor(
+        kind: LK_KIND_ENCODER, name: "convnet-s", version: "1.0.0",
+        summary: "1×28×28 VGG-style encoder: 32,32,pool,64,64,pool,128 → 128-d (taps conv1-5, pool1-2, features)",
+        options: [widthOption], create: { Runtime.create(ConvNet.self, $0, $1, $2) }),
+    makeDescriptor(
+        kind: LK_KIND_ENCODER, name: "convnet-l", version: "1.0.0",
+        summary: "3×32×32 encoder: 96×3,pool,192×3,pool,192 → 192-d (taps conv1-7, pool1-2, features)",
+        options: [widthOption], create: { Runtime.create(ConvNetL.self, $0, $1, $2) }),
+])
+
+@_cdecl("losskit_plugin_entry")
+public func losskitPluginEntry(_ major: UInt16, _ minor: UInt16) -> UnsafePointer<lk_plugin_list>? {
+    major == UInt16(LOSSKIT_ABI_MAJOR) ? plugins : nil
+}

@@ -1,0 +1,36 @@
+import LossKitCore
+import XCTest
+
+/// The harness itself must fail wrong gradients, with and without kink tolerance.
+final class GradientCheckTests: XCTestCase {
+    /// y = x² with a backward that forgets the factor 2.
+    private func wrongSquare(_ g: Graph, _ x: Node) -> Node {
+        let out = Tensor(uninitialized: x.shape)
+        for i in 0..<x.value.count { out.data[i] = x.value.data[i] * x.value.data[i] }
+        return g.record(out, op: "wrong", inputs: [x]) { node in
+            let gx = x.gradBuffer().data
+            for i in 0..<x.value.count { gx[i] += node.grad!.data[i] * x.value.data[i] }
+        }
+    }
+
+    func testAWrongGradientFailsEvenWithKinkTolerance() throws {
+        let x = Tensor(shape: [4], values: [0.5, -1, 2, 1.5])
+        for kinks in [false, true] {
+            let report = try GradientCheck(allowKinks: kinks).run(inputs: [(name: "x", tensor: x)]) { g, v in
+                try g.sum(self.wrongSquare(g, v[0]))
+            }
+            XCTAssertFalse(report.passed, "allowKinks \(kinks): \(report)")
+            XCTAssertEqual(report.mismatches.count, 4)
+        }
+    }
+
+    func testKinkToleranceAcceptsASubgradientAtAKink() throws {
+        // relu at exactly 0: central difference 0.5, analytic 0 — between the one-sided 0 and 1
+        let x = Tensor(shape: [2], values: [0, 1])
+        let strict = try GradientCheck().run(inputs: [(name: "x", tensor: x)]) { g, v in try g.sum(g.relu(v[0])) }
+        XCTAssertFalse(strict.passed)
+        let tolerant = try GradientCheck(allowKinks: true).run(inputs: [(name: "x", tensor: x)]) { g, v in try g.sum(g.relu(v[0])) }
+        XCTAssertTrue(tolerant.passed, "\(tolerant)")
+        XCTAssertEqual(tolerant.kinks, 1)
+    }
+}

@@ -1,0 +1,52 @@
+import LossKitCore
+import LossKitHost
+import XCTest
+
+final class ConvNetPluginTests: XCTestCase {
+    func testConvNetLibraryCarriesBothEncoders() throws {
+        let loader = try BuiltPlugins.loader(["ConvNet"])
+        XCTAssertEqual(loader.plugins.map(\.name), ["convnet-s", "convnet-l"])
+        XCTAssertTrue(loader.plugins.allSatisfy { $0.kind == .encoder })
+        XCTAssertEqual(loader.plugin(named: "convnet-s")?.options.map(\.name), ["width"])
+    }
+
+    func testConvNetSTapsHaveTheReferenceShapes() throws {
+        let loader = try BuiltPlugins.loader(["ConvNet"])
+        let random = RandomGenerator(seed: 1)
+        let ctx = InstanceContext(instanceName: "encoder", random: random)
+        let enc = try PluginInstance(plugin: loader.plugin(named: "convnet-s")!, context: ctx)
+        try enc.prepare(SetupInfo(instance: "encoder", tap: nil, channels: 1, height: 28, width: 28, numClasses: 10,
+                                  datasetSize: 100, pixelMin: -1, pixelMax: 1, batchSize: 2))
+        let pg = PluginGraph(graph: Graph(training: true, random: random), encoder: nil)
+        let x = Tensor(uninitialized: [2, 1, 28, 28])
+        random.fillNormal(x.data, x.count)
+        let taps = try enc.encode(pg, images: pg.graph.constant(x))
+        let shapes = Dictionary(uniqueKeysWithValues: zip(taps.names, taps.nodes.map(\.shape)))
+        XCTAssertEqual(shapes["conv1"], [2, 32, 28, 28])
+        XCTAssertEqual(shapes["conv2"], [2, 32, 28, 28])
+        XCTAssertEqual(shapes["pool1"], [2, 32, 14, 14])
+        XCTAssertEqual(shapes["conv4"], [2, 64, 14, 14])
+        XCTAssertEqual(shapes["pool2"], [2, 64, 7, 7])
+        XCTAssertEqual(shapes["conv5"], [2, 128, 7, 7])
+        XCTAssertEqual(shapes["features"], [2, 128])
+        XCTAssertNotNil(taps["pool1"]?.switches, "pool taps carry their switches")
+        // 5 convs × (weight, γ, β) parameters and 5 × 2 running-statistics states
+        XCTAssertEqual(ctx.parameters.count, 15)
+        XCTAssertEqual(ctx.states.count, 10)
+    }
+
+    func testConvNetGradientChecksThroughThePluginBoundary() throws {
+        let loader = try BuiltPlugins.loader(["ConvNet"])
+        let result = try PluginChecker().check(loader.plugin(named: "convnet-s")!, options: [("width", "0.25")])
+        XCTAssertTrue(result.report.passed, result.description)
+    }
+
+    func testAnImageSizeThePoolsCannotHalveIsRefused() throws {
+        let loader = try BuiltPlugins.loader(["ConvNet"])
+        let enc = try PluginInstance(plugin: loader.plugin(named: "convnet-s")!, context: InstanceContext(instanceName: "encoder", random: RandomGenerator(seed: 1)))
+        XCTAssertThrowsError(try enc.prepare(SetupInfo(instance: "encoder", tap: nil, channels: 1, height: 30, width: 30, numClasses: 10,
+                                                       datasetSize: 1, pixelMin: 0, pixelMax: 1, batchSize: 1))) {
+            XCTAssertEqual("\($0)", "convnet-s: prepare failed: images of 30×30 cannot pass 2 2×2 pools: use sizes divisible by 4")
+        }
+    }
+}
