@@ -4,7 +4,7 @@
 import PackageDescription
 
 /// Each plugin is its own dynamic library product; plugins depend only on the ABI header and SDK.
-let pluginNames = ["ConvNet"]
+let pluginNames = ["ConvNet", "NCE", "SC", "SWWAE"]
 
 var products: [Product] = [
     .executable(name: "losskit", targets: ["losskit"]),
@@ -20,7 +20,7 @@ var targets: [Target] = [
     .target(name: "LossKitCore", dependencies: ["COpenBLAS"], path: "Sources/LossKitCore"),
     .target(
         name: "LossKitHost",
-        dependencies: ["LossKitCore", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib"],
+        dependencies: ["LossKitCore", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
         path: "Sources/LossKitHost"),
     .target(name: "LossKitPluginSDK", dependencies: ["CLossKitABI"], path: "Sources/LossKitPluginSDK"),
     .executableTarget(
@@ -45,6 +45,7 @@ let package = Package(
     products: products,
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: targets,
     swiftLanguageModes: [.v5]

@@ -31,8 +31,9 @@ public struct PluginChecker {
         random.fillNormal(images.data, images.count)
         let labels = (0..<batchSize).map { Int32($0 % CheckEncoder.numClasses) }
         let labelled = (0..<batchSize).map { UInt8($0 % 2) }
-        let indices = (0..<batchSize).map { Int64($0 * 3) }
-        let datasetSize = batchSize * 3
+        // a data set large enough for memory-bank objectives' default noise counts
+        let datasetSize = 8192
+        let indices = (0..<batchSize).map { Int64($0 * 997 % datasetSize) }
 
         phase("create")
         let context = InstanceContext(instanceName: plugin.name, random: random, logSink: { _ in })

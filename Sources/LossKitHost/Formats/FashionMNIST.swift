@@ -31,6 +31,6 @@ public enum FashionMNIST {
         let why = FileIO.isDirectory(directory)
             ? "neither \(base) nor \(base).gz is there"
             : "the directory does not exist"
-        throw DataError("Fashion-MNIST not found in \(directory): install it with `apt-get install dataset-fashion-mnist`, or pass --data idx:IMAGES,LABELS (\(why))")
+        throw DataError("Fashion-MNIST not found in \(directory): install it with `apt-get install dataset-fashion-mnist`, or pass --data idx:DIR (a folder with the four IDX files) (\(why))")
     }
 }

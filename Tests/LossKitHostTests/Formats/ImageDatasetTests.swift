@@ -72,7 +72,7 @@ final class ImageDatasetTests: TempDirTestCase {
 
     func testFashionMNISTMissingDirectoryExplainsHowToInstall() {
         let missing = dir + "/nowhere"
-        assertDataError(["Fashion-MNIST not found in \(missing): install it with `apt-get install dataset-fashion-mnist`, or pass --data idx:IMAGES,LABELS"]) {
+        assertDataError(["Fashion-MNIST not found in \(missing): install it with `apt-get install dataset-fashion-mnist`, or pass --data idx:DIR (a folder with the four IDX files)"]) {
             try FashionMNIST.load(directory: missing, split: .train)
         }
     }

@@ -1,0 +1,196 @@
+import Foundation
+import LossKitPluginSDK
+
+/// Non-parametric instance discrimination (Wu, Xiong, Yu & Lin, 2018).
+///
+/// Every training image is its own class. The global feature is projected to D dimensions and
+/// L2-normalised, v = normalise(W f + b); a memory bank M [N, D] holds one slowly updated
+/// vector per image, addressed by the batch's sample indices. With P(j|v) = exp(M_j·v/τ)/Z,
+/// noise probability 1/N and m noise rows drawn uniformly from the bank, NCE's posterior is
+/// h(j, v) = P(j|v) / (P(j|v) + m/N) and
+///
+///     L = -log h(i, v_i) - Σ_{j ∈ noise} log(1 - h(j, v_i))
+///
+/// Writing x = M·v/τ - log Z - log(m/N): -log h = softplus(-x) and -log(1 - h) = softplus(x),
+/// which is how it is computed (no overflow for any τ). Z is estimated once, from the first
+/// batch, as N · mean exp(M_j·v/τ) and then held (it is plugin state: checkpointed).
+/// `negatives = 0` uses the exact softmax over the whole bank instead. An optional proximal
+/// term λ‖v_i - M_i‖² pulls features toward their bank rows. After each step
+/// M_i ← normalise(μ M_i + (1 - μ) v_i).
+final class NCE: Objective {
+    var dimension = 128
+    var tau = 0.07
+    var negatives = 4096
+    var momentum = 0.5
+    var proximal = 0.0
+
+    private var context: Context
+    private var tap = "features"
+    private var projection: (weight: Param, bias: Param)?
+    private var bank: State?
+    private var z: State?
+    private var datasetSize = 0
+    /// This step's normalised features and their rows, applied to the bank in afterStep.
+    private var pending: (indices: [Int], vectors: [Float])?
+    private(set) var positiveSimilarity = Double.nan
+
+    required init(context: Context) throws { self.context = context }
+
+    func prepare(context: Context, setup: Setup) throws {
+        self.context = context
+        tap = setup.tap ?? "features"
+        let shape = context.tapShape(tap)
+        guard shape.count == 2 else { throw PluginError("nce reads a [B, F] feature tap; '\(tap)' has shape \(shape)") }
+        datasetSize = setup.datasetSize
+        guard negatives < datasetSize else {
+            throw PluginError("negatives (\(negatives)) must be smaller than the data set (\(datasetSize) images); use negatives=0 for the exact softmax")
+        }
+        let bound = 1 / Float(shape[1]).squareRoot()  // nn.Linear's default range
+        projection = (try context.param("proj.weight", [dimension, shape[1]], .uniform(bound)),
+                      try context.param("proj.bias", [dimension], .uniform(bound), decay: false))
+        let bank = try context.state("bank", [datasetSize, dimension])
+        let stdv = 1 / Float(Double(dimension) / 3).squareRoot()
+        let initial = context.uniform(datasetSize * dimension, -stdv, stdv)
+        initial.withUnsafeBufferPointer { bank.pointer.update(from: $0.baseAddress!, count: initial.count) }
+        self.bank = bank
+        z = try context.state("z", [1], fill: 0)
+    }
+
+    func loss(_ g: GraphBuilder, batch: Batch, taps: Taps) throws -> Value {
+        guard let projection, let bank, let z else { throw PluginError("nce was not prepared") }
+        let v = taps[tap].linear(g(projection.weight), g(projection.bias)).l2Normalized()
+        let B = batch.size, D = dimension
+        let memory = g.state(bank)
+        var loss: Value
+        if negatives == 0 {
+            // exact non-parametric softmax over all N bank rows; the image's own row is its class
+            let scores = v.matmul(memory, transposeOther: true) / Float(tau)
+            loss = scores.crossEntropy(labels: batch.indices.map { Int32($0) })
+        } else {
+            let m = negatives
+            var rows = [Int](repeating: 0, count: B * (m + 1))
+            for i in 0..<B {
+                rows[i * (m + 1)] = batch.indices[i]
+                for j in 1...m { rows[i * (m + 1) + j] = context.integer(below: datasetSize) }
+            }
+            let candidates = memory.gatherRows(rows).reshaped([B, m + 1, D])
+            let scores = candidates.batchedMatmul(v.reshaped([B, D, 1])).reshaped([B, m + 1]) / Float(tau)
+            if z.pointer[0] == 0 {
+                // Z ≈ N · mean exp(s/τ), from the first batch, then fixed
+                let s = scores.values
+                guard !s.isEmpty else { return scores }
+                var total = 0.0
+                for x in s { total += Foundation.exp(Double(x)) }
+                z.pointer[0] = Float(Double(datasetSize) * total / Double(s.count))
+                context.log(String(format: "normalisation constant Z estimated as %.4g", Double(z.pointer[0])))
+            }
+            let shift = Float(Foundation.log(Double(z.pointer[0])) + Foundation.log(Double(m) / Double(datasetSize)))
+            let x = scores - shift
+            let positive = (-x.slice(axis: 1, 0..<1)).softplus()      // -log h(i, v_i)
+            let noise = x.slice(axis: 1, 1..<(m + 1)).softplus()      // -log(1 - h(j, v_i))
+            loss = (positive.sum(axes: [1]) + noise.sum(axes: [1])).mean()
+        }
+        let own = memory.gatherRows(batch.indices)
+        if proximal > 0 {
+            loss = loss + Float(proximal) * (v - own).square().sum(axes: [1]).mean()
+        }
+        // remember this step's vectors for the bank update after the optimiser step
+        let values = Array(v.values)
+        pending = (batch.indices, values)
+        let ownValues = own.values
+        if ownValues.count == values.count {
+            var dot = 0.0
+            for k in 0..<values.count { dot += Double(values[k] * ownValues[k]) }
+            positiveSimilarity = dot / Double(max(B, 1))
+        }
+        return loss
+    }
+
+    func afterStep(context: Context, info: StepInfo) {
+        guard let (indices, vectors) = pending, let bank else { return }
+        pending = nil
+        let D = dimension, mu = Float(momentum)
+        for (r, i) in indices.enumerated() {
+            let row = bank.pointer + i * D
+            var norm: Float = 0
+            for k in 0..<D {
+                row[k] = mu * row[k] + (1 - mu) * vectors[r * D + k]
+                norm += row[k] * row[k]
+            }
+            let inv = 1 / max(norm.squareRoot(), 1e-12)
+            for k in 0..<D { row[k] *= inv }
+        }
+    }
+
+    var normalisationConstant: Double { Double(z?.pointer[0] ?? .nan) }
+}
+
+@_cdecl("nce_set_dim")
+public func nceSetDim(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e) { (n: NCE) in
+        guard v >= 1, v <= 4096 else { throw PluginError("dim must be in 1...4096, got \(v)") }
+        n.dimension = Int(v)
+    }
+}
+
+@_cdecl("nce_set_tau")
+public func nceSetTau(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e) { (n: NCE) in
+        guard v > 0 else { throw PluginError("tau must be > 0, got \(v)") }
+        n.tau = v
+    }
+}
+
+@_cdecl("nce_set_negatives")
+public func nceSetNegatives(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e) { (n: NCE) in
+        guard v >= 0 else { throw PluginError("negatives must be ≥ 0 (0: exact softmax), got \(v)") }
+        n.negatives = Int(v)
+    }
+}
+
+@_cdecl("nce_set_momentum")
+public func nceSetMomentum(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e) { (n: NCE) in
+        guard v >= 0, v < 1 else { throw PluginError("momentum must be in [0, 1), got \(v)") }
+        n.momentum = v
+    }
+}
+
+@_cdecl("nce_set_proximal")
+public func nceSetProximal(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e) { (n: NCE) in
+        guard v >= 0 else { throw PluginError("proximal must be ≥ 0, got \(v)") }
+        n.proximal = v
+    }
+}
+
+@_cdecl("nce_probe_z")
+public func nceProbeZ(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (n: NCE) in n.normalisationConstant } }
+
+@_cdecl("nce_probe_positive_similarity")
+public func nceProbePositive(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (n: NCE) in n.positiveSimilarity } }
+
+private let plugins = makePluginList([
+    makeDescriptor(
+        kind: LK_KIND_OBJECTIVE, name: "nce", version: "1.0.0",
+        summary: "instance discrimination with a memory bank and NCE (Wu et al. 2018)",
+        tapsRead: ["features"], defaultTap: "features",
+        options: [
+            OptionSpec("dim", .int64, default: "128", doc: "projection width D of the L2-normalised embedding", setter: "nce_set_dim"),
+            OptionSpec("tau", .double, default: "0.07", doc: "temperature τ of exp(M·v/τ)", setter: "nce_set_tau"),
+            OptionSpec("negatives", .int64, default: "4096", doc: "noise rows m per image; 0 = exact softmax over the bank", setter: "nce_set_negatives"),
+            OptionSpec("momentum", .double, default: "0.5", doc: "bank update M_i ← normalise(μ M_i + (1-μ) v_i)", setter: "nce_set_momentum"),
+            OptionSpec("proximal", .double, default: "0", doc: "λ of the proximal term λ‖v_i - M_i‖²", setter: "nce_set_proximal"),
+        ],
+        probes: [
+            ProbeSpec("z", doc: "the normalisation constant Z (estimated once)", getter: "nce_probe_z"),
+            ProbeSpec("positive_similarity", doc: "mean M_i·v_i of the batch before the bank update", getter: "nce_probe_positive_similarity"),
+        ],
+        create: { Runtime.create(NCE.self, $0, $1, $2) }),
+])
+
+@_cdecl("losskit_plugin_entry")
+public func losskitPluginEntry(_ major: UInt16, _ minor: UInt16) -> UnsafePointer<lk_plugin_list>? {
+    major == UInt16(LOSSKIT_ABI_MAJOR) ? plugins : nil
+}

@@ -1,0 +1,36 @@
+import Foundation
+import LossKitCore
+
+/// A finished (or checkpointed) run, reloaded for evaluation: its config, data, model and the
+/// weights of its last checkpoint.
+public struct RunFolder {
+    public let path: String
+    public let setup: RunSetup
+    public let step: Int
+
+    public init(path: String, loader: PluginLoader) throws {
+        self.path = path
+        guard let data = FileManager.default.contents(atPath: path + "/config.json") else {
+            throw HostError("\(path) is not a run folder (no config.json): pass the --out folder of `losskit train`")
+        }
+        let config = try JSONDecoder().decode(TrainingConfig.self, from: data)
+        Threads.set(config.threads)
+        setup = try RunSetup(config: config, loader: loader, random: RandomGenerator(seed: config.seed), log: { _ in })
+        let checkpoint = try Checkpoint.read(path: path + "/checkpoint.safetensors")
+        try checkpoint.restoreWeights(parameters: setup.model.parameters, states: setup.model.states)
+        step = checkpoint.step
+    }
+
+    /// Features (and logits) of the train and test sets, in evaluation mode.
+    public func features() throws -> (train: FeatureExtractor.Output, test: FeatureExtractor.Output) {
+        (try FeatureExtractor.run(model: setup.model, assembler: setup.trainAssembler, count: setup.train.count),
+         try FeatureExtractor.run(model: setup.model, assembler: setup.testAssembler, count: setup.test.count))
+    }
+}
+
+/// Raw pixels, normalised, as a feature matrix [N, C·H·W]: the floor any learned feature
+/// should beat under kNN.
+public func rawPixelFeatures(_ assembler: BatchAssembler, count: Int) -> Tensor {
+    let images = assembler.images(Array(0..<count), augmentation: .none, random: RandomGenerator(seed: 0))
+    return Tensor(shape: [count, images.count / max(count, 1)], storage: images.storage)
+}

@@ -1,0 +1,100 @@
+import Foundation
+import LossKitCore
+
+/// A run's complete state as one safetensors file, loadable in PyTorch with
+/// `safetensors.torch.load_file`: parameters and state tensors under their own names
+/// ("encoder.conv1.weight", "encoder.bn1.running_mean", "head.weight", "nce.bank"), the
+/// optimiser's moments under "optimizer.*", and the trainer's step, random-generator and
+/// sampler state under "trainer.*" — everything `--resume` needs to continue exactly.
+public struct Checkpoint {
+    public static let format = "losskit-checkpoint-1"
+
+    public var step: Int
+    public var file: SafeTensorsFile
+
+    /// Captures the state after `step` steps.
+    public static func capture(
+        step: Int, parameters: [Parameter], states: [StateTensor], optimizer: Optimizer, random: RandomGenerator,
+        samplerState: [Int64], metadata: [String: String]
+    ) -> Checkpoint {
+        var f = SafeTensorsFile(metadata: metadata.merging(["format": format, "step": String(step)]) { $1 })
+        for p in parameters { f.add(name: p.name, floats: p.value.array, shape: p.shape) }
+        for s in states { f.add(name: s.name, floats: s.value.array, shape: s.value.shape) }
+        for p in parameters {
+            if let m = optimizer.firstMoment[p.name] { f.add(name: "optimizer.first_moment.\(p.name)", floats: m.array, shape: m.shape) }
+            if let v = optimizer.secondMoment[p.name] { f.add(name: "optimizer.second_moment.\(p.name)", floats: v.array, shape: v.shape) }
+        }
+        for (group, n) in optimizer.stepsTaken { f.add(name: "optimizer.steps.\(group)", int64s: [Int64(n)], shape: [1]) }
+        f.add(name: "trainer.step", int64s: [Int64(step)], shape: [1])
+        f.add(name: "trainer.rng", int64s: random.stateWords.map { Int64(bitPattern: $0) }, shape: [4])
+        f.add(name: "trainer.sampler", int64s: samplerState, shape: [samplerState.count])
+        return Checkpoint(step: step, file: f)
+    }
+
+    public func write(to path: String) throws { try file.write(atomicallyTo: path) }
+
+    /// Reads and checks the format; truncation and corruption come back as errors naming the
+    /// file and what is wrong.
+    public static func read(path: String) throws -> Checkpoint {
+        guard FileManager.default.fileExists(atPath: path) else { throw HostError("no checkpoint at \(path)") }
+        let f = try SafeTensorsFile.read(path: path)
+        guard f.metadata["format"] == format else {
+            throw HostError("\(path) is not a LossKit checkpoint (metadata format is \(f.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+        }
+        let step = try f.int64s("trainer.step")
+        guard step.count == 1, step[0] >= 0 else { throw HostError("\(path): trainer.step is malformed") }
+        return Checkpoint(step: Int(step[0]), file: f)
+    }
+
+    /// Copies the saved values into the live parameters, states, optimiser and generator. Every
+    /// name and shape must match: a checkpoint of another model is refused before anything is
+    /// overwritten.
+    public func restore(parameters: [Parameter], states: [StateTensor], optimizer: Optimizer, random: RandomGenerator) throws -> [Int64] {
+        func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
+            guard let e = file[name] else {
+                throw HostError("the checkpoint has no tensor '\(name)': it was written by a run with another encoder or loss")
+            }
+            guard e.shape == shape else {
+                throw HostError("checkpoint tensor '\(name)' has shape \(e.shape), the model expects \(shape)")
+            }
+            return try file.floats(name)
+        }
+        // read everything first, then write: a mismatch leaves the model untouched
+        var pending: [(Tensor, [Float])] = []
+        for p in parameters {
+            pending.append((p.value, try floats(p.name, p.shape)))
+            if let m = optimizer.firstMoment[p.name] { pending.append((m, try floats("optimizer.first_moment.\(p.name)", p.shape))) }
+            if let v = optimizer.secondMoment[p.name] { pending.append((v, try floats("optimizer.second_moment.\(p.name)", p.shape))) }
+        }
+        for s in states { pending.append((s.value, try floats(s.name, s.value.shape))) }
+        let rng = try file.int64s("trainer.rng")
+        guard rng.count == 4 else { throw HostError("checkpoint: trainer.rng must hold 4 words") }
+        var steps: [String: Int] = [:]
+        for e in file.entries where e.name.hasPrefix("optimizer.steps.") {
+            steps[String(e.name.dropFirst("optimizer.steps.".count))] = Int(try file.int64s(e.name)[0])
+        }
+        let sampler = try file.int64s("trainer.sampler")
+        for (t, values) in pending { values.withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: values.count) } }
+        optimizer.stepsTaken = steps
+        random.restore(from: RandomGenerator(state: rng.map { UInt64(bitPattern: $0) }))
+        return sampler
+    }
+
+    /// Loads only parameters and states (evaluation, embedding): no optimiser needed.
+    public func restoreWeights(parameters: [Parameter], states: [StateTensor]) throws {
+        for p in parameters {
+            guard let e = file[p.name], e.shape == p.shape else {
+                throw HostError("the checkpoint has no tensor '\(p.name)' of shape \(p.shape)")
+            }
+        }
+        for p in parameters {
+            let v = try file.floats(p.name)
+            v.withUnsafeBufferPointer { p.value.data.update(from: $0.baseAddress!, count: v.count) }
+        }
+        for s in states {
+            guard let e = file[s.name], e.shape == s.value.shape else { throw HostError("the checkpoint has no state '\(s.name)' of shape \(s.value.shape)") }
+            let v = try file.floats(s.name)
+            v.withUnsafeBufferPointer { s.value.data.update(from: $0.baseAddress!, count: v.count) }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import LossKitCore
+
+/// What the trainer tells whoever watches (the CLI's progress line, tests).
+public protocol TrainingObserver: AnyObject {
+    func stepFinished(_ progress: TrainingProgress)
+    func message(_ text: String)
+}
+
+public struct TrainingProgress {
+    public let step: Int            // 1-based count of steps done
+    public let totalSteps: Int
+    public let loss: Double
+    public let terms: [(label: String, value: Double)]
+    public let imagesPerSecond: Double
+    public let secondsLeft: Double
+    public let logged: Bool         // a metrics line was written for this step
+}
+
+/// Why training stopped early.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// The training loop: sample a mixed labelled/unlabelled batch, encode it, add the weighted
+/// terms, backpropagate, check every term and gradient is finite, step the optimiser (each
+/// parameter group with its own settings), run plugins' after-step hooks, log, checkpoint.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let runDirectory: String
+    public let run: RunSetup
+    public let terms: [ObjectiveTerm]
+    public let random: RandomGenerator
+    public let optimizer: Optimizer
+    public let parameters: [Parameter]
+    public let states: [StateTensor]
+    public let sampler: BatchSampler
+    public let split: LabelledSplit
+    public weak var observer: TrainingObserver?
+    public private(set) var step = 0
+    public var checkpointPath: String { runDirectory + "/checkpoint.safetensors" }
+
+    public init(config: TrainingConfig, runDirectory: String, loader: PluginLoader, resume: Bool, log: @escaping (String) -> Void = { print($0) }) throws {
+        try config.validate()
+        Threads.set(config.threads)
+        self.config = config
+        self.runDirectory = runDirectory
+        random = RandomGenerator(seed: config.seed)
+        run = try RunSetup(config: config, loader: loader, random: random, log: log)
+        terms = try LossComposer.compose(config.loss, loader: loader, model: run.model, setup: run.setup, random: random, log: log)
+        let pluginContexts = terms.compactMap { $0.instance?.context }
+        parameters = run.model.parameters + pluginContexts.flatMap(\.parameters)
+        states = run.model.states + pluginContexts.flatMap(\.states)
+        var groups: [String: OptimizerSettings] = [:]
+        for c in pluginContexts { groups.merge(c.groupSettings) { $1 } }
+        optimizer = Optimizer(parameters: parameters, defaultSettings: config.optimizerSettings, groupSettings: groups)
+        split = try LabelledSplit.choose(labels: run.train.labels, classes: run.train.classCount, perClass: config.labelsPerClass, seed: config.seed)
+        let labelledRows = config.labelsPerClass == nil ? config.batchSize : config.labelledPerBatch
+        sampler = try BatchSampler(datasetSize: run.train.count, labelled: split.labelledIndices, batchSize: config.batchSize,
+                                   labelledPerBatch: labelledRows, seed: config.seed &+ 0x5EED)
+
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        if resume {
+            let checkpoint = try Checkpoint.read(path: checkpointPath)
+            let samplerState = try checkpoint.restore(parameters: parameters, states: states, optimizer: optimizer, random: random)
+            try sampler.restore(samplerState)
+            step = checkpoint.step
+        } else if fm.fileExists(atPath: checkpointPath) {
+            throw HostError("\(runDirectory) already holds a run: pass --resume to continue it, or choose another --out")
+        }
+        try config.json().write(to: URL(fileURLWithPath: runDirectory + "/config.json"))
+    }
+
+    private var metadata: [String: String] {
+        var m: [String: String] = [:]
+        m["config"] = (try? config.json()).map { String(decoding: $0, as: UTF8.self) }
+        m["encoder"] = "\(run.encoderPlugin.name) \(run.encoderPlugin.version)"
+        m["plugins"] = terms.compactMap { t in t.instance.map { "\(t.label) \($0.plugin.version) abi \($0.plugin.abiVersion)" } }.joined(separator: "; ")
+        return m
+    }
+
+    public func saveCheckpoint() throws {
+        try Checkpoint.capture(step: step, parameters: parameters, states: states, optimizer: optimizer, random: random,
+                               samplerState: sampler.state, metadata: metadata).write(to: checkpointPath)
+    }
+
+    /// Trains from the current step to `config.steps`, then evaluates the head on the test set.
+    @discardableResult
+    public func train() throws -> Double {
+        let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", truncateAfterStep: step > 0 ? step : nil)
+        let schedule = config.learningRateSchedule
+        let augmentation = Augmentation(cropPadding: config.cropPadding, horizontalFlip: config.horizontalFlip)
+        let started = Date()
+        var windowStart = Date(), windowImages = 0
+        var imagesPerSecond = 0.0
+        let firstStep = step
+        while step < config.steps {
+            let batch = sampler.next()
+            let images = run.trainAssembler.images(batch.indices, augmentation: augmentation, random: random)
+            let allLabels = run.trainAssembler.labels(batch.indices)
+            let labels = zip(allLabels, batch.labelled).map { $1 ? $0 : -1 }
+            let graph = Graph(training: true, random: random)
+            let pg = PluginGraph(graph: graph, encoder: run.model)
+            let imageNode = graph.constant(images)
+            let view = BatchView(images: imageNode, labels: labels, labelled: batch.labelled.map { $0 ? 1 : 0 },
+                                 indices: batch.indices.map(Int64.init), datasetSize: run.train.count,
+                                 numClasses: run.train.classCount, pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
+            let taps = try run.model.encode(pg, images: imageNode)
+            var total: Node?
+            var values: [(label: String, value: Double)] = []
+            for term in terms {
+                let v = try term.value(pg, batch: view, taps: taps)
+                let x = Double(v.value.scalar)
+                guard x.isFinite else { throw nonFinite("term '\(term.label)' is \(x)") }
+                values.append((term.label, x))
+                let weighted = graph.scale(v, Float(term.weight))
+                total = try total.map { try graph.add($0, weighted) } ?? weighted
+            }
+            guard let loss = total else { throw HostError("the loss expression has no terms") }
+            try graph.backward(from: loss)
+            for p in parameters where !p.grad.buffer.allSatisfy({ $0.isFinite }) {
+                throw nonFinite("the gradient of parameter '\(p.name)' is not finite")
+            }
+            let factor = schedule.factor(at: step)
+            optimizer.step(learningRateFactor: factor)
+            for term in terms { term.instance?.afterStep(step: step, totalSteps: config.steps, learningRateFactor: factor) }
+            step += 1
+
+            windowImages += config.batchSize
+            let elapsed = Date().timeIntervalSince(windowStart)
+            if elapsed > 1 || step == firstStep + 1 {
+                imagesPerSecond = Double(windowImages) / max(elapsed, 1e-9)
+                windowStart = Date()
+                windowImages = 0
+            }
+            let logged = step % config.logEvery == 0 || step == config.steps
+            let lossValue = values.reduce(0) { $0 + $1.value * weight(of: $1.label) }
+            if logged {
+                var probes: [String: Double] = [:]
+                for t in terms { for p in t.instance?.probes() ?? [] where p.value.isFinite { probes["\(t.label).\(p.name)"] = p.value } }
+                log.append(["step": step, "loss": lossValue, "terms": Dictionary(uniqueKeysWithValues: values.map { ($0.label, $0.value) }),
+                            "probes": probes, "lr": Double(config.learningRate * factor), "images_per_s": imagesPerSecond,
+                            "seconds": Date().timeIntervalSince(started)])
+            }
+            let left = Double(config.steps - step) * Double(config.batchSize) / max(imagesPerSecond, 1e-9)
+            observer?.stepFinished(TrainingProgress(step: step, totalSteps: config.steps, loss: lossValue, terms: values,
+                                                    imagesPerSecond: imagesPerSecond, secondsLeft: left, logged: logged))
+            if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
+            if config.evalEvery > 0 && step % config.evalEvery == 0 && step < config.steps {
+                let acc = try testAccuracy()
+                log.append(["step": step, "eval": ["test_accuracy": acc]])
+            }
+        }
+        let accuracy = try testAccuracy()
+        log.append(["step": step, "eval": ["test_accuracy": accuracy], "wall_seconds": Date().timeIntervalSince(started)])
+        return accuracy
+    }
+
+    private func weight(of label: String) -> Double { terms.first { $0.label == label }?.weight ?? 0 }
+
+    private func nonFinite(_ what: String) -> TrainingError {
+        let kept = FileManager.default.fileExists(atPath: checkpointPath)
+            ? "the last good checkpoint is kept at \(checkpointPath)" : "no checkpoint had been written yet"
+        return TrainingError(message: "step \(step + 1): \(what); training stopped before applying it — \(kept)")
+    }
+
+    /// Accuracy of the head on the test set, batch-norm in evaluation mode.
+    public func testAccuracy() throws -> Double {
+        let out = try FeatureExtractor.run(model: run.model, assembler: run.testAssembler, count: run.test.count)
+        return FeatureExtractor.accuracy(FeatureExtractor.predictions(out.logits), run.test.labels)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import LossKitCore
+
+/// Everything that defines a run. Saved as `config.json` in the run folder; a YAML or TOML
+/// experiment file supplies the same keys (snake_case) in place of flags.
+public struct TrainingConfig: Codable, Equatable {
+    public var data = "fashion-mnist"
+    /// Encoder plugin with options in loss-term syntax: "convnet-s" or "convnet-s(width=0.5)".
+    public var encoder = "convnet-s"
+    public var loss = "ce"
+    /// Labelled images per class; nil means every training image is labelled.
+    public var labelsPerClass: Int? = 100
+    public var batchSize = 128
+    /// Labelled rows in each batch; the rest are drawn from all training images, unlabelled.
+    public var labelledPerBatch = 32
+    public var steps = 1500
+    public var optimizer = "sgd"
+    public var learningRate: Float = 0.05
+    public var momentum: Float = 0.9
+    public var nesterov = true
+    public var weightDecay: Float = 5e-4
+    /// "cosine", "constant" or "step".
+    public var schedule = "cosine"
+    public var warmupSteps = 0
+    public var stepEvery = 1000
+    public var stepGamma: Float = 0.1
+    public var seed: UInt64 = 0
+    public var threads = 2
+    public var cropPadding = 2
+    public var horizontalFlip = false
+    public var checkpointEvery = 500
+    public var logEvery = 50
+    /// Evaluate test accuracy every N steps (0: only at the end).
+    public var evalEvery = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case data, encoder, loss, optimizer, momentum, nesterov, schedule, seed, threads, steps
+        case labelsPerClass = "labels_per_class", batchSize = "batch_size", labelledPerBatch = "labelled_per_batch"
+        case learningRate = "learning_rate", weightDecay = "weight_decay", warmupSteps = "warmup_steps"
+        case stepEvery = "step_every", stepGamma = "step_gamma", cropPadding = "crop_padding"
+        case horizontalFlip = "horizontal_flip", checkpointEvery = "checkpoint_every", logEvery = "log_every", evalEvery = "eval_every"
+    }
+
+    /// Decodes with every key optional: missing keys keep their defaults, unknown keys are errors.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfig.defaults
+        data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
+        encoder = try c.decodeIfPresent(String.self, forKey: .encoder) ?? d.encoder
+        loss = try c.decodeIfPresent(String.self, forKey: .loss) ?? d.loss
+        labelsPerClass = c.contains(.labelsPerClass) ? try c.decodeIfPresent(Int.self, forKey: .labelsPerClass) : d.labelsPerClass
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        labelledPerBatch = try c.decodeIfPresent(Int.self, forKey: .labelledPerBatch) ?? d.labelledPerBatch
+        steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? d.steps
+        optimizer = try c.decodeIfPresent(String.self, forKey: .optimizer) ?? d.optimizer
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? d.momentum
+        nesterov = try c.decodeIfPresent(Bool.self, forKey: .nesterov) ?? d.nesterov
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
+        schedule = try c.decodeIfPresent(String.self, forKey: .schedule) ?? d.schedule
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
+        stepEvery = try c.decodeIfPresent(Int.self, forKey: .stepEvery) ?? d.stepEvery
+        stepGamma = try c.decodeIfPresent(Float.self, forKey: .stepGamma) ?? d.stepGamma
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+        cropPadding = try c.decodeIfPresent(Int.self, forKey: .cropPadding) ?? d.cropPadding
+        horizontalFlip = try c.decodeIfPresent(Bool.self, forKey: .horizontalFlip) ?? d.horizontalFlip
+        checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
+        logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
+        evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? d.evalEvery
+    }
+
+    static let defaults = TrainingConfig()
+
+    /// The keys an experiment file may use.
+    public static var keys: [String] {
+        ["data", "encoder", "loss", "labels_per_class", "batch_size", "labelled_per_batch", "steps", "optimizer", "learning_rate",
+         "momentum", "nesterov", "weight_decay", "schedule", "warmup_steps", "step_every", "step_gamma", "seed", "threads",
+         "crop_padding", "horizontal_flip", "checkpoint_every", "log_every", "eval_every"]
+    }
+
+    /// Checks values that no type can: ranges and names.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw HostError(message) } }
+        try check(steps >= 1, "steps must be ≥ 1, got \(steps)")
+        try check(batchSize >= 2, "batch size must be ≥ 2 (batch-norm needs two rows), got \(batchSize)")
+        try check(labelledPerBatch >= 0 && labelledPerBatch <= batchSize, "labelled rows per batch must be in 0...\(batchSize), got \(labelledPerBatch)")
+        try check(labelsPerClass.map { $0 >= 1 } ?? true, "labels per class must be ≥ 1")
+        try check(["sgd", "adam"].contains(optimizer), "optimizer must be sgd or adam, got '\(optimizer)'")
+        try check(["cosine", "constant", "step"].contains(schedule), "schedule must be cosine, constant or step, got '\(schedule)'")
+        try check(learningRate.isFinite && learningRate > 0, "learning rate must be > 0, got \(learningRate)")
+        try check(threads >= 1 && threads <= 256, "threads must be in 1...256, got \(threads)")
+        try check(cropPadding >= 0 && cropPadding <= 16, "crop padding must be in 0...16, got \(cropPadding)")
+        try check(checkpointEvery >= 1, "checkpoint interval must be ≥ 1")
+        try check(logEvery >= 1, "log interval must be ≥ 1")
+    }
+
+    public var optimizerSettings: OptimizerSettings {
+        optimizer == "adam"
+            ? .adam(lr: learningRate, beta1: momentum, weightDecay: weightDecay)
+            : .sgd(lr: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
+    }
+
+    public var learningRateSchedule: LearningRateSchedule {
+        switch schedule {
+        case "constant": return .constant
+        case "step": return .step(every: stepEvery, gamma: stepGamma)
+        default: return .cosine(warmupSteps: warmupSteps, totalSteps: steps)
+        }
+    }
+
+    public func json() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try e.encode(self)
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import LossKitCore
+import LossKitHost
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a run's encoder: head accuracy, weighted kNN, or a linear probe on frozen features.",
+        subcommands: [Accuracy.self, KNN.self, Linear.self])
+
+    struct Accuracy: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "accuracy", abstract: "Test accuracy of the run's classification head.")
+        @OptionGroup var plugins: PluginOptions
+        @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String
+
+        func run() throws {
+            let folder = try RunFolder(path: runFolder, loader: plugins.load())
+            let out = try FeatureExtractor.run(model: folder.setup.model, assembler: folder.setup.testAssembler, count: folder.setup.test.count)
+            let acc = FeatureExtractor.accuracy(FeatureExtractor.predictions(out.logits), folder.setup.test.labels)
+            print(String(format: "head accuracy: %.2f%% on %d test images (step %d)", acc * 100, folder.setup.test.count, folder.step))
+        }
+    }
+
+    struct KNN: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "knn",
+            abstract: "Weighted kNN on cosine similarity of the features (each neighbour votes exp(s/tau)).",
+            discussion: "With --raw-pixels and --data instead of a run folder: the raw-pixel floor.")
+        @OptionGroup var plugins: PluginOptions
+        @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String?
+        @Option(help: "Neighbours.") var k = 200
+        @Option(help: "Temperature of the votes.") var tau: Float = 0.07
+        @Flag(help: "Use normalised raw pixels as features (needs --data).") var rawPixels = false
+        @Option(help: "Data set for --raw-pixels.") var data = "fashion-mnist"
+        @Option(help: "Threads.") var threads = 2
+
+        func run() throws {
+            Threads.set(threads)
+            let trainF: Tensor, testF: Tensor, trainL: [Int32], testL: [Int32], classes: Int
+            let what: String
+            if rawPixels {
+                let source = try DataSource.parse(data)
+                let train = try source.load(.train), test = try source.load(.test)
+                let norm = source.normalization(of: train)
+                trainF = rawPixelFeatures(BatchAssembler(dataset: train, mean: norm.mean, std: norm.std), count: train.count)
+                testF = rawPixelFeatures(BatchAssembler(dataset: test, mean: norm.mean, std: norm.std), count: test.count)
+                (trainL, testL, classes) = (train.labels, test.labels, train.classCount)
+                what = "raw pixels of \(data)"
+            } else {
+                guard let runFolder else { throw ValidationError("give a run folder, or --raw-pixels") }
+                let folder = try RunFolder(path: runFolder, loader: plugins.load())
+                let f = try folder.features()
+                (trainF, testF) = (f.train.features, f.test.features)
+                (trainL, testL, classes) = (folder.setup.train.labels, folder.setup.test.labels, folder.setup.train.classCount)
+                what = "\(runFolder) (step \(folder.step))"
+            }
+            let result = try KNNClassifier.evaluate(train: trainF, trainLabels: trainL, test: testF, testLabels: testL, classes: classes, k: k, tau: tau)
+            print(String(format: "kNN accuracy: %.2f%% (k=%d, tau=%g) — %@", result.accuracy * 100, k, tau, what))
+        }
+    }
+
+    struct Linear: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "linear", abstract: "Linear probe (multinomial logistic regression) on frozen features.")
+        @OptionGroup var plugins: PluginOptions
+        @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String
+
+        func run() throws {
+            let folder = try RunFolder(path: runFolder, loader: plugins.load())
+            let f = try folder.features()
+            let result = try LinearProbe().evaluate(train: f.train.features, trainLabels: folder.setup.train.labels, test: f.test.features,
+                                                    testLabels: folder.setup.test.labels, classes: folder.setup.train.classCount)
+            print(String(format: "linear probe: %.2f%% test, %.2f%% train (step %d)", result.testAccuracy * 100, result.trainAccuracy * 100, folder.step))
+        }
+    }
+}
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "embed", abstract: "Write a run's features as a .npy array [N, D] (and labels beside it).")
+    @OptionGroup var plugins: PluginOptions
+    @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String
+    @Option(help: "Output .npy path.") var out: String
+    @Option(help: "train or test.") var split = "test"
+
+    func run() throws {
+        guard split == "train" || split == "test" else { throw ValidationError("--split is train or test") }
+        let folder = try RunFolder(path: runFolder, loader: plugins.load())
+        let s = folder.setup
+        let (assembler, set) = split == "train" ? (s.trainAssembler, s.train) : (s.testAssembler, s.test)
+        let f = try FeatureExtractor.run(model: s.model, assembler: assembler, count: set.count)
+        try NPY.write(floats: f.features.array, shape: f.features.shape, to: out)
+        let labelsPath = (out as NSString).deletingPathExtension + ".labels.npy"
+        try NPY.write(floats: set.labels.map(Float.init), shape: [set.count], to: labelsPath)
+        print("wrote \(out) \(f.features.shape) and \(labelsPath)")
+    }
+}

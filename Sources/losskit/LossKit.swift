@@ -1,0 +1,32 @@
+import ArgumentParser
+import LossKitHost
+
+@main
+struct LossKit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "losskit",
+        abstract: "Train image encoders with a supervised loss plus any weighted mix of unsupervised objectives.",
+        discussion: """
+        Every objective and encoder is a plugin: a shared library loaded through the C ABI of losskit.h.
+        Plugins are searched in --plugin-path, then LOSSKIT_PLUGIN_PATH (colon-separated), then the
+        losskit-plugins folder beside this executable.
+
+        Example:
+          losskit train --data fashion-mnist --encoder convnet-s --loss 'ce + 0.5*nce' \\
+            --labels-per-class 100 --steps 1500 --out runs/a
+          losskit eval knn runs/a
+        """,
+        subcommands: [PluginsCommand.self, TrainCommand.self, EvalCommand.self, EmbedCommand.self])
+}
+
+/// The plugin search options every command shares.
+struct PluginOptions: ParsableArguments {
+    @Option(name: .customLong("plugin-path"), help: ArgumentHelp("A folder or .so file to search for plugins first (repeatable; colon-separated lists too).", valueName: "path"))
+    var pluginPath: [String] = []
+
+    func load() -> PluginLoader {
+        let loader = PluginLoader()
+        loader.load(searchPath: PluginLoader.searchPath(explicit: pluginPath))
+        return loader
+    }
+}

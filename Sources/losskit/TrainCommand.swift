@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import LossKitHost
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an encoder with a composed loss; writes config, metrics, checkpoints to --out.",
+        discussion: """
+        The loss is a weighted sum of terms: 'ce + 0.5*nce + 0.1*sc@conv4(region=0.5)'. A term is a
+        plugin name, optionally @TAP to choose the layer it reads, optionally (key=value, ...) options.
+        Each step draws --labelled-per-batch rows from the labelled subset (--labels-per-class images of
+        each class, chosen with --seed) and the rest from all training images, unlabelled.
+        A YAML --config file may set any of: \(TrainingConfig.keys.joined(separator: ", ")); flags override it.
+        """)
+
+    @OptionGroup var plugins: PluginOptions
+    @Option(help: "YAML experiment file with the settings below (snake_case keys).") var config: String?
+    @Option(help: "Data set: fashion-mnist[:DIR], mnist:DIR, idx:DIR, cifar10:DIR.") var data: String?
+    @Option(help: "Encoder plugin, with options: convnet-s or 'convnet-s(width=0.5)'.") var encoder: String?
+    @Option(help: "Loss expression, e.g. 'ce + 0.5*nce'.") var loss: String?
+    @Option(help: "Labelled images per class (the rest are unlabelled).") var labelsPerClass: Int?
+    @Flag(help: "Use every training label (supervised ceiling).") var allLabels = false
+    @Option(help: "Rows per batch.") var batchSize: Int?
+    @Option(help: "Labelled rows per batch.") var labelledPerBatch: Int?
+    @Option(help: "Labelled fraction of each batch (alternative to --labelled-per-batch).") var labelledFractionPerBatch: Double?
+    @Option(help: "Optimiser steps.") var steps: Int?
+    @Option(help: "Epochs over the training set (alternative to --steps).") var epochs: Double?
+    @Option(help: "sgd (momentum, Nesterov) or adam.") var optimizer: String?
+    @Option(name: .customLong("lr"), help: "Base learning rate.") var learningRate: Float?
+    @Option(help: "SGD momentum or Adam beta1.") var momentum: Float?
+    @Option(help: "L2 weight decay.") var weightDecay: Float?
+    @Option(help: "cosine, constant or step.") var schedule: String?
+    @Option(help: "Linear warm-up steps (cosine schedule).") var warmupSteps: Int?
+    @Option(help: "Seed for data order, initialisation, augmentation and plugin randomness.") var seed: UInt64?
+    @Option(help: "Threads for OpenBLAS and the engine.") var threads: Int?
+    @Option(help: "Zero-padding before the random crop (0: no crop).") var cropPadding: Int?
+    @Flag(inversion: .prefixedNo, help: "Random horizontal flips (off for digits).") var flip: Bool?
+    @Option(help: "Write a checkpoint every N steps.") var checkpointEvery: Int?
+    @Option(help: "Write a metrics line every N steps.") var logEvery: Int?
+    @Option(help: "Evaluate test accuracy every N steps (0: at the end only).") var evalEvery: Int?
+    @Option(help: "Run folder (config.json, metrics.jsonl, checkpoint.safetensors).") var out: String
+    @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
+
+    func resolved() throws -> TrainingConfig {
+        var c: TrainingConfig
+        if resume, config == nil, let saved = FileManager.default.contents(atPath: out + "/config.json") {
+            c = try JSONDecoder().decode(TrainingConfig.self, from: saved)
+        } else {
+            c = try config.map { try ExperimentFile.load(path: $0) } ?? TrainingConfig()
+        }
+        if let v = data { c.data = v }
+        if let v = encoder { c.encoder = v }
+        if let v = loss { c.loss = v }
+        if let v = labelsPerClass { c.labelsPerClass = v }
+        if allLabels { c.labelsPerClass = nil }
+        if let v = batchSize { c.batchSize = v }
+        if let v = labelledPerBatch { c.labelledPerBatch = v }
+        if let f = labelledFractionPerBatch {
+            guard f >= 0, f <= 1 else { throw ValidationError("--labelled-fraction-per-batch must be in [0, 1], got \(f)") }
+            c.labelledPerBatch = Int((Double(c.batchSize) * f).rounded())
+        }
+        if let v = steps { c.steps = v }
+        if let v = optimizer { c.optimizer = v }
+        if let v = learningRate { c.learningRate = v }
+        if let v = momentum { c.momentum = v }
+        if let v = weightDecay { c.weightDecay = v }
+        if let v = schedule { c.schedule = v }
+        if let v = warmupSteps { c.warmupSteps = v }
+        if let v = seed { c.seed = v }
+        if let v = threads { c.threads = v }
+        if let v = cropPadding { c.cropPadding = v }
+        if let v = flip { c.horizontalFlip = v }
+        if let v = checkpointEvery { c.checkpointEvery = v }
+        if let v = logEvery { c.logEvery = v }
+        if let v = evalEvery { c.evalEvery = v }
+        if let e = epochs {
+            guard e > 0 else { throw ValidationError("--epochs must be > 0") }
+            let n = try DataSource.parse(c.data).load(.train).count
+            c.steps = max(1, Int((e * Double(n) / Double(c.batchSize)).rounded(.up)))
+        }
+        return c
+    }
+
+    func run() throws {
+        let c = try resolved()
+        let loader = plugins.load()
+        for r in loader.rejected { FileHandle.standardError.write(Data("warning: plugin \(r.path) refused: \(r.reason)\n".utf8)) }
+        let progress = ProgressLine()
+        do {
+            let trainer = try Trainer(config: c, runDirectory: out, loader: loader, resume: resume, log: { progress.message($0) })
+            trainer.observer = progress
+            progress.message("training \(c.encoder) with \(c.loss) on \(c.data): \(c.steps) steps of \(c.batchSize) (\(c.labelsPerClass.map { "\($0) labels per class" } ?? "all labels")), seed \(c.seed)\(trainer.step > 0 ? ", resuming at step \(trainer.step)" : "")")
+            let accuracy = try trainer.train()
+            progress.finish()
+            print(String(format: "test accuracy: %.2f%% (%d test images, head on features, batch-norm in eval mode)", accuracy * 100, trainer.run.test.count))
+            print("run folder: \(out)")
+        } catch {
+            progress.finish()
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// A live progress line on a terminal; plain lines (one per logged step) otherwise.
+final class ProgressLine: TrainingObserver {
+    private let tty = isatty(STDOUT_FILENO) != 0
+    private var open = false
+
+    func stepFinished(_ p: TrainingProgress) {
+        let terms = p.terms.map { String(format: "%@ %.4g", $0.label, $0.value) }.joined(separator: "  ")
+        let eta = p.secondsLeft.isFinite ? String(format: "%dm%02ds", Int(p.secondsLeft) / 60, Int(p.secondsLeft) % 60) : "?"
+        let line = String(format: "step %d/%d  loss %.4g  [%@]  %.0f img/s  ETA %@", p.step, p.totalSteps, p.loss, terms, p.imagesPerSecond, eta)
+        if tty {
+            print("\r\(line)\u{1B}[K", terminator: "")
+            fflush(stdout)
+            open = true
+        } else if p.logged {
+            print(line)
+            fflush(stdout)
+        }
+    }
+
+    func message(_ text: String) {
+        finish()
+        print(text)
+    }
+
+    func finish() {
+        if open { print(""); open = false }
+    }
+}

@@ -1,0 +1,50 @@
+import LossKitHost
+import Foundation
+import XCTest
+
+/// A fresh temporary folder, removed when the test ends.
+func temporaryFolder(_ test: XCTestCase) throws -> String {
+    let path = NSTemporaryDirectory() + "DataPipelineTests-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    return path
+}
+
+/// A tiny MNIST-layout split: `labels.count` images of `height`×`width` whose pixel bytes are
+/// `(image * 31 + position * 7 + salt) % 256`, so every image and position differs.
+struct IDXSplitFixture {
+    let labels: [UInt8]
+    let height: Int
+    let width: Int
+    let salt: Int
+
+    var pixels: [UInt8] {
+        let size = height * width
+        return (0 ..< labels.count * size).map { k in UInt8((k / size * 31 + k % size * 7 + salt) % 256) }
+    }
+}
+
+/// Writes the four standard IDX files into `folder`, gzipped or plain, with `IDXFile.encode`.
+func writeIDXFolder(_ folder: String, train: IDXSplitFixture, test: IDXSplitFixture, gzip: Bool,
+                    skip: Set<String> = []) throws {
+    for (prefix, split) in [("train", train), ("t10k", test)] {
+        let images = IDXFile.encode(IDXArray(dims: [split.labels.count, split.height, split.width], bytes: split.pixels))
+        let labels = IDXFile.encode(IDXArray(dims: [split.labels.count], bytes: split.labels))
+        for (name, bytes) in [("\(prefix)-images-idx3-ubyte", images), ("\(prefix)-labels-idx1-ubyte", labels)]
+        where !skip.contains(name) {
+            let file = gzip ? name + ".gz" : name
+            try Data(gzip ? Gzip.deflateGzip(bytes) : bytes).write(to: URL(fileURLWithPath: folder + "/" + file))
+        }
+    }
+}
+
+/// The message of the error `body` throws, failing the test if it throws none.
+func errorMessage(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) -> String {
+    do {
+        try body()
+        XCTFail("expected an error", file: file, line: line)
+        return ""
+    } catch {
+        return "\(error)"
+    }
+}
