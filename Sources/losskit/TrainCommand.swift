@@ -91,7 +91,7 @@ struct TrainCommand: ParsableCommand {
             let trainer = try Trainer(config: c, runDirectory: out, loader: loader, resume: resume, log: { progress.message($0) })
             trainer.observer = progress
             progress.message("training \(c.encoder) with \(c.loss) on \(c.data): \(c.steps) steps of \(c.batchSize) (\(c.labelsPerClass.map { "\($0) labels per class" } ?? "all labels")), seed \(c.seed)\(trainer.step > 0 ? ", resuming at step \(trainer.step)" : "")")
-            let accuracy = try trainer.train()
+            let accuracy = try trainer.train() ?? .nan
             progress.finish()
             print(String(format: "test accuracy: %.2f%% (%d test images, head on features, batch-norm in eval mode)", accuracy * 100, trainer.run.test.count))
             print("run folder: \(out)")

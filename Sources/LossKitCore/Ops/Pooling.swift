@@ -186,6 +186,15 @@ extension Graph {
         }
     }
 
+    /// A leaf holding `value` that carries `pooled`'s max-pool switches: an objective's pool tap
+    /// as an independent input, for gradient checks with respect to the taps themselves.
+    public func variable(_ value: Tensor, switchesOf pooled: Node) -> Node {
+        let node = variable(value)
+        node.switches = pooled.switches
+        node.switchesInputSize = pooled.switchesInputSize
+        return node
+    }
+
     func nchw(_ x: Node, _ op: String) throws -> (Int, Int, Int, Int) {
         guard x.shape.count == 4 else { throw ShapeError("\(op) needs an NCHW input; got \(shapeText(x.shape))") }
         return (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

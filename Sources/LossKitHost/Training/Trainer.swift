@@ -87,8 +87,10 @@ public final class Trainer {
     }
 
     /// Trains from the current step to `config.steps`, then evaluates the head on the test set.
+    /// `stopAfter` ends early after that step (and its checkpoint), as a killed run would, and
+    /// returns nil.
     @discardableResult
-    public func train() throws -> Double {
+    public func train(stopAfter: Int? = nil) throws -> Double? {
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", truncateAfterStep: step > 0 ? step : nil)
         let schedule = config.learningRateSchedule
         let augmentation = Augmentation(cropPadding: config.cropPadding, horizontalFlip: config.horizontalFlip)
@@ -113,7 +115,7 @@ public final class Trainer {
             for term in terms {
                 let v = try term.value(pg, batch: view, taps: taps)
                 let x = Double(v.value.scalar)
-                guard x.isFinite else { throw nonFinite("term '\(term.label)' is \(x)") }
+                guard x.isFinite else { throw nonFinite("term '\(term.label)' is \(x.isNaN ? "NaN" : "infinite (\(x))")") }
                 values.append((term.label, x))
                 let weighted = graph.scale(v, Float(term.weight))
                 total = try total.map { try graph.add($0, weighted) } ?? weighted
@@ -152,6 +154,7 @@ public final class Trainer {
                 let acc = try testAccuracy()
                 log.append(["step": step, "eval": ["test_accuracy": acc]])
             }
+            if let stop = stopAfter, step >= stop, step < config.steps { return nil }
         }
         let accuracy = try testAccuracy()
         log.append(["step": step, "eval": ["test_accuracy": accuracy], "wall_seconds": Date().timeIntervalSince(started)])

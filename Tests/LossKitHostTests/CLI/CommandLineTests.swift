@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+
+/// The `losskit` executable as a user runs it: listing, refusing, checking in a child process,
+/// and training errors on the terminal.
+final class CommandLineTests: XCTestCase {
+    private var folder = ""
+    private let losskit = BuiltPlugins.buildDirectory + "/losskit"
+
+    override func setUpWithError() throws {
+        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        folder = try BuiltPlugins.folder(["ConvNet", "NCE"])
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+
+    private func losskit(_ args: [String]) -> (Int32, String) {
+        var env = ProcessInfo.processInfo.environment
+        env["LOSSKIT_PLUGIN_PATH"] = nil
+        return PluginFixtures.run(losskit, args, environment: env)
+    }
+
+    func testPluginsListsBuiltInsAndReportsABrokenFileWithItsReason() throws {
+        try "garbage".write(toFile: folder + "/libbroken.so", atomically: true, encoding: .utf8)
+        let (status, out) = losskit(["plugins", "--plugin-path", folder])
+        XCTAssertEqual(status, 0, out)
+        for name in ["ce ", "convnet-s", "convnet-l", "nce "] { XCTAssertTrue(out.contains(name), "missing \(name) in:\n\(out)") }
+        XCTAssertTrue(out.contains("Refused files:\n  \(folder)/libbroken.so\n    not an ELF shared library"), out)
+    }
+
+    func testRemovingAPluginsLibraryRemovesItFromTheList() throws {
+        try FileManager.default.removeItem(atPath: folder + "/libLossKitNCE.so")
+        let (_, out) = losskit(["plugins", "--plugin-path", folder])
+        XCTAssertFalse(out.contains("nce "), out)
+        XCTAssertTrue(out.contains("convnet-s"), out)
+    }
+
+    func testPluginsInfoPrintsOptionsTapsAndProbes() {
+        let (status, out) = losskit(["plugins", "info", "nce", "--plugin-path", folder])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.contains("tau        double  0.07     temperature"), out)
+        XCTAssertTrue(out.contains("reads taps: features"), out)
+        XCTAssertTrue(out.contains("positive_similarity"), out)
+    }
+
+    func testPluginsCheckSurvivesAPluginThatCrashes() throws {
+        let lib = try PluginFixtures.build("crash_in_loss", into: folder)
+        let (status, out) = losskit(["plugins", "check", lib])
+        XCTAssertEqual(status, 2, out)
+        XCTAssertTrue(out.contains("FAILED: the plugin crashed (SIGABRT) during loss of crasher; the host survived"), out)
+    }
+
+    func testPluginsCheckPassesTheExampleAndFailsAWrongGradient() throws {
+        let good = try PluginFixtures.build("entropy_min", into: folder, source: PluginFixtures.repositoryRoot.appendingPathComponent("Examples/entropy-min/entropy_min.c").path)
+        var (status, out) = losskit(["plugins", "check", good])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.hasPrefix("ok: entropy-min"), out)
+        let bad = try PluginFixtures.build("custom_bad_grad", into: folder)
+        (status, out) = losskit(["plugins", "check", bad])
+        XCTAssertEqual(status, 1, out)
+        XCTAssertTrue(out.contains("FAILED: custom-bad-grad"), out)
+    }
+
+    func testATypoInTheLossPointsAtTheCharacter() throws {
+        let data = try SyntheticData.makeFolder(train: 40, test: 8)
+        let (status, out) = losskit(["train", "--plugin-path", folder, "--data", "idx:" + data, "--loss", "ce + 0.5*ncee",
+                                     "--out", SyntheticData.runFolder(), "--steps", "1"])
+        XCTAssertEqual(status, 1, out)
+        XCTAssertTrue(out.contains("unknown objective 'ncee' — did you mean 'nce'?"), out)
+        XCTAssertTrue(out.contains("ce + 0.5*ncee\n         ^"), out)
+    }
+
+    func testTrainingPrintsTestAccuracyAndTheHelpDocumentsTheLossSyntax() throws {
+        let data = try SyntheticData.makeFolder(train: 64, test: 16)
+        let run = SyntheticData.runFolder()
+        let (status, out) = losskit(["train", "--plugin-path", folder, "--data", "idx:" + data, "--encoder", "convnet-s(width=0.25)",
+                                     "--loss", "ce + 0.2*nce(negatives=16)", "--labels-per-class", "4", "--batch-size", "16",
+                                     "--labelled-per-batch", "8", "--steps", "4", "--log-every", "2", "--threads", "1", "--out", run])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.contains("step 4/4"), out)
+        XCTAssertTrue(out.contains("test accuracy: "), out)
+        for file in ["config.json", "metrics.jsonl", "checkpoint.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(run)/\(file)"), file)
+        }
+        let (_, help) = losskit(["train", "--help"])
+        XCTAssertTrue(help.contains("'ce + 0.5*nce + 0.1*sc@conv4(region=0.5)'"), help)
+        let (s2, embed) = losskit(["embed", run, "--plugin-path", folder, "--out", run + "/f.npy"])
+        XCTAssertEqual(s2, 0, embed)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/f.npy"))
+        let (s3, knn) = losskit(["eval", "knn", run, "--plugin-path", folder, "--k", "5"])
+        XCTAssertEqual(s3, 0, knn)
+        XCTAssertTrue(knn.contains("kNN accuracy: "), knn)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import LossKitCore
+import LossKitHost
+import XCTest
+
+/// End to end on a generated IDX set: train, checkpoint, resume, and each way a run can go wrong.
+final class TrainingTests: XCTestCase {
+    private var data = ""
+    private var pluginFolder = ""
+    private var loader = PluginLoader()
+
+    override func setUpWithError() throws {
+        data = try SyntheticData.makeFolder()
+        pluginFolder = try BuiltPlugins.folder(["ConvNet", "NCE"])
+        try PluginFixtures.build("nan_at_step", into: pluginFolder)
+        loader = PluginLoader()
+        loader.load(searchPath: [pluginFolder])
+        XCTAssertTrue(loader.rejected.isEmpty, "\(loader.rejected)")
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: data)
+        try? FileManager.default.removeItem(atPath: pluginFolder)
+    }
+
+    private func trainer(_ config: TrainingConfig, _ out: String, resume: Bool = false) throws -> Trainer {
+        try Trainer(config: config, runDirectory: out, loader: loader, resume: resume, log: { _ in })
+    }
+
+    func testResumingFromACheckpointGivesTheUninterruptedRunsParameters() throws {
+        // NCE's memory bank and Z are plugin state: they must come back too
+        let config = SyntheticData.config(data: data, loss: "ce + 0.5*nce(negatives=32)", steps: 6)
+        let whole = try trainer(config, SyntheticData.runFolder())
+        try whole.train()
+
+        let out = SyntheticData.runFolder()
+        let first = try trainer(config, out)
+        XCTAssertNil(try first.train(stopAfter: 3), "stopped early, as a killed run")
+        let resumed = try trainer(config, out, resume: true)
+        XCTAssertEqual(resumed.step, 3)
+        try resumed.train()
+
+        for (a, b) in zip(whole.parameters, resumed.parameters) {
+            XCTAssertEqual(a.name, b.name)
+            XCTAssertEqual(a.value.array, b.value.array, "parameter \(a.name) differs after resume")
+        }
+        for (a, b) in zip(whole.states, resumed.states) {
+            XCTAssertEqual(a.value.array, b.value.array, "state \(a.name) differs after resume")
+        }
+        let lines = try MetricsLog.read(out + "/metrics.jsonl").compactMap { $0["loss"] != nil ? $0["step"] as? Int : nil }
+        XCTAssertEqual(lines, [1, 2, 3, 4, 5, 6], "the resumed log reads as one run")
+    }
+
+    func testSameSeedGivesTheSameRunAndTheCheckpointLoadsBack() throws {
+        let config = SyntheticData.config(data: data, steps: 3)
+        let a = try trainer(config, SyntheticData.runFolder()), b = try trainer(config, SyntheticData.runFolder())
+        try a.train()
+        try b.train()
+        XCTAssertEqual(a.parameters.flatMap { $0.value.array }, b.parameters.flatMap { $0.value.array })
+        let saved = try SafeTensorsFile.read(path: a.checkpointPath)
+        XCTAssertEqual(try saved.floats("head.weight"), a.run.model.headWeight.value.array)
+        XCTAssertNotNil(saved["encoder.conv1.weight"])
+        XCTAssertNotNil(saved["encoder.bn1.running_mean"])
+    }
+
+    func testANonFiniteTermStopsTrainingNamingItAndKeepsTheLastGoodCheckpoint() throws {
+        var config = SyntheticData.config(data: data, loss: "ce + nan-at-step(step=5)", steps: 8)
+        config.checkpointEvery = 3
+        let out = SyntheticData.runFolder()
+        let t = try trainer(config, out)
+        XCTAssertThrowsError(try t.train()) { error in
+            XCTAssertEqual("\(error)", "step 5: term 'nan-at-step' is NaN; training stopped before applying it — the last good checkpoint is kept at \(out)/checkpoint.safetensors")
+        }
+        XCTAssertEqual(try Checkpoint.read(path: out + "/checkpoint.safetensors").step, 3)
+    }
+
+    func testLossExpressionMistakesAreReportedBeforeStepOne() throws {
+        func message(_ loss: String) -> String {
+            var c = SyntheticData.config(data: data)
+            c.loss = loss
+            do {
+                _ = try trainer(c, SyntheticData.runFolder())
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertTrue(message("ce + 0.5*ncee").contains("unknown objective 'ncee' — did you mean 'nce'?"), message("ce + 0.5*ncee"))
+        XCTAssertTrue(message("ce + nce@conv9").contains("tap 'conv9' is not offered by the encoder"), message("ce + nce@conv9"))
+        XCTAssertTrue(message("ce + 0..5*nce").contains("^"), "errors point at the character: \(message("ce + 0..5*nce"))")
+        XCTAssertTrue(message("ce +").contains("expected a term after '+'"), message("ce +"))
+        XCTAssertEqual(message("ce + nce(tau=-1)"), "nce(tau=-1): tau must be > 0, got -1.0")
+        XCTAssertEqual(message("ce + nce(taus=1)"), "nce has no option 'taus' (options: dim, tau, negatives, momentum, proximal)")
+    }
+
+    func testACorruptOrTruncatedCheckpointIsRefusedOnResume() throws {
+        let config = SyntheticData.config(data: data, steps: 3)
+        let out = SyntheticData.runFolder()
+        try trainer(config, out).train()
+        let path = out + "/checkpoint.safetensors"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try trainer(config, out, resume: true)) { XCTAssertTrue("\($0)".contains("truncated"), "\($0)") }
+        try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try trainer(config, out, resume: true)) { XCTAssertTrue("\($0)".contains(path), "\($0)") }
+    }
+
+    func testAnExistingRunIsNotOverwrittenWithoutResume() throws {
+        let config = SyntheticData.config(data: data, steps: 1)
+        let out = SyntheticData.runFolder()
+        try trainer(config, out).train()
+        XCTAssertThrowsError(try trainer(config, out)) {
+            XCTAssertEqual("\($0)", "\(out) already holds a run: pass --resume to continue it, or choose another --out")
+        }
+    }
+
+    func testAMissingDataSetNamesTheAptPackage() {
+        var c = SyntheticData.config(data: data)
+        c.data = "fashion-mnist:/nonexistent/fashion"
+        XCTAssertThrowsError(try trainer(c, SyntheticData.runFolder())) {
+            XCTAssertTrue("\($0)".contains("apt-get install dataset-fashion-mnist"), "\($0)")
+        }
+    }
+
+    func testExperimentFileSetsTheConfigAndRejectsUnknownKeys() throws {
+        let path = NSTemporaryDirectory() + "exp-\(UUID().uuidString).yaml"
+        try "loss: ce + 0.5*nce\nsteps: 42\nlabels_per_class: 7\nhorizontal_flip: true\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let c = try ExperimentFile.load(path: path)
+        XCTAssertEqual(c.loss, "ce + 0.5*nce")
+        XCTAssertEqual(c.steps, 42)
+        XCTAssertEqual(c.labelsPerClass, 7)
+        XCTAssertTrue(c.horizontalFlip)
+        XCTAssertEqual(c.batchSize, 128, "unset keys keep their defaults")
+        try "los: ce\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ExperimentFile.load(path: path)) { XCTAssertTrue("\($0)".contains("unknown setting 'los'"), "\($0)") }
+        try "steps: many\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ExperimentFile.load(path: path)) { XCTAssertTrue("\($0)".contains("'steps' has the wrong type"), "\($0)") }
+    }
+
+    func testSupervisedTrainingLearnsTheGeneratedClasses() throws {
+        var config = SyntheticData.config(data: data, steps: 40)
+        config.labelsPerClass = nil
+        config.learningRate = 0.1
+        let accuracy = try trainer(config, SyntheticData.runFolder()).train()!
+        XCTAssertGreaterThan(accuracy, 0.9, "4 well-separated blob classes should be learnt in 40 steps")
+    }
+}
