@@ -4,7 +4,7 @@
 import PackageDescription
 
 /// Each plugin is its own dynamic library product; plugins depend only on the ABI header and SDK.
-let pluginNames = ["ConvNet", "NCE", "SC", "SWWAE"]
+let pluginNames = ["ConvNet", "NCE", "SC", "SWWAE", "DIM", "AET", "GAN"]
 
 var products: [Product] = [
     .executable(name: "losskit", targets: ["losskit"]),

@@ -419,7 +419,9 @@ typedef struct lk_host_api {
     /* Encoders: publishes `node` as tap `name` (copied name). */
     lk_status (*emit_tap)(lk_taps *taps, const char *name, lk_node *node);
     /* Objectives: runs the run's encoder (and head) again on `images` [B, C, H, W] with the
-     * same weights; frozen = 1 reads every encoder and head parameter frozen. */
+     * same weights; frozen = 1 reads every encoder and head parameter frozen. In training its
+     * batch-norm layers use the new batch's statistics and leave the running statistics as they
+     * were, so generated or warped images never shift what evaluation uses. */
     lk_taps *(*encode)(lk_graph *g, lk_node *images, int32_t frozen);
 } lk_host_api;
 

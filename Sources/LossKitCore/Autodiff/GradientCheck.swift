@@ -19,6 +19,8 @@ public struct GradientCheck {
     /// (L(x+h) - L(x))/h and (L(x) - L(x-h))/h, as a subgradient at a kink inside [x-h, x+h]
     /// does. Counted in `Report.kinks`. Smooth ops are checked with this off.
     public var allowKinks = false
+    /// Sets `Graph.stopGradients` on the graphs it builds (see there).
+    public var stopGradients = true
 
     public init(step: Float = 1e-2, rtol: Float = 2e-2, atol: Float = 2e-3, maxElementsPerTensor: Int = 64, training: Bool = true, allowKinks: Bool = false) {
         self.allowKinks = allowKinks
@@ -61,6 +63,7 @@ public struct GradientCheck {
     ) throws -> Report {
         func evaluate() throws -> (Graph, Node, [Node]) {
             let g = Graph(training: training, random: RandomGenerator(seed: 1234))
+            g.stopGradients = stopGradients
             let leaves = inputs.map { g.variable($0.tensor) }
             let loss = try build(g, leaves)
             guard loss.value.count == 1 else { throw ShapeError("gradient check: loss must be a scalar; got \(shapeText(loss.shape))") }

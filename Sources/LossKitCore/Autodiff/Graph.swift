@@ -16,6 +16,11 @@ public final class Graph {
     public let random: RandomGenerator
     /// Per-op-kind seconds, filled only while `profiler` is set (benchmarks).
     public var profiler: OpProfiler?
+    /// When false, `detach` and `frozen` let the gradient through. Finite differences see a
+    /// loss as a plain function, so a gradient check of a loss that stops gradients on purpose
+    /// (GAN feature matching, prior matching) checks the function as written with this off;
+    /// where the gradient stops is shown by the method's own tests.
+    public var stopGradients = true
 
     public init(training: Bool, random: RandomGenerator) {
         self.training = training
@@ -60,12 +65,19 @@ public final class Graph {
     /// The parameter's value read as a constant: gradients reach the other operands of the ops
     /// that use it, never the parameter (the GAN generator's feature-matching loss needs this).
     public func frozen(_ parameter: Parameter) -> Node {
-        record(parameter.value, op: "frozen", inputs: [])
+        guard stopGradients else { return param(parameter) }
+        return record(parameter.value, op: "frozen", inputs: [])
     }
 
     /// The same value with the gradient stopped.
     public func detach(_ x: Node) -> Node {
-        record(x.value, op: "detach", inputs: [])
+        guard stopGradients else {
+            return record(x.value, op: "identity", inputs: [x]) { node in
+                let g = node.grad!.data, gx = x.gradBuffer().data
+                for i in 0..<x.value.count { gx[i] += g[i] }
+            }
+        }
+        return record(x.value, op: "detach", inputs: [])
     }
 
     /// Runs the backward pass from a one-element `loss`, seeding its gradient with 1.

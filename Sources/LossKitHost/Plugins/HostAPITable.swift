@@ -163,7 +163,7 @@ public enum HostAPITable {
         api.batch_norm = { g, x, gamma, beta, rm, rv, momentum, eps in
             graphOp(g, "batch_norm", [x, gamma, beta]) { pg, n in
                 var stats: BatchNormStatistics?
-                if let rm, let rv {
+                if let rm, let rv, !(pg.encodeAgainDepth > 0 && pg.graph.training) {
                     stats = BatchNormStatistics(mean: object(rm, as: StateTensor.self).value, variance: object(rv, as: StateTensor.self).value)
                 }
                 return try pg.graph.batchNorm(n[0], gamma: n[1], beta: n[2], running: stats, momentum: momentum, eps: eps)

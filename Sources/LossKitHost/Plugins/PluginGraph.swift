@@ -17,6 +17,10 @@ public final class PluginGraph {
     var currentOwner = "plugin"
     /// While > 0, `param` reads parameters frozen (encode-again with frozen = 1).
     var frozenDepth = 0
+    /// While > 0, an encode-again pass runs: batch-norm uses the new batch's statistics and
+    /// leaves the running statistics alone, so generated or warped images never shift the
+    /// statistics used at test time.
+    public private(set) var encodeAgainDepth = 0
     let encoder: EncoderRunner?
     private var keepAlive: [AnyObject] = []
 
@@ -44,7 +48,11 @@ public final class PluginGraph {
     public func encodeAgain(_ images: Node, frozen: Bool) throws -> TapSet {
         guard let encoder else { throw HostError("this graph has no encoder to run again") }
         if frozen { frozenDepth += 1 }
-        defer { if frozen { frozenDepth -= 1 } }
+        encodeAgainDepth += 1
+        defer {
+            if frozen { frozenDepth -= 1 }
+            encodeAgainDepth -= 1
+        }
         let taps = try encoder.encode(self, images: images)
         retain(taps)
         return taps
@@ -52,7 +60,7 @@ public final class PluginGraph {
 
     /// A parameter's node: trainable, or frozen inside a frozen encode.
     public func read(_ p: Parameter) -> Node {
-        frozenDepth > 0 ? graph.frozen(p) : graph.param(p)
+        frozenDepth > 0 ? graph.frozen(p) : graph.param(p)  // frozen() honours graph.stopGradients
     }
 }
 

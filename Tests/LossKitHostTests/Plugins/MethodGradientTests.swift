@@ -18,4 +18,12 @@ final class MethodGradientTests: XCTestCase {
     func testSpatialContrastingSquaredOneSided() throws { try check("SC", "sc", [("squared", "true"), ("symmetric", "false")]) }
     func testSWWAEWithSwitches() throws { try check("SWWAE", "swwae") }
     func testSWWAEWithoutSwitches() throws { try check("SWWAE", "swwae", [("switches", "false")]) }
+    func testDIMJensenShannon() throws { try check("DIM", "dim", [("width", "16")]) }
+    func testDIMInfoNCEWithGlobalTermAndPriorMatching() throws {
+        try check("DIM", "dim", [("width", "16"), ("estimator", "infonce"), ("alpha", "0.5"), ("gamma", "0.1")])
+    }
+    func testDIMDonskerVaradhan() throws { try check("DIM", "dim", [("width", "16"), ("estimator", "dv")]) }
+    func testAETThroughEncodeAgain() throws { try check("AET", "aet") }
+    func testGANSemiSupervisedWithFeatureMatching() throws { try check("GAN", "gan", [("width", "4"), ("latent", "8"), ("mode", "semi")]) }
+    func testDCGAN() throws { try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8")]) }
 }
