@@ -22,6 +22,9 @@ final class GAN: Objective {
     var learningRate = 2e-4
     var beta1 = 0.5
     var width = 32
+    /// Which part the term returns: "both" (L_D + L_G), "discriminator" or "generator" — for
+    /// alternating schedules, and to show each part trains only its own player.
+    var part = "both"
     private var context: Context
     private var matchTap = "features"
     private var generator: (fc: Param, fcBias: Param, bn0: (Param, Param), conv1: Param, bn1: (Param, Param), conv2: Param, conv2Bias: Param)?
@@ -89,7 +92,7 @@ final class GAN: Objective {
             let lossG = (-fakeForG).softplus().mean()
             realAccuracy = fraction(real.values) { $0 > 0 }
             fakeAccuracy = fraction(fakeForD.values) { $0 < 0 }
-            loss = lossD + lossG
+            loss = combine(lossD, lossG)
         } else {
             // the unlabelled rows are the real data of the discriminator (all rows if none)
             let rows = (0..<B).filter { !batch.labelled[$0] }
@@ -105,7 +108,7 @@ final class GAN: Objective {
             featureDistance = Double(lossG.scalar)
             realAccuracy = fraction(lseReal.values) { $0 > 0 }   // D(x) > ½ ⟺ LSE > 0
             fakeAccuracy = fraction(lseFake.values) { $0 < 0 }
-            loss = lossD + lossG
+            loss = combine(lossD, lossG)
         }
         calls += 1
         if calls % 50 == 1 && g.isTraining {
@@ -114,6 +117,10 @@ final class GAN: Objective {
                                 height: shape.height, width: shape.width, low: range.0, high: range.1)
         }
         return loss
+    }
+
+    private func combine(_ d: Value, _ g: Value) -> Value {
+        part == "discriminator" ? d : part == "generator" ? g : d + g
     }
 
     private func fraction(_ values: UnsafeBufferPointer<Float>, _ test: (Float) -> Bool) -> Double {
@@ -129,6 +136,15 @@ public func ganSetMode(_ p: UnsafeMutableRawPointer?, _ v: UnsafePointer<CChar>?
         g.mode = s
     }
 }
+@_cdecl("gan_set_part")
+public func ganSetPart(_ p: UnsafeMutableRawPointer?, _ v: UnsafePointer<CChar>?, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e) { (g: GAN) in
+        let s = v.map { String(cString: $0) } ?? ""
+        guard ["both", "discriminator", "generator"].contains(s) else { throw PluginError("part must be both, discriminator or generator, got '\(s)'") }
+        g.part = s
+    }
+}
+
 @_cdecl("gan_set_latent")
 public func ganSetLatent(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
     Runtime.set(p, e) { (g: GAN) in
@@ -175,6 +191,7 @@ private let plugins = makePluginList([
             OptionSpec("lr", .double, default: "0.0002", doc: "generator's Adam learning rate", setter: "gan_set_lr"),
             OptionSpec("beta1", .double, default: "0.5", doc: "generator's Adam β1", setter: "gan_set_beta1"),
             OptionSpec("width", .int64, default: "32", doc: "generator base width c (layers 4c, 2c)", setter: "gan_set_width"),
+            OptionSpec("part", .string, default: "both", doc: "return L_D + L_G (both), or only the discriminator's or generator's loss", setter: "gan_set_part"),
         ],
         probes: [
             ProbeSpec("real_accuracy", doc: "fraction of real images the discriminator calls real", getter: "gan_probe_real_accuracy"),

@@ -35,6 +35,61 @@ enum SyntheticData {
         return dir
     }
 
+    /// Images made of one per-image random tile repeated over the whole image, under pixel
+    /// noise: any two regions of an image share its pattern, regions of different images do
+    /// not. The class (i % classes) sets the tile's dominant orientation (rows, columns,
+    /// diagonal, checker), so it is learnable but not a pixel-level blob.
+    static func makePatternFolder(train: Int = 240, test: Int = 80, size: Int = 12, classes: Int = 4, tile: Int = 3, noise: Float = 0.5, seed: UInt64 = 4) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-pattern-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let random = RandomGenerator(seed: seed)
+        func images(_ n: Int) -> ([UInt8], [UInt8]) {
+            var pixels = [UInt8](repeating: 0, count: n * size * size), labels = [UInt8](repeating: 0, count: n)
+            for i in 0..<n {
+                let c = i % classes
+                labels[i] = UInt8(c)
+                let cells = (0..<(tile * tile)).map { _ in random.uniform() }
+                for y in 0..<size {
+                    for x in 0..<size {
+                        let (ty, tx) = (y % tile, x % tile)
+                        let structure: Float = [Float(ty % 2), Float(tx % 2), Float((tx + ty) % 2 == 0 ? 1 : 0), Float((tx / 2 + ty / 2) % 2)][c % 4]
+                        let v = (0.5 * structure + 0.5 * cells[ty * tile + tx]) * (1 - noise) + noise * random.uniform()
+                        pixels[i * size * size + y * size + x] = UInt8(min(255, v * 255))
+                    }
+                }
+            }
+            return (pixels, labels)
+        }
+        for (prefix, n) in [("train", train), ("t10k", test)] {
+            let (px, lb) = images(n)
+            try Data(IDXFile.encode(IDXArray(dims: [n, size, size], bytes: px))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-images-idx3-ubyte"))
+            try Data(IDXFile.encode(IDXArray(dims: [n], bytes: lb))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-labels-idx1-ubyte"))
+        }
+        return dir
+    }
+
+    /// Images with a canonical orientation — bright at the top, dark at the bottom, under a
+    /// per-image texture — so the rotation of a warped copy can be read from the copy.
+    static func makeOrientedFolder(train: Int = 240, test: Int = 40, size: Int = 12, seed: UInt64 = 6) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-oriented-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let random = RandomGenerator(seed: seed)
+        for (prefix, n) in [("train", train), ("t10k", test)] {
+            var pixels = [UInt8](repeating: 0, count: n * size * size)
+            for i in 0..<n {
+                for y in 0..<size {
+                    for x in 0..<size {
+                        let v = 0.9 * (1 - Float(y) / Float(size - 1)) * (0.7 + 0.3 * random.uniform()) + 0.1 * Float(x % 2)
+                        pixels[i * size * size + y * size + x] = UInt8(min(255, v * 255))
+                    }
+                }
+            }
+            try Data(IDXFile.encode(IDXArray(dims: [n, size, size], bytes: pixels))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-images-idx3-ubyte"))
+            try Data(IDXFile.encode(IDXArray(dims: [n], bytes: (0..<n).map { UInt8($0 % 2) }))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-labels-idx1-ubyte"))
+        }
+        return dir
+    }
+
     /// A small config for fast debug-build training on the generated set.
     static func config(data: String, loss: String = "ce", steps: Int = 6) -> TrainingConfig {
         var c = TrainingConfig()

@@ -1,0 +1,103 @@
+import Foundation
+import LossKitCore
+import LossKitHost
+import XCTest
+
+/// Each method's own property on generated data (METHODS.md "works when").
+final class MethodPropertyTests: XCTestCase {
+    func testSCPullsRegionsOfOneImageTogetherOnHeldOutImages() throws {
+        let h = try MethodHarness(plugins: ["SC"], data: try SyntheticData.makePatternFolder())
+        let t = try h.make(h.config(loss: "sc", steps: 60))
+        let before = try h.heldOutProbes(t, term: "sc")
+        _ = try h.train(t)
+        let after = try h.heldOutProbes(t, term: "sc")
+        let gapBefore = before["negative_distance"]! - before["positive_distance"]!
+        let gapAfter = after["negative_distance"]! - after["positive_distance"]!
+        print("SC held-out distances before \(before), after \(after)")
+        XCTAssertLessThan(after["positive_distance"]!, after["negative_distance"]!, "after training: \(after)")
+        XCTAssertGreaterThan(gapAfter / after["negative_distance"]!, 2 * gapBefore / before["negative_distance"]!,
+                             "the relative gap between negative and positive distances grows: before \(before), after \(after)")
+    }
+
+    func testSWWAEReconstructsBetterWithSwitchesThanWithoutAndBothBeatTheMeanImage() throws {
+        let h = try MethodHarness(plugins: ["SWWAE"], data: try SyntheticData.makePatternFolder(noise: 0.2))
+        func heldOutError(_ loss: String) throws -> Double {
+            let (t, _) = try h.train(h.config(loss: loss, steps: 120))
+            return try h.heldOutProbes(t, term: "swwae")["reconstruction_error"]!
+        }
+        let with = try heldOutError("swwae(lambda_mid=0.1)"), without = try heldOutError("swwae(lambda_mid=0.1, switches=false)")
+        // predicting the training set's mean image, in the same normalised units
+        let t = try h.make(h.config(loss: "swwae", steps: 1))
+        let run = t.run
+        let train = run.trainAssembler.images(Array(0..<run.train.count), augmentation: .none, random: RandomGenerator(seed: 0))
+        let test = run.testAssembler.images(Array(0..<32), augmentation: .none, random: RandomGenerator(seed: 0))
+        let P = train.count / run.train.count
+        var mean = [Double](repeating: 0, count: P)
+        for i in 0..<run.train.count { for p in 0..<P { mean[p] += Double(train[i * P + p]) / Double(run.train.count) } }
+        var baseline = 0.0
+        for i in 0..<32 { for p in 0..<P { baseline += pow(Double(test[i * P + p]) - mean[p], 2) } }
+        baseline /= Double(32 * P)
+        print("SWWAE held-out reconstruction error: with switches \(with), without \(without), mean image \(baseline)")
+        XCTAssertLessThan(with, 0.8 * without, "switches should clearly help")
+        XCTAssertLessThan(with, baseline)
+        XCTAssertLessThan(without, baseline)
+    }
+
+    func testDIMRaisesItsMutualInformationEstimateAndBeatsARandomEncoderUnderALinearProbe() throws {
+        let h = try MethodHarness(plugins: ["DIM"], data: try SyntheticData.makePatternFolder(train: 240, test: 200, noise: 0.6))
+        let config = h.config(loss: "dim(width=32)", steps: 60)
+        let random = try h.linearProbeAccuracy(try h.make(config))
+        let (t, lines) = try h.train(config)
+        let mi = MethodHarness.probe(lines, "dim.mi")
+        let trained = try h.linearProbeAccuracy(t)
+        print("DIM mi first \(mi.prefix(5)) last \(mi.suffix(5)); linear probe random \(random) trained \(trained)")
+        XCTAssertGreaterThan(MethodHarness.mean(mi.suffix(10)), MethodHarness.mean(mi.prefix(10)), "the MI estimate rises")
+        XCTAssertGreaterThan(trained, random, "DIM features beat a random encoder of the same shape under a linear probe")
+    }
+
+    func testAETPredictsRotationsFarBetterThanGuessingNone() throws {
+        let h = try MethodHarness(plugins: ["AET"], data: try SyntheticData.makeOrientedFolder())
+        var config = h.config(loss: "aet", steps: 80)
+        config.cropPadding = 0
+        let (_, lines) = try h.train(config)
+        let errors = MethodHarness.probe(lines, "aet.rotation_error")
+        print("AET rotation error (degrees) first \(errors.prefix(5)), last \(errors.suffix(5))")
+        // predicting zero rotation for r ~ U(-180°, 180°) is off by 90° on average
+        XCTAssertLessThan(MethodHarness.mean(errors.suffix(10)), 60)
+    }
+
+    func testGANPartsTrainOnlyTheirOwnPlayer() throws {
+        let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder())
+        for (part, movesGenerator) in [("generator", true), ("discriminator", false)] {
+            let t = try h.make(h.config(loss: "ce + gan(part=\(part), width=4)", steps: 1))
+            let (value, _, graph) = try h.heldOut(t, term: "gan", count: 16, training: true)
+            t.optimizer.zeroGrad()
+            try graph.backward(from: value)
+            let generator = t.parameters.filter { $0.name.hasPrefix("gan.generator.") }
+            let discriminator = t.parameters.filter { $0.name.hasPrefix("encoder.") || $0.name.hasPrefix("head.") }
+            XCTAssertFalse(generator.isEmpty)
+            func moved(_ ps: [Parameter]) -> Bool { ps.contains { p in p.grad.array.contains { $0 != 0 } } }
+            XCTAssertEqual(moved(generator), movesGenerator, "\(part) term and the generator")
+            XCTAssertEqual(moved(discriminator), !movesGenerator, "\(part) term and the encoder + head")
+        }
+    }
+
+    func testSemiSupervisedGANKeepsBothPlayersInTheGameAndMatchesFeatures() throws {
+        let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder())
+        var config = h.config(loss: "ce + gan(width=8, lr=0.002)", steps: 120)
+        config.learningRate = 0.02
+        let (_, lines) = try h.train(config)
+        let real = MethodHarness.probe(lines, "gan.real_accuracy"), fake = MethodHarness.probe(lines, "gan.fake_accuracy")
+        let distance = MethodHarness.probe(lines, "gan.feature_distance")
+        print("GAN real acc \(real.suffix(10)), fake acc \(fake.suffix(10)), feature distance \(distance.enumerated().filter { $0.offset % 10 == 0 }.map(\.element))")
+        // Neither player is saturated over the second half: some generated samples still pass as
+        // real, and real images are still called real. (On this tiny set the discriminator wins
+        // most of the time — fake accuracy 0.9-1.0 — so the stricter "D accuracy well inside
+        // (0, 1)" of issue 10 is not claimed here; see the issue's note.)
+        XCTAssertLessThan(fake.suffix(60).min()!, 1, "the discriminator catches every generated sample in the second half")
+        XCTAssertGreaterThan(MethodHarness.mean(real.suffix(60)), 0.5, "the discriminator rejects real images")
+        // feature matching: the distance falls from its peak as the generator catches up
+        let smoothed = (0..<(distance.count - 9)).map { MethodHarness.mean(distance[$0..<($0 + 10)]) }
+        XCTAssertLessThan(smoothed.last!, 0.8 * smoothed.max()!, "feature matching distance falls from its peak")
+    }
+}

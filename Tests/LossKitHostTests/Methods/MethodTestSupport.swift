@@ -1,0 +1,87 @@
+import Foundation
+import LossKitCore
+import LossKitHost
+import XCTest
+
+/// Trains a method on generated data and reads what its property tests need.
+final class MethodHarness {
+    let data: String
+    let loader: PluginLoader
+    private var folders: [String] = []
+
+    init(plugins: [String], data: String) throws {
+        self.data = data
+        let folder = try BuiltPlugins.folder(["ConvNet"] + plugins)
+        folders = [folder, data]
+        loader = PluginLoader()
+        loader.load(searchPath: [folder])
+        XCTAssertTrue(loader.rejected.isEmpty, "\(loader.rejected)")
+    }
+
+    deinit { folders.forEach { try? FileManager.default.removeItem(atPath: $0) } }
+
+    func config(loss: String, steps: Int) -> TrainingConfig {
+        var c = SyntheticData.config(data: data, loss: loss, steps: steps)
+        c.labelledPerBatch = loss.contains("ce") ? 8 : 0
+        c.batchSize = 32
+        c.checkpointEvery = 10_000
+        c.logEvery = 1
+        return c
+    }
+
+    func make(_ config: TrainingConfig) throws -> Trainer {
+        let out = SyntheticData.runFolder()
+        folders.append(out)
+        return try Trainer(config: config, runDirectory: out, loader: loader, resume: false, log: { _ in })
+    }
+
+    func train(_ config: TrainingConfig) throws -> (Trainer, [[String: Any]]) {
+        let t = try make(config)
+        return (t, try train(t))
+    }
+
+    func train(_ t: Trainer) throws -> [[String: Any]] {
+        try t.train()
+        return try MetricsLog.read(t.runDirectory + "/metrics.jsonl").filter { $0["loss"] != nil }
+    }
+
+    /// Features of the train and test sets, and the linear-probe test accuracy on them.
+    func linearProbeAccuracy(_ t: Trainer) throws -> Double {
+        let run = t.run
+        let train = try FeatureExtractor.run(model: run.model, assembler: run.trainAssembler, count: run.train.count)
+        let test = try FeatureExtractor.run(model: run.model, assembler: run.testAssembler, count: run.test.count)
+        return try LinearProbe().evaluate(train: train.features, trainLabels: run.train.labels, test: test.features,
+                                          testLabels: run.test.labels, classes: run.train.classCount).testAccuracy
+    }
+
+    /// Runs one term on the test images in evaluation mode and returns its probes.
+    func heldOutProbes(_ trainer: Trainer, term label: String, count: Int = 32, training: Bool = false) throws -> [String: Double] {
+        try heldOut(trainer, term: label, count: count, training: training).probes
+    }
+
+    /// Runs one term on test images; returns its value, probes, and the graph (for gradients).
+    func heldOut(_ trainer: Trainer, term label: String, count: Int = 32, training: Bool = false) throws -> (value: Node, probes: [String: Double], graph: Graph) {
+        let run = trainer.run
+        let images = run.testAssembler.images(Array(0..<min(count, run.test.count)), augmentation: .none, random: RandomGenerator(seed: 5))
+        let n = images.shape[0]
+        let pg = PluginGraph(graph: Graph(training: training, random: trainer.random), encoder: run.model)
+        let node = pg.graph.constant(images)
+        let taps = try run.model.encode(pg, images: node)
+        let term = trainer.terms.first { $0.label == label }!
+        let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: n), labelled: [UInt8](repeating: 0, count: n),
+                              indices: (0..<n).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
+                              pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
+        let value = try term.value(pg, batch: batch, taps: taps)
+        return (value, Dictionary(uniqueKeysWithValues: term.instance!.probes().map { ($0.name, $0.value) }), pg.graph)
+    }
+
+    static func series(_ lines: [[String: Any]], term: String) -> [Double] {
+        lines.compactMap { ($0["terms"] as? [String: Any])?[term] as? Double }
+    }
+
+    static func probe(_ lines: [[String: Any]], _ name: String) -> [Double] {
+        lines.compactMap { ($0["probes"] as? [String: Any])?[name] as? Double }
+    }
+
+    static func mean(_ xs: ArraySlice<Double>) -> Double { xs.reduce(0, +) / Double(max(xs.count, 1)) }
+}
