@@ -22,10 +22,12 @@ extension Graph {
         let geo = ConvGeometry(batch: B, channels: C, height: H, width: W, kernelH: kh, kernelW: kw, stride: stride, padding: padding)
         let K = geo.patchSize, N = geo.columns, P = geo.outH * geo.outW
         return timed("conv") {
+            let prof = profiler  // captured by value: the closure must not retain the graph
             let col = Tensor(uninitialized: [K, N])
             im2col(x.value.data, geo, col.data)
             let ymat = Tensor(uninitialized: [O, N])
             sgemm(m: O, n: N, k: K, a: weight.value.data, b: col.data, c: ymat.data)
+            profiler?.addFlops(2 * Double(O) * Double(K) * Double(N))
             let out = Tensor(uninitialized: [B, O, geo.outH, geo.outW])
             let biasData = bias?.value.data
             // [O, B·P] → [B, O, P], adding the bias on the way
@@ -60,10 +62,12 @@ extension Graph {
                 }
                 if weight.requiresGrad {
                     sgemm(transB: true, m: O, n: K, k: N, a: gmat.data, b: col.data, beta: 1, c: weight.gradBuffer().data)
+                    prof?.addFlops(2 * Double(O) * Double(K) * Double(N))
                 }
                 if x.requiresGrad {
                     let gcol = Tensor(uninitialized: [K, N])
                     sgemm(transA: true, m: K, n: N, k: O, a: weight.value.data, b: gmat.data, c: gcol.data)
+                    prof?.addFlops(2 * Double(O) * Double(K) * Double(N))
                     col2im(gcol.data, geo, x.gradBuffer().data)
                 }
             }

@@ -15,9 +15,13 @@ extension Graph {
             throw ShapeError("matmul: inner dimensions differ: \(shapeText(a.shape))\(transposeA ? "ᵀ" : "") · \(shapeText(b.shape))\(transposeB ? "ᵀ" : "") (\(k) vs \(kb))")
         }
         return timed("gemm") {
+            let prof = profiler  // captured by value: the closure must not retain the graph
             let out = Tensor(uninitialized: [m, n])
             sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, a: a.value.data, b: b.value.data, c: out.data)
+            let work = 2 * Double(m) * Double(n) * Double(k)
+            profiler?.addFlops(work)
             return record(out, op: "gemm", inputs: [a, b]) { node in
+                prof?.addFlops(work * Double((a.requiresGrad ? 1 : 0) + (b.requiresGrad ? 1 : 0)))
                 let g = node.grad!.data
                 if a.requiresGrad {
                     let ga = a.gradBuffer().data
@@ -60,6 +64,7 @@ extension Graph {
         }
         let sa = m * k, sb = k * n, sc = m * n
         return timed("gemm") {
+            let prof = profiler  // captured by value: the closure must not retain the graph
             let out = Tensor(uninitialized: [batch, m, n])
             let pa = a.value.data, pb = b.value.data, po = out.data
             parallelFor(batch) { lo, hi in
@@ -67,7 +72,10 @@ extension Graph {
                     sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, a: pa + i * sa, b: pb + i * sb, c: po + i * sc)
                 }
             }
+            let work = 2 * Double(batch) * Double(m) * Double(n) * Double(k)
+            profiler?.addFlops(work)
             return record(out, op: "gemm", inputs: [a, b]) { node in
+                prof?.addFlops(work * Double((a.requiresGrad ? 1 : 0) + (b.requiresGrad ? 1 : 0)))
                 let g = node.grad!.data
                 if a.requiresGrad {
                     let ga = a.gradBuffer().data

@@ -92,43 +92,12 @@ public final class Trainer {
     @discardableResult
     public func train(stopAfter: Int? = nil) throws -> Double? {
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", truncateAfterStep: step > 0 ? step : nil)
-        let schedule = config.learningRateSchedule
-        let augmentation = Augmentation(cropPadding: config.cropPadding, horizontalFlip: config.horizontalFlip)
         let started = Date()
         var windowStart = Date(), windowImages = 0
         var imagesPerSecond = 0.0
         let firstStep = step
         while step < config.steps {
-            let batch = sampler.next()
-            let images = run.trainAssembler.images(batch.indices, augmentation: augmentation, random: random)
-            let allLabels = run.trainAssembler.labels(batch.indices)
-            let labels = zip(allLabels, batch.labelled).map { $1 ? $0 : -1 }
-            let graph = Graph(training: true, random: random)
-            let pg = PluginGraph(graph: graph, encoder: run.model)
-            let imageNode = graph.constant(images)
-            let view = BatchView(images: imageNode, labels: labels, labelled: batch.labelled.map { $0 ? 1 : 0 },
-                                 indices: batch.indices.map(Int64.init), datasetSize: run.train.count,
-                                 numClasses: run.train.classCount, pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
-            let taps = try run.model.encode(pg, images: imageNode)
-            var total: Node?
-            var values: [(label: String, value: Double)] = []
-            for term in terms {
-                let v = try term.value(pg, batch: view, taps: taps)
-                let x = Double(v.value.scalar)
-                guard x.isFinite else { throw nonFinite("term '\(term.label)' is \(x.isNaN ? "NaN" : "infinite (\(x))")") }
-                values.append((term.label, x))
-                let weighted = graph.scale(v, Float(term.weight))
-                total = try total.map { try graph.add($0, weighted) } ?? weighted
-            }
-            guard let loss = total else { throw HostError("the loss expression has no terms") }
-            try graph.backward(from: loss)
-            for p in parameters where !p.grad.buffer.allSatisfy({ $0.isFinite }) {
-                throw nonFinite("the gradient of parameter '\(p.name)' is not finite")
-            }
-            let factor = schedule.factor(at: step)
-            optimizer.step(learningRateFactor: factor)
-            for term in terms { term.instance?.afterStep(step: step, totalSteps: config.steps, learningRateFactor: factor) }
-            step += 1
+            let (values, factor) = try trainStep()
 
             windowImages += config.batchSize
             let elapsed = Date().timeIntervalSince(windowStart)
@@ -159,6 +128,49 @@ public final class Trainer {
         let accuracy = try testAccuracy()
         log.append(["step": step, "eval": ["test_accuracy": accuracy], "wall_seconds": Date().timeIntervalSince(started)])
         return accuracy
+    }
+
+    /// One optimiser step: sample, encode, add the weighted terms, backpropagate, check every
+    /// term and gradient is finite (before anything is applied), step, run after-step hooks.
+    /// Returns each term's unweighted value and the schedule's factor. `profiler` times ops.
+    @discardableResult
+    public func trainStep(profiler: OpProfiler? = nil) throws -> (values: [(label: String, value: Double)], factor: Float) {
+        let schedule = config.learningRateSchedule
+        let augmentation = Augmentation(cropPadding: config.cropPadding, horizontalFlip: config.horizontalFlip)
+        let batch = sampler.next()
+        let images = run.trainAssembler.images(batch.indices, augmentation: augmentation, random: random)
+        let allLabels = run.trainAssembler.labels(batch.indices)
+        let labels = zip(allLabels, batch.labelled).map { $1 ? $0 : -1 }
+        let graph = Graph(training: true, random: random)
+        graph.profiler = profiler
+        let pg = PluginGraph(graph: graph, encoder: run.model)
+        let imageNode = graph.constant(images)
+        let view = BatchView(images: imageNode, labels: labels, labelled: batch.labelled.map { $0 ? 1 : 0 },
+                             indices: batch.indices.map(Int64.init), datasetSize: run.train.count,
+                             numClasses: run.train.classCount, pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
+        let taps = try run.model.encode(pg, images: imageNode)
+        var total: Node?
+        var values: [(label: String, value: Double)] = []
+        for term in terms {
+            let v = try term.value(pg, batch: view, taps: taps)
+            let x = Double(v.value.scalar)
+            guard x.isFinite else { throw nonFinite("term '\(term.label)' is \(x.isNaN ? "NaN" : "infinite (\(x))")") }
+            values.append((term.label, x))
+            let weighted = graph.scale(v, Float(term.weight))
+            total = try total.map { try graph.add($0, weighted) } ?? weighted
+        }
+        guard let loss = total else { throw HostError("the loss expression has no terms") }
+        try graph.backward(from: loss)
+        for p in parameters where !p.grad.buffer.allSatisfy({ $0.isFinite }) {
+            throw nonFinite("the gradient of parameter '\(p.name)' is not finite")
+        }
+        let factor = schedule.factor(at: step)
+        let t0 = profiler.map { _ in DispatchTime.now().uptimeNanoseconds }
+        optimizer.step(learningRateFactor: factor)
+        if let t0, let profiler { profiler.add("optimizer", Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9) }
+        for term in terms { term.instance?.afterStep(step: step, totalSteps: config.steps, learningRateFactor: factor) }
+        step += 1
+        return (values, factor)
     }
 
     private func weight(of label: String) -> Double { terms.first { $0.label == label }?.weight ?? 0 }

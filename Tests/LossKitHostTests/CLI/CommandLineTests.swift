@@ -61,6 +61,34 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(out.contains("FAILED: custom-bad-grad"), out)
     }
 
+    func testTheCExampleTrainsWithoutRebuildingTheHost() throws {
+        try PluginFixtures.build("entropy_min", into: folder, source: PluginFixtures.repositoryRoot.appendingPathComponent("Examples/entropy-min/entropy_min.c").path)
+        let data = try SyntheticData.makeFolder(train: 40, test: 8)
+        let (status, out) = losskit(["train", "--plugin-path", folder, "--data", "idx:" + data, "--encoder", "convnet-s(width=0.25)",
+                                     "--loss", "ce + 0.3*entropy-min(temperature=2)", "--labels-per-class", "2", "--batch-size", "8",
+                                     "--labelled-per-batch", "4", "--steps", "2", "--log-every", "1", "--threads", "1", "--out", SyntheticData.runFolder()])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.contains("entropy-min "), "the term is shown on the progress line: \(out)")
+    }
+
+    func testTheHeadersOwnExamplePluginCompilesAndLoads() throws {
+        // the minimal plugin in losskit.h's first comment, extracted and built as a user would
+        let header = try String(contentsOfFile: PluginFixtures.headerDirectory + "/losskit.h", encoding: .utf8)
+        guard let start = header.range(of: " *   #include \"losskit.h\""), let end = header.range(of: " * Build: ") else {
+            return XCTFail("the header lost its example")
+        }
+        let source = header[start.lowerBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix(" *   ") ? String($0.dropFirst(5)) : $0.hasPrefix(" *") ? String($0.dropFirst(2)) : String($0) }
+            .joined(separator: "\n")
+        let path = folder + "/energy.c"
+        try source.write(toFile: path, atomically: true, encoding: .utf8)
+        try PluginFixtures.build("energy", into: folder, source: path)
+        try FileManager.default.removeItem(atPath: path)
+        let (status, out) = losskit(["plugins", "info", "energy", "--plugin-path", folder])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.contains("scale  double  1.0      multiplies the energy"), out)
+    }
+
     func testATypoInTheLossPointsAtTheCharacter() throws {
         let data = try SyntheticData.makeFolder(train: 40, test: 8)
         let (status, out) = losskit(["train", "--plugin-path", folder, "--data", "idx:" + data, "--loss", "ce + 0.5*ncee",

@@ -1,0 +1,87 @@
+import Foundation
+import LossKitCore
+
+/// GFLOP/s of convolution forward and backward at given layer shapes, next to plain `sgemm`
+/// on the GEMM each convolution reduces to, at the current thread count.
+public enum ConvBenchmark {
+    public struct Layer {
+        public let batch: Int, inChannels: Int, outChannels: Int, size: Int
+        public init(batch: Int, inChannels: Int, outChannels: Int, size: Int) {
+            self.batch = batch
+            self.inChannels = inChannels
+            self.outChannels = outChannels
+            self.size = size
+        }
+        public var name: String { "\(inChannels)→\(outChannels) @\(size)×\(size)" }
+        /// 2·O·(C·9)·(B·H·W): the forward pass's multiply-adds, counted twice.
+        public var forwardFlops: Double { 2 * Double(outChannels) * Double(inChannels * 9) * Double(batch * size * size) }
+    }
+
+    /// The reference encoder's 3×3 convolutions at batch 128.
+    public static let convnetS: [Layer] = [
+        Layer(batch: 128, inChannels: 1, outChannels: 32, size: 28), Layer(batch: 128, inChannels: 32, outChannels: 32, size: 28),
+        Layer(batch: 128, inChannels: 32, outChannels: 64, size: 14), Layer(batch: 128, inChannels: 64, outChannels: 64, size: 14),
+        Layer(batch: 128, inChannels: 64, outChannels: 128, size: 7),
+    ]
+
+    public struct Row {
+        public let layer: Layer
+        public let forwardGFlops: Double
+        public let backwardGFlops: Double
+        public let sgemmGFlops: Double
+        /// Forward + backward rate as a fraction of the sgemm rate.
+        public var ratio: Double {
+            let conv = 3 * layer.forwardFlops / (layer.forwardFlops / forwardGFlops + 2 * layer.forwardFlops / backwardGFlops)
+            return conv / sgemmGFlops
+        }
+    }
+
+    /// Median of `repeats` timings of `body`, in seconds.
+    static func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    public static func run(_ layers: [Layer] = convnetS, repeats: Int = 7) throws -> [Row] {
+        let random = RandomGenerator(seed: 1)
+        return try layers.map { l in
+            let x = Tensor(uninitialized: [l.batch, l.inChannels, l.size, l.size])
+            let w = Tensor(uninitialized: [l.outChannels, l.inChannels, 3, 3])
+            random.fillNormal(x.data, x.count)
+            random.fillNormal(w.data, w.count)
+            let weight = Parameter(name: "w", value: w)
+            // forward alone (constant input: no gradient bookkeeping)
+            _ = try forward(x, weight)
+            let fwd = try median(repeats) { _ = try forward(x, weight) }
+            // forward + backward through input and weight; backward = total - forward
+            let both = try median(repeats) {
+                let g = Graph(training: true, random: random)
+                let y = try g.conv2d(g.variable(x), weight: g.param(weight), padding: 1)
+                try g.backward(from: g.sum(y))
+            }
+            let sum = try median(repeats) {
+                let g = Graph(training: true, random: random)
+                _ = try g.sum(g.constant(Tensor(zeros: [l.batch, l.outChannels, l.size, l.size])))
+            }
+            let bwd = max(both - fwd - sum, 1e-9)
+            // the same GEMM alone: [O, K] · [K, B·H·W]
+            let K = l.inChannels * 9, N = l.batch * l.size * l.size
+            let a = Tensor(uninitialized: [l.outChannels, K]), b = Tensor(uninitialized: [K, N]), c = Tensor(uninitialized: [l.outChannels, N])
+            random.fillNormal(a.data, a.count)
+            random.fillNormal(b.data, b.count)
+            let gemm = median(repeats) { sgemm(m: l.outChannels, n: N, k: K, a: a.data, b: b.data, c: c.data) }
+            return Row(layer: l, forwardGFlops: l.forwardFlops / fwd / 1e9, backwardGFlops: 2 * l.forwardFlops / bwd / 1e9,
+                       sgemmGFlops: l.forwardFlops / gemm / 1e9)
+        }
+    }
+
+    private static func forward(_ x: Tensor, _ weight: Parameter) throws -> Node {
+        let g = Graph(training: false, random: RandomGenerator(seed: 0))
+        return try g.conv2d(g.constant(x), weight: g.frozen(weight), padding: 1)
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import LossKitCore
+import LossKitHost
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Speed of the reference encoder convnet-s at batch 128: training images/s per loss, inference, GFLOP/s, op shares, memory.",
+        discussion: """
+        Rows: ce alone, ce + each installed objective at its defaults (weight 1), inference at batch 256.
+        Images are random (speed only). Each figure is the median of --windows timed windows of
+        --steps steps after a warm-up. --conv adds convolution forward/backward GFLOP/s at the encoder's
+        layer shapes next to plain sgemm at the same thread count. Record results in docs/BENCHMARKS.md
+        with the machine and the command.
+        """)
+
+    @OptionGroup var plugins: PluginOptions
+    @Option(help: "Threads for OpenBLAS and the engine.") var threads = 2
+    @Option(help: "Comma-separated rows: ce, ce+NAME, inference; default: ce, every objective, inference.") var rows: String?
+    @Option(help: "Steps per timed window.") var steps = 10
+    @Option(help: "Timed windows (the median is reported).") var windows = 5
+    @Flag(help: "Also benchmark convolution against sgemm on the encoder's layer shapes.") var conv = false
+    @Flag(help: "Only the convolution benchmark.") var convOnly = false
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+
+    func run() throws {
+        Threads.set(threads)
+        var report: [String: Any] = ["threads": threads, "batch": 128]
+        if conv || convOnly {
+            let rows = try ConvBenchmark.run()
+            print("convolution (batch 128, 3×3, padding 1), \(threads) threads:")
+            print(Table.render([["LAYER", "FWD GFLOP/s", "BWD GFLOP/s", "SGEMM GFLOP/s", "FWD+BWD / SGEMM"]] + rows.map {
+                [$0.layer.name, String(format: "%.1f", $0.forwardGFlops), String(format: "%.1f", $0.backwardGFlops),
+                 String(format: "%.1f", $0.sgemmGFlops), String(format: "%.0f%%", $0.ratio * 100)]
+            }, indent: 2))
+            report["conv"] = rows.map { ["layer": $0.layer.name, "forward_gflops": $0.forwardGFlops, "backward_gflops": $0.backwardGFlops,
+                                         "sgemm_gflops": $0.sgemmGFlops, "ratio": $0.ratio] }
+            if convOnly { try write(report); return }
+        }
+        let loader = plugins.load()
+        let data = try TrainingBenchmark.makeData()
+        var bench = TrainingBenchmark()
+        bench.threads = threads
+        bench.stepsPerWindow = steps
+        bench.windows = windows
+        let names = rows.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+            ?? (["ce"] + loader.plugins.filter { $0.kind == .objective }.map { "ce+\($0.name)" } + ["inference"])
+        var table = [["ROW", "IMAGES/S (median)", "MIN", "MAX", "GFLOP/s", "MFLOP/IMAGE", "ALLOCS/STEP", "TOP OP SHARES"]]
+        var jsonRows: [String: Any] = [:]
+        for name in names {
+            if name == "inference" {
+                let r = try bench.inference(data: data, loader: loader)
+                table.append([name, String(format: "%.1f", r.median), String(format: "%.1f", r.min), String(format: "%.1f", r.max), "", "", "", "batch 256"])
+                jsonRows[name] = ["images_per_s_median": r.median, "min": r.min, "max": r.max]
+                continue
+            }
+            let loss = name.replacingOccurrences(of: "+", with: " + ")
+            let r = try bench.training(loss: loss, data: data, loader: loader)
+            let shares = r.shares.prefix(4).map { String(format: "%@ %.0f%%", $0.kind, $0.fraction * 100) }.joined(separator: ", ")
+            table.append([name, String(format: "%.1f", r.imagesPerSecond.median), String(format: "%.1f", r.imagesPerSecond.min),
+                          String(format: "%.1f", r.imagesPerSecond.max), String(format: "%.1f", r.gflopsPerSecond),
+                          String(format: "%.1f", r.flopsPerImage / 1e6), String(format: "%.1f", r.allocationsPerStep), shares])
+            jsonRows[name] = ["images_per_s_median": r.imagesPerSecond.median, "min": r.imagesPerSecond.min, "max": r.imagesPerSecond.max,
+                              "gflops": r.gflopsPerSecond, "flops_per_image": r.flopsPerImage, "allocations_per_step": r.allocationsPerStep,
+                              "shares": Dictionary(uniqueKeysWithValues: r.shares.map { ($0.kind, $0.fraction) })]
+            FileHandle.standardError.write(Data(String(format: "%@: %.1f images/s\n", name, r.imagesPerSecond.median).utf8))
+        }
+        print("training steps of convnet-s at batch 128 (32 labelled rows), \(threads) threads; median of \(windows) windows of \(steps) steps:")
+        print(Table.render(table, indent: 2))
+        let peak = TrainingBenchmark.peakResidentMiB()
+        print(String(format: "peak resident memory: %.0f MiB; plugins loaded in %.1f ms", peak, loader.loadMilliseconds))
+        report["rows"] = jsonRows
+        report["peak_rss_mib"] = peak
+        report["plugin_load_ms"] = loader.loadMilliseconds
+        try write(report)
+    }
+
+    private func write(_ report: [String: Any]) throws {
+        guard let json else { return }
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: json))
+    }
+}

@@ -1,0 +1,34 @@
+import LossKitCore
+import LossKitHost
+import XCTest
+
+/// The benchmark's bookkeeping (not its speed): FLOP counts match the encoder's arithmetic and
+/// the steady-state step reuses its buffers.
+final class BenchmarkTests: XCTestCase {
+    func testTrainingStepCountsTheReferenceEncodersFlopsAndReusesBuffers() throws {
+        let loader = try BuiltPlugins.loader(["ConvNet"])
+        let data = try TrainingBenchmark.makeData(count: 1000)
+        var bench = TrainingBenchmark()
+        bench.batchSize = 16
+        bench.stepsPerWindow = 2
+        bench.windows = 2
+        bench.threads = 1
+        let row = try bench.training(loss: "ce", data: data, loader: loader)
+        // forward Σ 2·O·C·9·H·W over the five 3×3 convolutions, then dW for all and dX for all but the first
+        let layers = [(1, 32, 28), (32, 32, 28), (32, 64, 14), (64, 64, 14), (64, 128, 7)]
+        let forward = layers.map { 2.0 * Double($0.1 * $0.0 * 9 * $0.2 * $0.2) }
+        let expected = 2 * forward.reduce(0, +) + forward.dropFirst().reduce(0, +)
+        XCTAssertEqual(row.flopsPerImage, expected, accuracy: expected * 0.01, "≈131 MFLOP per image for convnet-s")
+        XCTAssertGreaterThan(row.imagesPerSecond.median, 0)
+        XCTAssertEqual(row.allocationsPerStep, 0, "a warm step allocates no new tensor memory")
+        XCTAssertTrue(row.shares.contains { $0.kind == "conv" })
+    }
+
+    func testConvBenchmarkReportsAllFiveLayers() throws {
+        let rows = try ConvBenchmark.run([ConvBenchmark.Layer(batch: 2, inChannels: 3, outChannels: 4, size: 6)], repeats: 1)
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertGreaterThan(rows[0].forwardGFlops, 0)
+        XCTAssertGreaterThan(rows[0].sgemmGFlops, 0)
+        XCTAssertEqual(ConvBenchmark.convnetS.count, 5)
+    }
+}
