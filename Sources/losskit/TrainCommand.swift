@@ -41,6 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Evaluate test accuracy every N steps (0: at the end only).") var evalEvery: Int?
     @Option(help: "Run folder (config.json, metrics.jsonl, checkpoint.safetensors).") var out: String
     @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
+    @Option(help: "Start the encoder from this run folder's checkpoint (fine-tuning after pretraining).") var initFrom: String?
 
     func resolved() throws -> TrainingConfig {
         var c: TrainingConfig
@@ -74,6 +75,7 @@ struct TrainCommand: ParsableCommand {
         if let v = checkpointEvery { c.checkpointEvery = v }
         if let v = logEvery { c.logEvery = v }
         if let v = evalEvery { c.evalEvery = v }
+        if let v = initFrom { c.initFrom = v }
         if let e = epochs {
             guard e > 0 else { throw ValidationError("--epochs must be > 0") }
             let n = try DataSource.parse(c.data).load(.train).count

@@ -69,6 +69,11 @@ public final class Trainer {
             step = checkpoint.step
         } else if fm.fileExists(atPath: checkpointPath) {
             throw HostError("\(runDirectory) already holds a run: pass --resume to continue it, or choose another --out")
+        } else if let source = config.initFrom {
+            // fine-tuning: the encoder starts from another run's last checkpoint
+            let checkpoint = try Checkpoint.read(path: source + "/checkpoint.safetensors")
+            try checkpoint.restoreWeights(parameters: run.model.encoder.context.parameters, states: run.model.states)
+            log("encoder initialised from \(source) (step \(checkpoint.step))")
         }
         try config.json().write(to: URL(fileURLWithPath: runDirectory + "/config.json"))
     }

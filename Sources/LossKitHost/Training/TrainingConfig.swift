@@ -32,6 +32,9 @@ public struct TrainingConfig: Codable, Equatable {
     public var logEvery = 50
     /// Evaluate test accuracy every N steps (0: only at the end).
     public var evalEvery = 0
+    /// A run folder whose checkpoint initialises the encoder (weights and batch-norm statistics),
+    /// for fine-tuning after unsupervised pretraining; the head and plugins start fresh.
+    public var initFrom: String?
 
     public init() {}
 
@@ -41,6 +44,7 @@ public struct TrainingConfig: Codable, Equatable {
         case learningRate = "learning_rate", weightDecay = "weight_decay", warmupSteps = "warmup_steps"
         case stepEvery = "step_every", stepGamma = "step_gamma", cropPadding = "crop_padding"
         case horizontalFlip = "horizontal_flip", checkpointEvery = "checkpoint_every", logEvery = "log_every", evalEvery = "eval_every"
+        case initFrom = "init_from"
     }
 
     /// Decodes with every key optional: missing keys keep their defaults, unknown keys are errors.
@@ -70,6 +74,7 @@ public struct TrainingConfig: Codable, Equatable {
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
         evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? d.evalEvery
+        initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
     }
 
     static let defaults = TrainingConfig()
@@ -78,7 +83,7 @@ public struct TrainingConfig: Codable, Equatable {
     public static var keys: [String] {
         ["data", "encoder", "loss", "labels_per_class", "batch_size", "labelled_per_batch", "steps", "optimizer", "learning_rate",
          "momentum", "nesterov", "weight_decay", "schedule", "warmup_steps", "step_every", "step_gamma", "seed", "threads",
-         "crop_padding", "horizontal_flip", "checkpoint_every", "log_every", "eval_every"]
+         "crop_padding", "horizontal_flip", "checkpoint_every", "log_every", "eval_every", "init_from"]
     }
 
     /// Checks values that no type can: ranges and names.

@@ -137,6 +137,20 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try ExperimentFile.load(path: path)) { XCTAssertTrue("\($0)".contains("'steps' has the wrong type"), "\($0)") }
     }
 
+    func testFineTuningStartsTheEncoderFromAnotherRun() throws {
+        let pretrained = SyntheticData.runFolder()
+        let first = try trainer(SyntheticData.config(data: data, loss: "nce(negatives=16)", steps: 2), pretrained)
+        try first.train()
+        var config = SyntheticData.config(data: data, steps: 1)
+        config.initFrom = pretrained
+        let second = try trainer(config, SyntheticData.runFolder())
+        for (a, b) in zip(first.run.model.encoder.context.parameters, second.run.model.encoder.context.parameters) {
+            XCTAssertEqual(a.value.array, b.value.array, "\(a.name) is copied")
+        }
+        config.initFrom = "/nonexistent/run"
+        XCTAssertThrowsError(try trainer(config, SyntheticData.runFolder())) { XCTAssertEqual("\($0)", "no checkpoint at /nonexistent/run/checkpoint.safetensors") }
+    }
+
     func testSupervisedTrainingLearnsTheGeneratedClasses() throws {
         var config = SyntheticData.config(data: data, steps: 40)
         config.labelsPerClass = nil
