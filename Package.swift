@@ -15,8 +15,11 @@ var targets: [Target] = [
     .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
     .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
     .target(name: "CLossKitABI", path: "Sources/CLossKitABI"),
-    .target(name: "CLossKitShims", dependencies: ["CFFI"], path: "Sources/CLossKitShims"),
+    .target(
+        name: "CLossKitShims", dependencies: ["CFFI", "CPNG"], path: "Sources/CLossKitShims",
+        linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("ffi")]),
     .target(name: "LossKitCore", dependencies: ["COpenBLAS"], path: "Sources/LossKitCore"),
     .target(
         name: "LossKitHost",

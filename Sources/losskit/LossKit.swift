@@ -16,7 +16,7 @@ struct LossKit: ParsableCommand {
             --labels-per-class 100 --steps 1500 --out runs/a
           losskit eval knn runs/a
         """,
-        subcommands: [PluginsCommand.self, TrainCommand.self, EvalCommand.self, EmbedCommand.self, BenchCommand.self])
+        subcommands: [PluginsCommand.self, TrainCommand.self, EvalCommand.self, EmbedCommand.self, ReportCommand.self, BenchCommand.self])
 }
 
 /// The plugin search options every command shares.

@@ -89,6 +89,39 @@ public final class Trainer {
     public func saveCheckpoint() throws {
         try Checkpoint.capture(step: step, parameters: parameters, states: states, optimizer: optimizer, random: random,
                                samplerState: sampler.state, metadata: metadata).write(to: checkpointPath)
+        try writeReportImages()
+    }
+
+    /// The images plugins handed over (`report_image`), as PNG grids in `images/`.
+    func writeReportImages() throws {
+        let dir = runDirectory + "/images"
+        for term in terms {
+            guard let images = term.instance?.context.reportImages, !images.isEmpty else { continue }
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for (name, image) in images {
+                let grid = ImageGrid(values: image.values, count: image.count, channels: image.channels, height: image.height,
+                                     width: image.width, low: image.low, high: image.high, columns: image.count > 8 ? image.count / 2 : image.count)
+                try grid.write(to: "\(dir)/\(Trainer.fileName(term.label))--\(Trainer.fileName(name)).png")
+            }
+        }
+    }
+
+    /// Eight training images as the model sees them without and with augmentation, drawn
+    /// with their own generator so the run's random stream is untouched.
+    func writeInputSamples() throws {
+        let dir = runDirectory + "/images"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let n = min(8, run.train.count), indices = Array(0..<n)
+        let plain = run.trainAssembler.images(indices, augmentation: .none, random: RandomGenerator(seed: 1))
+        let augmented = run.trainAssembler.images(indices, augmentation: Augmentation(cropPadding: config.cropPadding, horizontalFlip: config.horizontalFlip),
+                                                  random: RandomGenerator(seed: 1))
+        let s = run.setup
+        try ImageGrid(values: plain.array + augmented.array, count: 2 * n, channels: s.channels, height: s.height, width: s.width,
+                      low: s.pixelMin, high: s.pixelMax, columns: n).write(to: dir + "/inputs--augmentation.png")
+    }
+
+    static func fileName(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
 
     /// Trains from the current step to `config.steps`, then evaluates the head on the test set.
@@ -97,6 +130,7 @@ public final class Trainer {
     @discardableResult
     public func train(stopAfter: Int? = nil) throws -> Double? {
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", truncateAfterStep: step > 0 ? step : nil)
+        if step == 0 { try writeInputSamples() }
         let started = Date()
         var windowStart = Date(), windowImages = 0
         var imagesPerSecond = 0.0

@@ -1,0 +1,189 @@
+import CLossKitABI
+import Foundation
+import LossKitCore
+
+/// `losskit report`: one self-contained HTML page (and the SVG and PNG files beside it) from one
+/// or more run folders — loss curves overlaid across runs, probes, learning rate, accuracy,
+/// the images plugins handed over, a PCA map of test features by class, kNN and head accuracy
+/// with a confusion matrix, the resolved config, plugin versions, machine and wall time.
+public struct ReportBuilder {
+    public var evaluate = true
+    public var linearProbe = false
+    public var mapPoints = 2000
+
+    public init() {}
+
+    struct Run {
+        let path: String
+        let name: String
+        let config: [String: Any]
+        let lines: [[String: Any]]
+    }
+
+    /// Writes `out/index.html` and its files; returns the page's path.
+    @discardableResult
+    public func build(runs paths: [String], out: String, loader: PluginLoader?) throws -> String {
+        guard !paths.isEmpty else { throw HostError("give at least one run folder") }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var names = Set<String>()
+        let runs: [Run] = try paths.map { path in
+            guard let data = fm.contents(atPath: path + "/config.json"),
+                  let config = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw HostError("\(path) is not a run folder (no config.json)")
+            }
+            var name = (path as NSString).lastPathComponent
+            while names.contains(name) { name += "'" }
+            names.insert(name)
+            let lines = (try? MetricsLog.read(path + "/metrics.jsonl")) ?? []
+            return Run(path: path, name: name, config: config, lines: lines)
+        }
+        var body = "<h1>LossKit report</h1>\n<p>\(runs.map { "<b>\(html($0.name))</b>: <code>\(html($0.config["loss"] as? String ?? "?"))</code>" }.joined(separator: " · "))</p>\n"
+
+        // Curves
+        body += "<h2>Training curves</h2>\n"
+        var charts: [(String, String)] = []
+        let training = runs.map { r in (r, r.lines.filter { $0["loss"] != nil }) }
+        let terms = Set(training.flatMap { $0.1.flatMap { ($0["terms"] as? [String: Any])?.keys.map { $0 } ?? [] } }).sorted()
+        charts.append(("terms", SVGChart.lines(title: "loss terms (unweighted)", xLabel: "step", series: training.flatMap { r, lines in
+            terms.map { t in SVGChart.Series(name: runs.count > 1 ? "\(r.name): \(t)" : t, points: lines.compactMap { l in
+                guard let s = l["step"] as? Int, let v = (l["terms"] as? [String: Any])?[t] as? Double else { return nil }
+                return (Double(s), v)
+            }) }
+        }.filter { !$0.points.isEmpty }, logY: true)))
+        charts.append(("loss", SVGChart.lines(title: "total weighted loss", xLabel: "step", series: training.map { r, lines in
+            SVGChart.Series(name: r.name, points: lines.compactMap { l in (l["step"] as? Int).flatMap { s in (l["loss"] as? Double).map { (Double(s), $0) } } })
+        }, logY: true)))
+        let probes = Set(training.flatMap { $0.1.flatMap { ($0["probes"] as? [String: Any])?.keys.map { $0 } ?? [] } }).sorted()
+        for p in probes {
+            charts.append(("probe-\(Trainer.fileName(p))", SVGChart.lines(title: "probe \(p)", xLabel: "step", series: training.map { r, lines in
+                SVGChart.Series(name: r.name, points: lines.compactMap { l in
+                    guard let s = l["step"] as? Int, let v = (l["probes"] as? [String: Any])?[p] as? Double else { return nil }
+                    return (Double(s), v)
+                })
+            }.filter { !$0.points.isEmpty })))
+        }
+        charts.append(("lr", SVGChart.lines(title: "learning rate", xLabel: "step", series: training.map { r, lines in
+            SVGChart.Series(name: r.name, points: lines.compactMap { l in (l["step"] as? Int).flatMap { s in (l["lr"] as? Double).map { (Double(s), $0) } } })
+        })))
+        let evals = runs.map { r in SVGChart.Series(name: r.name, points: r.lines.compactMap { l in
+            guard let s = l["step"] as? Int, let v = (l["eval"] as? [String: Any])?["test_accuracy"] as? Double else { return nil }
+            return (Double(s), v * 100)
+        }) }
+        if evals.contains(where: { !$0.points.isEmpty }) {
+            charts.append(("accuracy", SVGChart.lines(title: "test accuracy of the head (%)", xLabel: "step", series: evals)))
+        }
+        for (file, svg) in charts {
+            try svg.write(toFile: "\(out)/\(file).svg", atomically: true, encoding: .utf8)
+            body += "<img src=\"\(file).svg\" alt=\"\(html(file))\">\n"
+        }
+
+        // Images plugins handed over
+        var imageHTML = ""
+        for r in runs {
+            let dir = r.path + "/images"
+            for f in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter({ $0.hasSuffix(".png") }).sorted() {
+                let target = "\(Trainer.fileName(r.name))--\(f)"
+                try? fm.removeItem(atPath: "\(out)/\(target)")
+                try fm.copyItem(atPath: "\(dir)/\(f)", toPath: "\(out)/\(target)")
+                let caption = f.dropLast(4).replacingOccurrences(of: "--", with: ": ").replacingOccurrences(of: "_", with: " ")
+                imageHTML += "<figure><img class=\"grid\" src=\"\(target)\" alt=\"\(html(caption))\"><figcaption>\(html(r.name)) — \(html(caption))</figcaption></figure>\n"
+            }
+        }
+        if !imageHTML.isEmpty { body += "<h2>Images</h2>\n<p>Grids: top rows the inputs, bottom rows what the plugin made of them (reconstructions, warps); generated samples fill the grid.</p>\n" + imageHTML }
+
+        // Evaluation of each run's encoder
+        if evaluate, let loader {
+            body += "<h2>Features of the test set</h2>\n"
+            for r in runs {
+                body += try evaluation(r, loader: loader, out: out)
+            }
+        }
+
+        // Config, versions, machine
+        body += "<h2>Runs</h2>\n"
+        for r in runs {
+            let meta = (try? Checkpoint.read(path: r.path + "/checkpoint.safetensors"))?.file.metadata ?? [:]
+            let wall = r.lines.compactMap { $0["wall_seconds"] as? Double }.last
+            body += "<h3>\(html(r.name))</h3>\n<table>\n"
+            body += "<tr><th>encoder</th><td>\(html(meta["encoder"] ?? "?"))</td></tr>\n<tr><th>plugins</th><td>\(html(meta["plugins"] ?? "none"))</td></tr>\n"
+            body += "<tr><th>host ABI</th><td>\(LOSSKIT_HOST_ABI)</td></tr>\n<tr><th>wall time</th><td>\(wall.map { String(format: "%.0f s", $0) } ?? "unfinished")</td></tr>\n"
+            for key in r.config.keys.sorted() { body += "<tr><th>\(html(key))</th><td><code>\(html("\(r.config[key]!)"))</code></td></tr>\n" }
+            body += "</table>\n"
+        }
+        body += "<h2>Machine</h2>\n<p><code>\(html(machineDescription()))</code></p>\n"
+        let page = """
+        <!DOCTYPE html>
+        <html><head><meta charset="utf-8"><title>LossKit report</title>
+        <style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}img{margin:4px;border:1px solid #ddd;vertical-align:top}
+        img.grid{image-rendering:pixelated;width:min(100%,640px)}figure{display:inline-block;margin:8px}table{border-collapse:collapse;margin:8px 0}
+        th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;font-size:13px}td.c{text-align:right;min-width:2.5em}</style></head>
+        <body>
+        \(body)</body></html>
+
+        """
+        let index = out + "/index.html"
+        try page.write(toFile: index, atomically: true, encoding: .utf8)
+        return index
+    }
+
+    private func evaluation(_ r: Run, loader: PluginLoader, out: String) throws -> String {
+        let folder = try RunFolder(path: r.path, loader: loader)
+        let s = folder.setup
+        let test = try FeatureExtractor.run(model: s.model, assembler: s.testAssembler, count: s.test.count)
+        let train = try FeatureExtractor.run(model: s.model, assembler: s.trainAssembler, count: s.train.count)
+        let head = FeatureExtractor.predictions(test.logits)
+        let confusion = ConfusionMatrix(truth: s.test.labels, predicted: head, classes: s.test.classCount)
+        let knn = try KNNClassifier.evaluate(train: train.features, trainLabels: s.train.labels, test: test.features,
+                                             testLabels: s.test.labels, classes: s.test.classCount, k: min(200, s.train.count))
+        var html = "<h3>\(self.html(r.name)) (step \(folder.step))</h3>\n<p>head accuracy <b>\(String(format: "%.2f%%", confusion.accuracy * 100))</b> · weighted kNN (k = 200, τ = 0.07) <b>\(String(format: "%.2f%%", knn.accuracy * 100))</b>"
+        if linearProbe {
+            let probe = try LinearProbe().evaluate(train: train.features, trainLabels: s.train.labels, test: test.features,
+                                                   testLabels: s.test.labels, classes: s.test.classCount)
+            html += " · linear probe <b>\(String(format: "%.2f%%", probe.testAccuracy * 100))</b>"
+        }
+        html += "</p>\n"
+        // PCA map of a deterministic sample of the test features
+        let n = min(mapPoints, s.test.count)
+        let stride = max(1, s.test.count / n)
+        let rows = (0..<n).map { $0 * stride }
+        let D = test.features.shape[1]
+        let sample = Tensor(uninitialized: [n, D])
+        for (i, r) in rows.enumerated() { (sample.data + i * D).update(from: test.features.data + r * D, count: D) }
+        let (projected, explained) = try PCA.project(sample, components: 2)
+        let points = rows.enumerated().map { (x: projected[$0.offset * 2], y: projected[$0.offset * 2 + 1], label: Int(s.test.labels[$0.element])) }
+        let file = "pca-\(Trainer.fileName(r.name)).svg"
+        try SVGChart.scatter(title: String(format: "PCA of test features (%.0f%% + %.0f%% of variance)", explained[0] * 100, explained[1] * 100),
+                             points: points, classNames: s.test.classNames).write(toFile: "\(out)/\(file)", atomically: true, encoding: .utf8)
+        html += "<img src=\"\(file)\" alt=\"PCA map\">\n"
+        // confusion matrix of the head, shaded by row share
+        html += "<table><tr><th>true \\ predicted</th>" + (0..<confusion.classes).map { "<th>\($0)</th>" }.joined() + "</tr>\n"
+        for t in 0..<confusion.classes {
+            let total = max(1, (0..<confusion.classes).reduce(0) { $0 + confusion[truth: t, predicted: $1] })
+            html += "<tr><th>\(self.html(s.test.classNames[safe: t] ?? "\(t)"))</th>"
+            for p in 0..<confusion.classes {
+                let c = confusion[truth: t, predicted: p]
+                let shade = 255 - Int(Double(c) / Double(total) * 180)
+                html += "<td class=\"c\" style=\"background:rgb(\(shade),\(shade),255)\">\(c)</td>"
+            }
+            html += "</tr>\n"
+        }
+        return html + "</table>\n"
+    }
+
+    func html(_ s: String) -> String { SVGChart.escape(s).replacingOccurrences(of: "\"", with: "&quot;") }
+
+    func machineDescription() -> String {
+        var u = utsname()
+        uname(&u)
+        func field<T>(_ t: T) -> String { withUnsafeBytes(of: t) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) } }
+        return "\(field(u.sysname)) \(field(u.release)) \(field(u.machine)), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+    }
+}
+
+/// The host's ABI version as text.
+public let LOSSKIT_HOST_ABI = "\(LOSSKIT_ABI_MAJOR).\(LOSSKIT_ABI_MINOR)"
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}

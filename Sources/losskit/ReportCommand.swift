@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import LossKitCore
+import LossKitHost
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Turn run folders into one static HTML page with curves (SVG), image grids (PNG), a PCA map and accuracies.",
+        discussion: "Several runs are overlaid on the same curves (e.g. ce against ce + nce). The page needs no network or scripts.")
+    @OptionGroup var plugins: PluginOptions
+    @Argument(help: "Run folders.") var runs: [String]
+    @Option(help: "Output folder (default: RUN/report for one run, ./report for several).") var out: String?
+    @Flag(help: "Skip the evaluation of the encoders (PCA map, kNN, confusion matrix).") var noEval = false
+    @Flag(help: "Also fit a linear probe on frozen features (slower).") var linear = false
+    @Option(help: "Threads.") var threads = 2
+
+    func run() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run folder") }
+        Threads.set(threads)
+        var builder = ReportBuilder()
+        builder.evaluate = !noEval
+        builder.linearProbe = linear
+        let folder = out ?? (runs.count == 1 ? runs[0] + "/report" : "report")
+        let index = try builder.build(runs: runs, out: folder, loader: noEval ? nil : plugins.load())
+        print("report: \(index)")
+    }
+}

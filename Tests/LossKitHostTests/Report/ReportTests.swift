@@ -1,0 +1,48 @@
+import Foundation
+import LossKitCore
+import LossKitHost
+import XCTest
+
+final class ReportTests: XCTestCase {
+    func testAKnownGridRoundTripsThroughLibpng() throws {
+        // two 2×2 gray images, values 0...1 → 0...255, one-pixel gaps of 64
+        let grid = ImageGrid(values: [0, 1, 0.5, 1, 1, 0, 0, 0.25], count: 2, channels: 1, height: 2, width: 2, low: 0, high: 1, columns: 2)
+        XCTAssertEqual(grid.width, 7)
+        XCTAssertEqual(grid.height, 4)
+        let path = NSTemporaryDirectory() + "grid-\(UUID().uuidString).png"
+        try grid.write(to: path)
+        let png = try PNGFile.readRGBA(path: path)
+        XCTAssertEqual(png.width, 7)
+        XCTAssertEqual(png.height, 4)
+        func gray(_ x: Int, _ y: Int) -> UInt8 { png.pixels[(y * 7 + x) * 4] }
+        XCTAssertEqual([gray(1, 1), gray(2, 1), gray(1, 2), gray(2, 2)], [0, 255, 128, 255])
+        XCTAssertEqual([gray(4, 1), gray(5, 1), gray(4, 2), gray(5, 2)], [255, 0, 0, 64])
+        XCTAssertEqual(gray(0, 0), 64, "gap")
+        XCTAssertThrowsError(try PNGFile.readRGBA(path: "/nonexistent.png"))
+    }
+
+    func testAReportOfAShortRunReferencesFilesThatExistAndDrawsOnePathPerTerm() throws {
+        let h = try MethodHarness(plugins: ["SWWAE", "NCE"], data: try SyntheticData.makeFolder(train: 64, test: 32))
+        var config = h.config(loss: "ce + 0.5*swwae + 0.1*nce(negatives=16)", steps: 3)
+        config.checkpointEvery = 3
+        let (a, _) = try h.train(config)
+        config.loss = "ce"
+        let (b, _) = try h.train(config)
+        let out = NSTemporaryDirectory() + "report-\(UUID().uuidString)"
+        let index = try ReportBuilder().build(runs: [a.runDirectory, b.runDirectory], out: out, loader: h.loader)
+        let page = try String(contentsOfFile: index, encoding: .utf8)
+        let sources = page.components(separatedBy: "src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        XCTAssertGreaterThan(sources.count, 5)
+        for s in sources { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(s)"), "the page references \(s), which is missing") }
+        XCTAssertFalse(page.contains("<script"), "a static page")
+        for png in sources where png.hasSuffix(".png") { XCTAssertGreaterThan(try PNGFile.readRGBA(path: "\(out)/\(png)").width, 0) }
+        XCTAssertTrue(sources.contains { $0.contains("swwae--reconstructions") }, "the SWWAE plugin's grid is shown: \(sources)")
+        XCTAssertTrue(sources.contains { $0.contains("inputs--augmentation") })
+        let terms = try String(contentsOfFile: out + "/terms.svg", encoding: .utf8)
+        XCTAssertEqual(terms.components(separatedBy: "<path ").count - 1, 4, "ce, swwae, nce of run a and ce of run b")
+        XCTAssertTrue(page.contains("head accuracy"))
+        let maps = sources.filter { $0.hasPrefix("pca-") }
+        XCTAssertEqual(maps.count, 2, "one feature map per run")
+        XCTAssertTrue(try String(contentsOfFile: "\(out)/\(maps[0])", encoding: .utf8).contains("PCA of test features"))
+    }
+}
