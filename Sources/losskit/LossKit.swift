@@ -24,9 +24,15 @@ struct PluginOptions: ParsableArguments {
     @Option(name: .customLong("plugin-path"), help: ArgumentHelp("A folder or .so file to search for plugins first (repeatable; colon-separated lists too).", valueName: "path"))
     var pluginPath: [String] = []
 
+    @Flag(help: "Search only --plugin-path: ignore LOSSKIT_PLUGIN_PATH and the folder beside the executable.")
+    var onlyPluginPath = false
+
     func load() -> PluginLoader {
         let loader = PluginLoader()
-        loader.load(searchPath: PluginLoader.searchPath(explicit: pluginPath))
+        let path = onlyPluginPath
+            ? pluginPath.flatMap { $0.split(separator: ":").map(String.init) }
+            : PluginLoader.searchPath(explicit: pluginPath)
+        loader.load(searchPath: path)
         return loader
     }
 }

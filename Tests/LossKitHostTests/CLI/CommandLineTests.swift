@@ -17,7 +17,9 @@ final class CommandLineTests: XCTestCase {
     private func losskit(_ args: [String]) -> (Int32, String) {
         var env = ProcessInfo.processInfo.environment
         env["LOSSKIT_PLUGIN_PATH"] = nil
-        return PluginFixtures.run(losskit, args, environment: env)
+        // isolate from plugins installed beside the executable by scripts/build.sh
+        let isolated = args.contains("--plugin-path") ? args + ["--only-plugin-path"] : args
+        return PluginFixtures.run(losskit, isolated, environment: env)
     }
 
     func testPluginsListsBuiltInsAndReportsABrokenFileWithItsReason() throws {
@@ -26,6 +28,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(status, 0, out)
         for name in ["ce ", "convnet-s", "convnet-l", "nce "] { XCTAssertTrue(out.contains(name), "missing \(name) in:\n\(out)") }
         XCTAssertTrue(out.contains("Refused files:\n  \(folder)/libbroken.so\n    not an ELF shared library"), out)
+    }
+
+    func testOnlyPluginPathIgnoresTheOtherFolders() throws {
+        let other = try PluginFixtures.makeFolder()
+        try PluginFixtures.build("two_plugins", into: other)
+        var env = ProcessInfo.processInfo.environment
+        env["LOSSKIT_PLUGIN_PATH"] = other
+        let (_, with) = PluginFixtures.run(losskit, ["plugins", "--plugin-path", folder], environment: env)
+        XCTAssertTrue(with.contains("alpha"), "LOSSKIT_PLUGIN_PATH is searched: \(with)")
+        let (_, without) = PluginFixtures.run(losskit, ["plugins", "--plugin-path", folder, "--only-plugin-path"], environment: env)
+        XCTAssertFalse(without.contains("alpha"), without)
+        XCTAssertTrue(without.contains("convnet-s"), without)
     }
 
     func testRemovingAPluginsLibraryRemovesItFromTheList() throws {
