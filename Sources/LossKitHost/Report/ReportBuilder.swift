@@ -70,13 +70,17 @@ public struct ReportBuilder {
             guard let s = l["step"] as? Int, let v = (l["eval"] as? [String: Any])?["test_accuracy"] as? Double else { return nil }
             return (Double(s), v * 100)
         }) }
-        if evals.contains(where: { !$0.points.isEmpty }) {
+        if evals.contains(where: { $0.points.count > 1 }) {
             charts.append(("accuracy", SVGChart.lines(title: "test accuracy of the head (%)", xLabel: "step", series: evals)))
         }
         for (file, svg) in charts {
             try svg.write(toFile: "\(out)/\(file).svg", atomically: true, encoding: .utf8)
             body += "<img src=\"\(file).svg\" alt=\"\(html(file))\">\n"
         }
+        // a single evaluation per run reads better as a number than as a one-point chart
+        body += "<table><tr><th>run</th><th>step</th><th>test accuracy of the head</th></tr>\n"
+        for e in evals { if let last = e.points.last { body += "<tr><td>\(html(e.name))</td><td>\(Int(last.x))</td><td>\(String(format: "%.2f%%", last.y))</td></tr>\n" } }
+        body += "</table>\n"
 
         // Images plugins handed over
         var imageHTML = ""
@@ -108,8 +112,7 @@ public struct ReportBuilder {
             body += "<h3>\(html(r.name))</h3>\n<table>\n"
             body += "<tr><th>encoder</th><td>\(html(meta["encoder"] ?? "?"))</td></tr>\n<tr><th>plugins</th><td>\(html(meta["plugins"] ?? "none"))</td></tr>\n"
             body += "<tr><th>host ABI</th><td>\(LOSSKIT_HOST_ABI)</td></tr>\n<tr><th>wall time</th><td>\(wall.map { String(format: "%.0f s", $0) } ?? "unfinished")</td></tr>\n"
-            for key in r.config.keys.sorted() { body += "<tr><th>\(html(key))</th><td><code>\(html("\(r.config[key]!)"))</code></td></tr>\n" }
-            body += "</table>\n"
+            body += "</table>\n<p>Resolved config (<code>config.json</code>):</p>\n<pre>\(html((try? String(contentsOfFile: r.path + "/config.json", encoding: .utf8)) ?? ""))</pre>\n"
         }
         body += "<h2>Machine</h2>\n<p><code>\(html(machineDescription()))</code></p>\n"
         let page = """
