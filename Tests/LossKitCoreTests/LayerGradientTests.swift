@@ -30,6 +30,26 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    func testConv2dInChunksOfOneImageGivesTheSameValuesAndGradients() throws {
+        let x = Fixtures.random([3, 2, 5, 5], seed: 60), w = Fixtures.random([4, 2, 3, 3], seed: 61), b = Fixtures.random([4], seed: 62)
+        func run() throws -> [[Float]] {
+            let g = Graph(training: true, random: RandomGenerator(seed: 0))
+            let (xv, wv, bv) = (g.variable(x), g.variable(w), g.variable(b))
+            let y = try g.conv2d(xv, weight: wv, bias: bv, padding: 1)
+            try g.backward(from: Fixtures.project(g, y))
+            return [y.value.array, xv.grad!.array, wv.grad!.array, bv.grad!.array]
+        }
+        let whole = try run()
+        let saved = Graph.convolutionChunkFloats
+        Graph.convolutionChunkFloats = 1  // one image per chunk
+        defer { Graph.convolutionChunkFloats = saved }
+        let chunked = try run()
+        for (a, c) in zip(whole, chunked) {
+            for (u, v) in zip(a, c) { XCTAssertEqual(u, v, accuracy: 1e-5) }
+        }
+        assertGradients([("x", x), ("w", w), ("b", b)]) { g, v in try g.conv2d(v[0], weight: v[1], bias: v[2], stride: 2, padding: 1) }
+    }
+
     func testConv2dMatchesDirectSum() throws {
         let x = Fixtures.random([2, 2, 4, 4], seed: 20), w = Fixtures.random([3, 2, 3, 3], seed: 21)
         let g = Graph(training: true, random: RandomGenerator(seed: 0))

@@ -1,9 +1,18 @@
 /// 2-D convolution, NCHW: x [B, C, H, W], weight [O, C, kh, kw], optional bias [O];
 /// out [B, O, Ho, Wo] with Ho = (H + 2·padding - kh)/stride + 1.
 ///
-/// Forward is im2col + one `sgemm` (W [O, K] · col [K, B·Ho·Wo]); backward is two more:
-/// dW = dY · colᵀ and dCol = Wᵀ · dY, folded back to dX by `col2im`.
+/// The batch is processed in chunks of images whose column matrix (im2col, [K, chunk·Ho·Wo] with
+/// K = C·kh·kw) stays under `convolutionChunkFloats`: each chunk is one large `sgemm`
+/// (W [O, K] · col), big enough for BLAS to run near peak. Backward recomputes each chunk's
+/// columns instead of keeping them from the forward pass (no measurable cost, and the memory is
+/// not held across the step), then runs two more GEMMs per chunk: dW += dY · colᵀ and
+/// dCol = Wᵀ · dY, folded back to dX by `col2im`.
 extension Graph {
+    /// Floats of one chunk's column matrix (128 MB: the whole batch of convnet-s). Measured on
+    /// convnet-s at batch 128, 4 << 20 (16 MB chunks) cut peak memory from 813 to 489 MiB but cost
+    /// 10-15 % of training speed (docs/BENCHMARKS.md). Tests lower it to force many chunks.
+    nonisolated(unsafe) public static var convolutionChunkFloats = 32 << 20
+
     public func conv2d(_ x: Node, weight: Node, bias: Node? = nil, stride: Int = 1, padding: Int = 0) throws -> Node {
         guard x.shape.count == 4, weight.shape.count == 4 else {
             throw ShapeError("conv2d needs x [B, C, H, W] and weight [O, C, kh, kw]; got \(shapeText(x.shape)) and \(shapeText(weight.shape))")
@@ -19,57 +28,71 @@ extension Graph {
         guard stride >= 1, padding >= 0, H + 2 * padding >= kh, W + 2 * padding >= kw else {
             throw ShapeError("conv2d: kernel \(kh)×\(kw) with padding \(padding) does not fit input \(shapeText(x.shape))")
         }
-        let geo = ConvGeometry(batch: B, channels: C, height: H, width: W, kernelH: kh, kernelW: kw, stride: stride, padding: padding)
-        let K = geo.patchSize, N = geo.columns, P = geo.outH * geo.outW
+        let full = ConvGeometry(batch: B, channels: C, height: H, width: W, kernelH: kh, kernelW: kw, stride: stride, padding: padding)
+        let K = full.patchSize, P = full.outH * full.outW
+        let chunk = max(1, min(B, Graph.convolutionChunkFloats / max(K * P, 1)))
+        let inPlane = C * H * W, outPlane = O * P
+        func geometry(_ n: Int) -> ConvGeometry {
+            ConvGeometry(batch: n, channels: C, height: H, width: W, kernelH: kh, kernelW: kw, stride: stride, padding: padding)
+        }
         return timed("conv") {
             let prof = profiler  // captured by value: the closure must not retain the graph
-            let col = Tensor(uninitialized: [K, N])
-            im2col(x.value.data, geo, col.data)
-            let ymat = Tensor(uninitialized: [O, N])
-            sgemm(m: O, n: N, k: K, a: weight.value.data, b: col.data, c: ymat.data)
-            profiler?.addFlops(2 * Double(O) * Double(K) * Double(N))
-            let out = Tensor(uninitialized: [B, O, geo.outH, geo.outW])
+            let out = Tensor(uninitialized: [B, O, full.outH, full.outW])
+            let col = Tensor(uninitialized: [K, chunk * P])
+            let ymat = Tensor(uninitialized: [O, chunk * P])
             let biasData = bias?.value.data
-            // [O, B·P] → [B, O, P], adding the bias on the way
-            parallelFor(B) { lo, hi in
-                for b in lo..<hi {
-                    for o in 0..<O {
-                        let src = ymat.data + o * N + b * P, dst = out.data + (b * O + o) * P
-                        let add = biasData?[o] ?? 0
-                        for i in 0..<P { dst[i] = src[i] + add }
-                    }
-                }
-            }
-            let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-            return record(out, op: "conv", inputs: inputs) { node in
-                let g = node.grad!.data
-                let gmat = Tensor(uninitialized: [O, N])
-                parallelFor(B) { lo, hi in
+            for start in Swift.stride(from: 0, to: B, by: chunk) {
+                let n = min(chunk, B - start), N = n * P
+                im2col(x.value.data + start * inPlane, geometry(n), col.data)
+                sgemm(m: O, n: N, k: K, a: weight.value.data, b: col.data, c: ymat.data)
+                // [O, n·P] → [n, O, P], adding the bias on the way
+                let dst0 = out.data + start * outPlane
+                parallelFor(n) { lo, hi in
                     for b in lo..<hi {
                         for o in 0..<O {
-                            (gmat.data + o * N + b * P).update(from: g + (b * O + o) * P, count: P)
+                            let src = ymat.data + o * N + b * P, dst = dst0 + (b * O + o) * P
+                            let add = biasData?[o] ?? 0
+                            for i in 0..<P { dst[i] = src[i] + add }
                         }
                     }
                 }
-                if let bias, bias.requiresGrad {
-                    let gb = bias.gradBuffer().data
-                    for o in 0..<O {
-                        var acc: Float = 0
-                        let row = gmat.data + o * N
-                        for i in 0..<N { acc += row[i] }
-                        gb[o] += acc
+            }
+            profiler?.addFlops(2 * Double(O) * Double(K) * Double(B * P))
+            let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+            return record(out, op: "conv", inputs: inputs) { node in
+                let g = node.grad!.data
+                let gmat = Tensor(uninitialized: [O, chunk * P])
+                let cols = Tensor(uninitialized: [K, chunk * P])
+                let gcol = x.requiresGrad ? Tensor(uninitialized: [K, chunk * P]) : nil
+                let gw = weight.requiresGrad ? weight.gradBuffer().data : nil
+                let gx = x.requiresGrad ? x.gradBuffer().data : nil
+                let gb = (bias?.requiresGrad ?? false) ? bias!.gradBuffer().data : nil
+                for start in Swift.stride(from: 0, to: B, by: chunk) {
+                    let n = min(chunk, B - start), N = n * P
+                    let src0 = g + start * outPlane
+                    parallelFor(n) { lo, hi in
+                        for b in lo..<hi {
+                            for o in 0..<O { (gmat.data + o * N + b * P).update(from: src0 + (b * O + o) * P, count: P) }
+                        }
+                    }
+                    if let gb {
+                        for o in 0..<O {
+                            var acc: Float = 0
+                            let row = gmat.data + o * N
+                            for i in 0..<N { acc += row[i] }
+                            gb[o] += acc
+                        }
+                    }
+                    if let gw {
+                        im2col(x.value.data + start * inPlane, geometry(n), cols.data)
+                        sgemm(transB: true, m: O, n: K, k: N, a: gmat.data, b: cols.data, beta: 1, c: gw)
+                    }
+                    if let gx, let gcol {
+                        sgemm(transA: true, m: K, n: N, k: O, a: weight.value.data, b: gmat.data, c: gcol.data)
+                        col2im(gcol.data, geometry(n), gx + start * inPlane)
                     }
                 }
-                if weight.requiresGrad {
-                    sgemm(transB: true, m: O, n: K, k: N, a: gmat.data, b: col.data, beta: 1, c: weight.gradBuffer().data)
-                    prof?.addFlops(2 * Double(O) * Double(K) * Double(N))
-                }
-                if x.requiresGrad {
-                    let gcol = Tensor(uninitialized: [K, N])
-                    sgemm(transA: true, m: K, n: N, k: O, a: weight.value.data, b: gmat.data, c: gcol.data)
-                    prof?.addFlops(2 * Double(O) * Double(K) * Double(N))
-                    col2im(gcol.data, geo, x.gradBuffer().data)
-                }
+                prof?.addFlops(2 * Double(O) * Double(K) * Double(B * P) * Double((gw != nil ? 1 : 0) + (gx != nil ? 1 : 0)))
             }
         }
     }
