@@ -8,10 +8,10 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Speed of the reference encoder convnet-s at batch 128: training images/s per loss, inference, GFLOP/s, op shares, memory.",
         discussion: """
-        Rows: ce alone, ce + each installed objective at its defaults (weight 1), inference at batch 256.
-        Images are random (speed only). Each figure is the median of --windows timed windows of
-        --steps steps after a warm-up. --conv adds convolution forward/backward GFLOP/s at the encoder's
-        layer shapes next to plain sgemm at the same thread count. Record results in docs/BENCHMARKS.md
+        Rows: ce alone, ce + each installed objective at its defaults (weight 1), inference at batch 256. \
+        Images are random (speed only). Each figure is the median of --windows timed windows of \
+        --steps steps after a warm-up. --conv adds convolution forward/backward GFLOP/s at the encoder's \
+        layer shapes next to plain sgemm at the same thread count. Record results in docs/BENCHMARKS.md \
         with the machine and the command.
         """)
 

@@ -7,14 +7,11 @@ struct LossKit: ParsableCommand {
         commandName: "losskit",
         abstract: "Train image encoders with a supervised loss plus any weighted mix of unsupervised objectives.",
         discussion: """
-        Every objective and encoder is a plugin: a shared library loaded through the C ABI of losskit.h.
-        Plugins are searched in --plugin-path, then LOSSKIT_PLUGIN_PATH (colon-separated), then the
+        Every objective and encoder is a plugin: a shared library loaded through the C ABI of losskit.h. \
+        Plugins are searched in --plugin-path, then LOSSKIT_PLUGIN_PATH (colon-separated), then the \
         losskit-plugins folder beside this executable.
 
-        Example:
-          losskit train --data fashion-mnist --encoder convnet-s --loss 'ce + 0.5*nce' \\
-            --labels-per-class 100 --steps 1500 --out runs/a
-          losskit eval knn runs/a
+        Example: losskit train --loss 'ce + 0.5*nce' --labels-per-class 100 --out runs/a; losskit eval knn runs/a
         """,
         subcommands: [PluginsCommand.self, TrainCommand.self, EvalCommand.self, EmbedCommand.self, ReportCommand.self, BenchCommand.self])
 }

@@ -7,10 +7,12 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an encoder with a composed loss; writes config, metrics, checkpoints to --out.",
         discussion: """
-        The loss is a weighted sum of terms: 'ce + 0.5*nce + 0.1*sc@conv4(region=0.5)'. A term is a
+        The loss is a weighted sum of terms: 'ce + 0.5*nce + 0.1*sc@conv4(region=0.5)'. A term is a \
         plugin name, optionally @TAP to choose the layer it reads, optionally (key=value, ...) options.
-        Each step draws --labelled-per-batch rows from the labelled subset (--labels-per-class images of
+
+        Each step draws --labelled-per-batch rows from the labelled subset (--labels-per-class images of \
         each class, chosen with --seed) and the rest from all training images, unlabelled.
+
         A YAML --config file may set any of: \(TrainingConfig.keys.joined(separator: ", ")); flags override it.
         """)
 
