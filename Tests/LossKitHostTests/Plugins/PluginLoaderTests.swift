@@ -77,6 +77,15 @@ final class PluginLoaderTests: XCTestCase {
         assertGoodPluginsStillLoad(loader)
     }
 
+    func testAPluginOfALaterMinorWithALargerDescriptorIsAccepted() throws {
+        try PluginFixtures.build("newer_minor", into: folder)
+        let loader = load()
+        XCTAssertTrue(loader.rejected.isEmpty, "\(loader.rejected)")
+        XCTAssertEqual(loader.plugin(named: "newer")?.abiVersion, "1.1")
+        let result = try PluginChecker().check(loader.plugin(named: "newer")!)
+        XCTAssertTrue(result.report.passed, result.description)
+    }
+
     func testStructSizeBelowTheMinimumIsRejected() throws {
         try PluginFixtures.build("small_struct", into: folder)
         let loader = load()
