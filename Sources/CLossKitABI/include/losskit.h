@@ -118,7 +118,7 @@ typedef int32_t lk_status;
 /* A message buffer owned by whoever calls the function that may fail. The callee writes a
  * NUL-terminated UTF-8 message (truncated to fit); the caller copies it. Since 1.0. */
 typedef struct lk_error {
-    char message[512];
+    char message[512];         /* NUL-terminated UTF-8; empty when no message was written. Since 1.0. */
 } lk_error;
 
 /* Marks a symbol the host looks up by name (entry, option setters, probe getters). */
@@ -192,10 +192,10 @@ typedef struct lk_taps lk_taps;
 
 /* ---- Plain data structs -------------------------------------------------------------------- */
 
-/* A shape: `rank` dimensions in `dims`. Since 1.0. */
+/* A shape, passed by value (no ownership). Since 1.0. */
 typedef struct lk_shape {
-    int32_t rank;
-    int64_t dims[LK_MAX_RANK];
+    int32_t rank;              /* number of dimensions, 0...LK_MAX_RANK (0: scalar or NULL node). Since 1.0. */
+    int64_t dims[LK_MAX_RANK]; /* the first `rank` entries are the sizes, outermost first. Since 1.0. */
 } lk_shape;
 
 /* Optimiser settings of a parameter group. Written by the plugin, copied by the host. Since 1.0. */
@@ -232,22 +232,24 @@ typedef struct lk_batch {
 typedef struct lk_setup {
     uint32_t struct_size;    /* sizeof(lk_setup) as the host was compiled. Since 1.0. */
     const char *instance;    /* the term's name in the loss expression, e.g. "nce" or "sc@conv4";
-                                prefixes the names of the instance's parameters. Since 1.0. */
+                                prefixes the names of the instance's parameters. Host-owned,
+                                valid during the call: copy it. Since 1.0. */
     const char *tap;         /* objectives: the tap to read — the user's `@tap`, else the plugin's
-                                `default_tap`; NULL for encoders. Since 1.0. */
-    int32_t channels;        /* C, H, W of the images. Since 1.0. */
-    int32_t height;
-    int32_t width;
-    int32_t num_classes;     /* K. Since 1.0. */
-    int64_t dataset_size;    /* N training images. Since 1.0. */
-    float pixel_min;         /* normalised pixel range, as in lk_batch. Since 1.0. */
-    float pixel_max;
+                                `default_tap`; NULL for encoders. Host-owned, valid during the
+                                call: copy it. Since 1.0. */
+    int32_t channels;        /* C of the images. Since 1.0. */
+    int32_t height;          /* H of the images. Since 1.0. */
+    int32_t width;           /* W of the images. Since 1.0. */
+    int32_t num_classes;     /* K, the classes of the data set (the head's logits). Since 1.0. */
+    int64_t dataset_size;    /* N training images (memory-bank rows). Since 1.0. */
+    float pixel_min;         /* smallest normalised pixel value, as in lk_batch. Since 1.0. */
+    float pixel_max;         /* largest normalised pixel value, as in lk_batch. Since 1.0. */
     int32_t batch_size;      /* B of training batches. Since 1.0. */
 } lk_setup;
 
 /* Passed to `after_step`. Owned by the host; valid during the call. Since 1.0. */
 typedef struct lk_step_info {
-    uint32_t struct_size;    /* Since 1.0. */
+    uint32_t struct_size;    /* sizeof(lk_step_info) as the host was compiled. Since 1.0. */
     int64_t step;            /* 0-based index of the step just taken. Since 1.0. */
     int64_t total_steps;     /* Since 1.0. */
     float learning_rate_factor; /* the schedule's factor at this step. Since 1.0. */
@@ -297,8 +299,9 @@ typedef lk_status (*lk_custom_backward)(void *user, int32_t n_inputs, const floa
  * `struct_size` covers it. Graph functions return NULL on error (sticky, see the top). */
 typedef struct lk_host_api {
     uint32_t struct_size; /* sizeof(lk_host_api) as the host was compiled. Since 1.0. */
-    uint16_t abi_major;   /* the host's ABI version. Since 1.0. */
-    uint16_t abi_minor;
+    uint16_t abi_major;   /* the host's ABI major version. Since 1.0. */
+    uint16_t abi_minor;   /* the host's ABI minor version: functions past 1.0 exist only when
+                             abi_minor (and struct_size) cover them. Since 1.0. */
 
     /* -- Instance services (lk_context): call in create, prepare, after_step. Since 1.0. -- */
 
@@ -431,7 +434,7 @@ typedef struct lk_host_api {
 typedef struct lk_plugin {
     uint32_t struct_size;     /* sizeof(lk_plugin) as the plugin was compiled. Since 1.0. */
     uint16_t abi_major;       /* LOSSKIT_ABI_MAJOR the plugin was compiled with. Since 1.0. */
-    uint16_t abi_minor;
+    uint16_t abi_minor;       /* LOSSKIT_ABI_MINOR the plugin was compiled with. Since 1.0. */
     int32_t kind;             /* LK_KIND_OBJECTIVE or LK_KIND_ENCODER. Since 1.0. */
     const char *name;         /* unique; letters, digits, '-' and '_' ("nce", "convnet-s"). Since 1.0. */
     const char *version;      /* the plugin's own version, e.g. "1.2.0". Since 1.0. */
@@ -441,10 +444,10 @@ typedef struct lk_plugin {
     const char *const *taps_read;
     /* Objectives: the tap that `name@tap` in a loss expression replaces; NULL if none. Since 1.0. */
     const char *default_tap;
-    const lk_option_desc *options; /* option_count entries. Since 1.0. */
-    int32_t option_count;
-    const lk_probe_desc *probes;   /* probe_count entries. Since 1.0. */
-    int32_t probe_count;
+    const lk_option_desc *options; /* option_count entries, static. Since 1.0. */
+    int32_t option_count;          /* entries in `options` (0: none). Since 1.0. */
+    const lk_probe_desc *probes;   /* probe_count entries, static. Since 1.0. */
+    int32_t probe_count;           /* entries in `probes` (0: none). Since 1.0. */
 
     /* Makes an instance with default settings; NULL with `err` filled on failure. Since 1.0. */
     void *(*create)(const lk_host_api *api, lk_context *ctx, lk_error *err);
@@ -466,9 +469,9 @@ typedef struct lk_plugin {
 typedef struct lk_plugin_list {
     uint32_t struct_size;     /* sizeof(lk_plugin_list). Since 1.0. */
     uint16_t abi_major;       /* must equal the host's major. Since 1.0. */
-    uint16_t abi_minor;
+    uint16_t abi_minor;       /* the minor the library was compiled with. Since 1.0. */
     int32_t count;            /* entries in `plugins`. Since 1.0. */
-    const lk_plugin *const *plugins;
+    const lk_plugin *const *plugins; /* `count` static descriptors. Since 1.0. */
 } lk_plugin_list;
 
 /* The one exported symbol. The host passes its ABI version; a plugin that cannot serve that
