@@ -83,33 +83,25 @@ final class AET: Objective {
     }
 }
 
-private func setter(_ p: UnsafeMutableRawPointer?, _ e: UnsafeMutablePointer<lk_error>?, _ name: String, _ v: Double,
-                    _ range: ClosedRange<Double>, _ apply: @escaping (AET, Double) -> Void) -> Int32 {
-    Runtime.set(p, e) { (a: AET) in
-        guard range.contains(v) else { throw PluginError("\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(v)") }
-        apply(a, v)
-    }
-}
-
 @_cdecl("aet_set_rotation")
 public func aetSetRotation(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    setter(p, e, "rotation", v, 0...180) { $0.rotation = $1 }
+    Runtime.set(p, e, v, check: Check.within("rotation", 0...180)) { (a: AET, v) in a.rotation = v }
 }
 @_cdecl("aet_set_translation")
 public func aetSetTranslation(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    setter(p, e, "translation", v, 0...1) { $0.translation = $1 }
+    Runtime.set(p, e, v, check: Check.within("translation", 0...1)) { (a: AET, v) in a.translation = v }
 }
 @_cdecl("aet_set_scale_min")
 public func aetSetScaleMin(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    setter(p, e, "scale_min", v, 0.05...10) { $0.scaleMin = $1 }
+    Runtime.set(p, e, v, check: Check.within("scale_min", 0.05...10)) { (a: AET, v) in a.scaleMin = v }
 }
 @_cdecl("aet_set_scale_max")
 public func aetSetScaleMax(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    setter(p, e, "scale_max", v, 0.05...10) { $0.scaleMax = $1 }
+    Runtime.set(p, e, v, check: Check.within("scale_max", 0.05...10)) { (a: AET, v) in a.scaleMax = v }
 }
 @_cdecl("aet_set_shear")
 public func aetSetShear(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    setter(p, e, "shear", v, 0...60) { $0.shear = $1 }
+    Runtime.set(p, e, v, check: Check.within("shear", 0...60)) { (a: AET, v) in a.shear = v }
 }
 @_cdecl("aet_probe_parameter_error")
 public func aetProbeParameterError(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (a: AET) in a.parameterError } }

@@ -16,11 +16,6 @@ class ConvNet: Encoder {
 
     required init(context: Context) throws {}
 
-    func setWidth(_ v: Double) throws {
-        guard v > 0, v <= 8 else { throw PluginError("width must be in (0, 8], got \(v)") }
-        width = v
-    }
-
     func prepare(context: Context, setup: Setup) throws {
         let pools = Self.layout.filter { $0 == 0 }.count
         let factor = 1 << pools
@@ -69,7 +64,7 @@ final class ConvNetL: ConvNet {
 
 @_cdecl("convnet_set_width")
 public func convnetSetWidth(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (n: ConvNet) in try n.setWidth(v) }
+    Runtime.set(p, e, v, check: { $0 > 0 && $0 <= 8 ? nil : "width must be in (0, 8], got \($0)" }) { (n: ConvNet, v) in n.width = v }
 }
 
 private let widthOption = OptionSpec("width", .double, default: "1.0", doc: "multiplies every layer's channel count", setter: "convnet_set_width")

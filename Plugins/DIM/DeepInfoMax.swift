@@ -121,35 +121,22 @@ final class DeepInfoMax: Objective {
 
 @_cdecl("dim_set_estimator")
 public func dimSetEstimator(_ p: UnsafeMutableRawPointer?, _ v: UnsafePointer<CChar>?, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (d: DeepInfoMax) in
-        let s = v.map { String(cString: $0) } ?? ""
-        guard ["jsd", "infonce", "dv"].contains(s) else { throw PluginError("estimator must be jsd, infonce or dv, got '\(s)'") }
-        d.estimator = s
-    }
+    Runtime.set(p, e, v, check: Check.oneOf("estimator", ["jsd", "infonce", "dv"])) { (d: DeepInfoMax, v) in d.estimator = v }
 }
 
 @_cdecl("dim_set_width")
 public func dimSetWidth(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (d: DeepInfoMax) in
-        guard v >= 1, v <= 8192 else { throw PluginError("width must be in 1...8192, got \(v)") }
-        d.width = Int(v)
-    }
+    Runtime.set(p, e, v, check: Check.within("width", 1...8192)) { (d: DeepInfoMax, v) in d.width = Int(v) }
 }
 
 @_cdecl("dim_set_alpha")
 public func dimSetAlpha(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (d: DeepInfoMax) in
-        guard v >= 0 else { throw PluginError("alpha must be ≥ 0, got \(v)") }
-        d.alpha = v
-    }
+    Runtime.set(p, e, v, check: Check.nonNegative("alpha")) { (d: DeepInfoMax, v) in d.alpha = v }
 }
 
 @_cdecl("dim_set_gamma")
 public func dimSetGamma(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (d: DeepInfoMax) in
-        guard v >= 0 else { throw PluginError("gamma must be ≥ 0, got \(v)") }
-        d.gamma = v
-    }
+    Runtime.set(p, e, v, check: Check.nonNegative("gamma")) { (d: DeepInfoMax, v) in d.gamma = v }
 }
 
 @_cdecl("dim_probe_mi")

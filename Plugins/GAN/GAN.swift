@@ -130,49 +130,34 @@ final class GAN: Objective {
 
 @_cdecl("gan_set_mode")
 public func ganSetMode(_ p: UnsafeMutableRawPointer?, _ v: UnsafePointer<CChar>?, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (g: GAN) in
-        let s = v.map { String(cString: $0) } ?? ""
-        guard s == "semi" || s == "dcgan" else { throw PluginError("mode must be semi or dcgan, got '\(s)'") }
-        g.mode = s
-    }
+    Runtime.set(p, e, v, check: Check.oneOf("mode", ["semi", "dcgan"])) { (g: GAN, v) in g.mode = v }
 }
+
 @_cdecl("gan_set_part")
 public func ganSetPart(_ p: UnsafeMutableRawPointer?, _ v: UnsafePointer<CChar>?, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (g: GAN) in
-        let s = v.map { String(cString: $0) } ?? ""
-        guard ["both", "discriminator", "generator"].contains(s) else { throw PluginError("part must be both, discriminator or generator, got '\(s)'") }
-        g.part = s
-    }
+    Runtime.set(p, e, v, check: Check.oneOf("part", ["both", "discriminator", "generator"])) { (g: GAN, v) in g.part = v }
 }
 
 @_cdecl("gan_set_latent")
 public func ganSetLatent(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (g: GAN) in
-        guard v >= 1, v <= 4096 else { throw PluginError("latent must be in 1...4096, got \(v)") }
-        g.latent = Int(v)
-    }
+    Runtime.set(p, e, v, check: Check.within("latent", 1...4096)) { (g: GAN, v) in g.latent = Int(v) }
 }
+
 @_cdecl("gan_set_lr")
 public func ganSetLR(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (g: GAN) in
-        guard v > 0 else { throw PluginError("lr must be > 0, got \(v)") }
-        g.learningRate = v
-    }
+    Runtime.set(p, e, v, check: Check.positive("lr")) { (g: GAN, v) in g.learningRate = v }
 }
+
 @_cdecl("gan_set_beta1")
 public func ganSetBeta1(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (g: GAN) in
-        guard v >= 0, v < 1 else { throw PluginError("beta1 must be in [0, 1), got \(v)") }
-        g.beta1 = v
-    }
+    Runtime.set(p, e, v, check: Check.below("beta1", 1.0)) { (g: GAN, v) in g.beta1 = v }
 }
+
 @_cdecl("gan_set_width")
 public func ganSetWidth(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (g: GAN) in
-        guard v >= 1, v <= 1024 else { throw PluginError("width must be in 1...1024, got \(v)") }
-        g.width = Int(v)
-    }
+    Runtime.set(p, e, v, check: Check.within("width", 1...1024)) { (g: GAN, v) in g.width = Int(v) }
 }
+
 @_cdecl("gan_probe_real_accuracy")
 public func ganProbeReal(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (g: GAN) in g.realAccuracy } }
 @_cdecl("gan_probe_fake_accuracy")

@@ -127,42 +127,27 @@ final class NCE: Objective {
 
 @_cdecl("nce_set_dim")
 public func nceSetDim(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (n: NCE) in
-        guard v >= 1, v <= 4096 else { throw PluginError("dim must be in 1...4096, got \(v)") }
-        n.dimension = Int(v)
-    }
+    Runtime.set(p, e, v, check: Check.within("dim", 1...4096)) { (n: NCE, v) in n.dimension = Int(v) }
 }
 
 @_cdecl("nce_set_tau")
 public func nceSetTau(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (n: NCE) in
-        guard v > 0 else { throw PluginError("tau must be > 0, got \(v)") }
-        n.tau = v
-    }
+    Runtime.set(p, e, v, check: Check.positive("tau")) { (n: NCE, v) in n.tau = v }
 }
 
 @_cdecl("nce_set_negatives")
 public func nceSetNegatives(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (n: NCE) in
-        guard v >= 0 else { throw PluginError("negatives must be ≥ 0 (0: exact softmax), got \(v)") }
-        n.negatives = Int(v)
-    }
+    Runtime.set(p, e, v, check: Check.nonNegative("negatives")) { (n: NCE, v) in n.negatives = Int(v) }
 }
 
 @_cdecl("nce_set_momentum")
 public func nceSetMomentum(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (n: NCE) in
-        guard v >= 0, v < 1 else { throw PluginError("momentum must be in [0, 1), got \(v)") }
-        n.momentum = v
-    }
+    Runtime.set(p, e, v, check: Check.below("momentum", 1.0)) { (n: NCE, v) in n.momentum = v }
 }
 
 @_cdecl("nce_set_proximal")
 public func nceSetProximal(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (n: NCE) in
-        guard v >= 0 else { throw PluginError("proximal must be ≥ 0, got \(v)") }
-        n.proximal = v
-    }
+    Runtime.set(p, e, v, check: Check.nonNegative("proximal")) { (n: NCE, v) in n.proximal = v }
 }
 
 @_cdecl("nce_probe_z")

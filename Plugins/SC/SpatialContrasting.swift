@@ -74,20 +74,17 @@ final class SpatialContrasting: Objective {
 
 @_cdecl("sc_set_region")
 public func scSetRegion(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (s: SpatialContrasting) in
-        guard v > 0, v <= 1 else { throw PluginError("region must be in (0, 1], got \(v)") }
-        s.region = v
-    }
+    Runtime.set(p, e, v, check: { $0 > 0 && $0 <= 1 ? nil : "region must be in (0, 1], got \($0)" }) { (s: SpatialContrasting, v) in s.region = v }
 }
 
 @_cdecl("sc_set_squared")
 public func scSetSquared(_ p: UnsafeMutableRawPointer?, _ v: Bool, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (s: SpatialContrasting) in s.squared = v }
+    Runtime.set(p, e, v) { (s: SpatialContrasting, v) in s.squared = v }
 }
 
 @_cdecl("sc_set_symmetric")
 public func scSetSymmetric(_ p: UnsafeMutableRawPointer?, _ v: Bool, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (s: SpatialContrasting) in s.symmetric = v }
+    Runtime.set(p, e, v) { (s: SpatialContrasting, v) in s.symmetric = v }
 }
 
 @_cdecl("sc_probe_positive_distance")

@@ -103,23 +103,17 @@ final class SWWAE: Objective {
 
 @_cdecl("swwae_set_lambda_rec")
 public func swwaeSetLambdaRec(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (s: SWWAE) in
-        guard v >= 0 else { throw PluginError("lambda_rec must be ≥ 0, got \(v)") }
-        s.lambdaReconstruction = v
-    }
+    Runtime.set(p, e, v, check: Check.nonNegative("lambda_rec")) { (s: SWWAE, v) in s.lambdaReconstruction = v }
 }
 
 @_cdecl("swwae_set_lambda_mid")
 public func swwaeSetLambdaMid(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (s: SWWAE) in
-        guard v >= 0 else { throw PluginError("lambda_mid must be ≥ 0, got \(v)") }
-        s.lambdaMiddle = v
-    }
+    Runtime.set(p, e, v, check: Check.nonNegative("lambda_mid")) { (s: SWWAE, v) in s.lambdaMiddle = v }
 }
 
 @_cdecl("swwae_set_switches")
 public func swwaeSetSwitches(_ p: UnsafeMutableRawPointer?, _ v: Bool, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e) { (s: SWWAE) in s.useSwitches = v }
+    Runtime.set(p, e, v) { (s: SWWAE, v) in s.useSwitches = v }
 }
 
 @_cdecl("swwae_probe_reconstruction_error")
