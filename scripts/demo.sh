@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh release
 out="runs/demo-$(date +%Y%m%d-%H%M%S)"
-.build/release/losskit train --data fashion-mnist --encoder convnet-s --loss "${LOSS:-ce}" \
+.build/release/losskit train --data fashion-mnist --encoder convnet-s --loss "${LOSS:-ce + 0.1*nce(negatives=0)}" \
     --labels-per-class 100 --steps "${STEPS:-300}" --threads "${THREADS:-2}" --out "$out"
