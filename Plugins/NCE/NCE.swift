@@ -122,7 +122,8 @@ final class NCE: Objective {
         }
     }
 
-    var normalisationConstant: Double { Double(z?.pointer[0] ?? .nan) }
+    /// Z, or NaN in the exact mode, which has none (a flat 0 would read as a value).
+    var normalisationConstant: Double { negatives == 0 ? .nan : Double(z?.pointer[0] ?? .nan) }
 }
 
 @_cdecl("nce_set_dim")
