@@ -11,7 +11,9 @@ struct BenchCommand: ParsableCommand {
         Rows: ce alone, ce + each installed objective at its defaults (weight 1), inference at batch 256. \
         Images are random (speed only). Each figure is the median of --windows timed windows of \
         --steps steps after a warm-up. --conv adds convolution forward/backward GFLOP/s at the encoder's \
-        layer shapes next to plain sgemm at the same thread count. Record results in docs/BENCHMARKS.md \
+        layer shapes next to plain sgemm at the same thread count. --boundary-only times `ce + sc` \
+        steps through the SC plugin against the same steps with an in-process twin of SC (alternating, \
+        paired), clocks each sc term's forward call, and prints what the C ABI costs per step. Record results in docs/BENCHMARKS.md \
         with the machine and the command.
         """)
 
@@ -22,6 +24,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed windows (the median is reported).") var windows = 5
     @Flag(help: "Also benchmark convolution against sgemm on the encoder's layer shapes.") var conv = false
     @Flag(help: "Only the convolution benchmark.") var convOnly = false
+    @Flag(help: "Only the plugin-boundary benchmark: `ce + sc` through the C ABI against an in-process twin.") var boundaryOnly = false
+    @Option(help: "Step pairs of the boundary benchmark.") var pairs = 30
     @Option(help: "Write the results as JSON to this file.") var json: String?
 
     func run() throws {
@@ -40,6 +44,24 @@ struct BenchCommand: ParsableCommand {
         }
         let loader = plugins.load()
         let data = try TrainingBenchmark.makeData()
+        if boundaryOnly {
+            var bench = BoundaryBenchmark()
+            bench.threads = threads
+            bench.pairs = pairs
+            let r = try bench.run(data: data, loader: loader)
+            print(String(format: "ce + sc, convnet-s, batch 128, %d threads, %d alternating step pairs:", threads, r.pairs))
+            print(String(format: "  through the C ABI (plugin sc):   %.2f ms/step (median)", r.pluginStepSeconds * 1e3))
+            print(String(format: "  in-process twin of sc:           %.2f ms/step (median)", r.inProcessStepSeconds * 1e3))
+            print(String(format: "  sc term's forward call: plugin %.3f ms, twin %.3f ms (medians)", r.pluginTermSeconds * 1e3, r.inProcessTermSeconds * 1e3))
+            print(String(format: "  boundary overhead per step: %+.3f %% (term difference / step)", r.overhead * 100))
+            print(String(format: "  whole-step paired difference: %+.2f %% (includes run-to-run noise)", r.stepDifference * 100))
+            print(String(format: "  largest parameter difference after the run: %g", r.parameterDifference))
+            report["boundary"] = ["plugin_step_s": r.pluginStepSeconds, "in_process_step_s": r.inProcessStepSeconds,
+                                  "plugin_term_s": r.pluginTermSeconds, "in_process_term_s": r.inProcessTermSeconds,
+                                  "overhead": r.overhead, "step_difference": r.stepDifference, "parameter_difference": r.parameterDifference, "pairs": r.pairs]
+            try write(report)
+            return
+        }
         var bench = TrainingBenchmark()
         bench.threads = threads
         bench.stepsPerWindow = steps

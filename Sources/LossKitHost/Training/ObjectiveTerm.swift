@@ -7,16 +7,22 @@ public final class ObjectiveTerm {
     public let weight: Double
     public let plugin: String
     public let instance: PluginInstance?
+    /// A loss computed inside the host process instead of `instance`: only the boundary
+    /// benchmark's twin of a plugin uses it, to measure what the C ABI costs.
+    let inProcess: ((PluginGraph, BatchView, TapSet) throws -> Node)?
 
-    init(label: String, weight: Double, plugin: String, instance: PluginInstance?) {
+    init(label: String, weight: Double, plugin: String, instance: PluginInstance?,
+         inProcess: ((PluginGraph, BatchView, TapSet) throws -> Node)? = nil) {
         self.label = label
         self.weight = weight
         self.plugin = plugin
         self.instance = instance
+        self.inProcess = inProcess
     }
 
     /// The term's unweighted value for this batch.
     public func value(_ pg: PluginGraph, batch: BatchView, taps: TapSet) throws -> Node {
+        if let inProcess { return try inProcess(pg, batch, taps) }
         guard let instance else {
             // cross-entropy of the head on the labelled rows only
             guard let logits = taps["logits"] else { throw HostError("ce: the model has no logits tap") }

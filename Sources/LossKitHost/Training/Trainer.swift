@@ -30,7 +30,7 @@ public final class Trainer {
     public let config: TrainingConfig
     public let runDirectory: String
     public let run: RunSetup
-    public let terms: [ObjectiveTerm]
+    public internal(set) var terms: [ObjectiveTerm]
     public let random: RandomGenerator
     public let optimizer: Optimizer
     public let parameters: [Parameter]

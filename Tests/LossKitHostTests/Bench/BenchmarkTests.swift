@@ -1,5 +1,5 @@
 import LossKitCore
-import LossKitHost
+@testable import LossKitHost
 import XCTest
 
 /// The benchmark's bookkeeping (not its speed): FLOP counts match the encoder's arithmetic and
@@ -30,5 +30,34 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertGreaterThan(rows[0].forwardGFlops, 0)
         XCTAssertGreaterThan(rows[0].sgemmGFlops, 0)
         XCTAssertEqual(ConvBenchmark.convnetS.count, 5)
+    }
+
+    /// The boundary benchmark compares like with like only if the in-process twin of SC does
+    /// the plugin's arithmetic: after the same steps both trainers hold the same parameters.
+    func testInProcessTwinOfSCTrainsExactlyLikeThePlugin() throws {
+        let loader = try BuiltPlugins.loader(["ConvNet", "SC"])
+        let data = try TrainingBenchmark.makeData(count: 1000)
+        var bench = BoundaryBenchmark()
+        bench.batchSize = 16
+        bench.pairs = 2
+        bench.warmupSteps = 1
+        bench.threads = 1
+        let r = try bench.run(data: data, loader: loader)
+        XCTAssertEqual(r.parameterDifference, 0, "twin and plugin diverged")
+        XCTAssertGreaterThan(r.pluginStepSeconds, 0)
+        XCTAssertGreaterThan(r.pluginTermSeconds, 0, "the plugin's term was clocked")
+        XCTAssertGreaterThan(r.inProcessTermSeconds, 0, "the twin's term was clocked")
+        // and the comparison would notice a twin that computed something else
+        let (plugin, twin, _) = try bench.trainers(data: data, loader: loader)
+        let wrong = twin.terms.firstIndex { $0.plugin.hasPrefix("sc") }!
+        let t = twin.terms[wrong]
+        twin.terms[wrong] = ObjectiveTerm(label: t.label, weight: t.weight, plugin: t.plugin, instance: nil) { pg, batch, taps in
+            var other = SpatialContrastingTwin(random: twin.random)
+            other.region = 0.25
+            return try other.loss(pg, batch: batch, taps: taps)
+        }
+        let a = try plugin.trainStep().values, b = try twin.trainStep().values
+        XCTAssertEqual(a[0].value, b[0].value, "ce agrees")
+        XCTAssertNotEqual(a[1].value, b[1].value, "a different region size gives a different sc")
     }
 }
