@@ -65,41 +65,4 @@ final class MethodPropertyTests: XCTestCase {
         // predicting zero rotation for r ~ U(-180°, 180°) is off by 90° on average
         XCTAssertLessThan(MethodHarness.mean(errors.suffix(10)), 60)
     }
-
-    func testGANPartsTrainOnlyTheirOwnPlayer() throws {
-        let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder())
-        for (part, movesGenerator) in [("generator", true), ("discriminator", false)] {
-            let t = try h.make(h.config(loss: "ce + gan(part=\(part), width=4)", steps: 1))
-            let (value, _, graph) = try h.heldOut(t, term: "gan", count: 16, training: true)
-            t.optimizer.zeroGrad()
-            try graph.backward(from: value)
-            let generator = t.parameters.filter { $0.name.hasPrefix("gan.generator.") }
-            let discriminator = t.parameters.filter { $0.name.hasPrefix("encoder.") || $0.name.hasPrefix("head.") }
-            XCTAssertFalse(generator.isEmpty)
-            func moved(_ ps: [Parameter]) -> Bool { ps.contains { p in p.grad.array.contains { $0 != 0 } } }
-            XCTAssertEqual(moved(generator), movesGenerator, "\(part) term and the generator")
-            XCTAssertEqual(moved(discriminator), !movesGenerator, "\(part) term and the encoder + head")
-        }
-    }
-
-    func testSemiSupervisedGANKeepsBothPlayersInTheGameAndMatchesFeatures() throws {
-        let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder())
-        var config = h.config(loss: "ce + gan(width=8, lr=0.002)", steps: 120)
-        config.learningRate = 0.02
-        let (_, lines) = try h.train(config)
-        let real = MethodHarness.probe(lines, "gan.real_accuracy"), fake = MethodHarness.probe(lines, "gan.fake_accuracy")
-        let distance = MethodHarness.probe(lines, "gan.feature_distance")
-        print("GAN real acc \(real.suffix(10)), fake acc \(fake.suffix(10)), feature distance \(distance.enumerated().filter { $0.offset % 10 == 0 }.map(\.element))")
-        // Neither player is saturated over the second half: some generated samples still pass as
-        // real, and real images are still called real. (On this tiny set the discriminator wins
-        // most of the time — fake accuracy 0.9-1.0 — so the stricter "D accuracy well inside
-        // (0, 1)" of issue 10 is not claimed here; see the issue's note.)
-        let late = zip(real.suffix(60), fake.suffix(60)).map { ($0 + $1) / 2 }
-        print("GAN discriminator accuracy (second half) \(MethodHarness.mean(late[...]))")
-        XCTAssertLessThan(fake.suffix(60).min()!, 1, "the discriminator catches every generated sample in the second half")
-        XCTAssertGreaterThan(MethodHarness.mean(real.suffix(60)), 0.5, "the discriminator rejects real images")
-        // feature matching: the distance falls from its peak as the generator catches up
-        let smoothed = (0..<(distance.count - 9)).map { MethodHarness.mean(distance[$0..<($0 + 10)]) }
-        XCTAssertLessThan(smoothed.last!, 0.8 * smoothed.max()!, "feature matching distance falls from its peak")
-    }
 }
