@@ -12,10 +12,16 @@ import LossKitPluginSDK
 /// encoder's map x_m that fed pool j; a last conv reconstructs the image x̂:
 ///
 ///     L = λ_rec · mean (x - x̂)² + λ_mid · Σ_m mean (x_m - x̂_m)²
+///
+/// The decoder's parameters are their own optimiser group, Adam at `lr` (1e-3) by default: the
+/// last conv writes pixels with no batch-norm after it, and under the run's SGD at P1's lr 0.05
+/// its updates are larger than its weights — a swwae-only run diverged in 8 steps and a P1
+/// `ce + 0.5*swwae` run never got below the mean image's error. `lr=0` keeps the run's optimiser.
 final class SWWAE: Objective {
     var lambdaReconstruction = 1.0
     var lambdaMiddle = 0.1
     var useSwitches = true
+    var learningRate = 1e-3
     private var context: Context
     private var top = "conv5"
     /// Per pool, top-down: the pool tap, the map that fed it, and the decoder's two convs.
@@ -30,10 +36,12 @@ final class SWWAE: Objective {
 
     required init(context: Context) throws { self.context = context }
 
+    private var group: String { learningRate > 0 ? "decoder" : "default" }
+
     private func conv(_ name: String, _ cin: Int, _ cout: Int) throws -> Conv {
-        Conv(weight: try context.param("\(name).weight", [cout, cin, 3, 3], .kaimingNormal),
-             gamma: try context.param("\(name).bn.weight", [cout], .constant(1), decay: false),
-             beta: try context.param("\(name).bn.bias", [cout], .zeros, decay: false))
+        Conv(weight: try context.param("\(name).weight", [cout, cin, 3, 3], .kaimingNormal, group: group),
+             gamma: try context.param("\(name).bn.weight", [cout], .constant(1), group: group, decay: false),
+             beta: try context.param("\(name).bn.bias", [cout], .zeros, group: group, decay: false))
     }
 
     func prepare(context: Context, setup: Setup) throws {
@@ -62,8 +70,9 @@ final class SWWAE: Objective {
         guard size == (setup.height, setup.width) else {
             throw PluginError("swwae: the decoder ends at \(size.0)×\(size.1), the images are \(setup.height)×\(setup.width)")
         }
-        last = (try context.param("dec0.weight", [setup.channels, channels, 3, 3], .kaimingNormal),
-                try context.param("dec0.bias", [setup.channels], .zeros, decay: false))
+        last = (try context.param("dec0.weight", [setup.channels, channels, 3, 3], .kaimingNormal, group: group),
+                try context.param("dec0.bias", [setup.channels], .zeros, group: group, decay: false))
+        if learningRate > 0 { try context.setOptimizer(group: group, adamLearningRate: Float(learningRate)) }
     }
 
     func loss(_ g: GraphBuilder, batch: Batch, taps: Taps) throws -> Value {
@@ -111,6 +120,11 @@ public func swwaeSetLambdaMid(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: U
     Runtime.set(p, e, v, check: Check.nonNegative("lambda_mid")) { (s: SWWAE, v) in s.lambdaMiddle = v }
 }
 
+@_cdecl("swwae_set_lr")
+public func swwaeSetLR(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e, v, check: Check.nonNegative("lr")) { (s: SWWAE, v) in s.learningRate = v }
+}
+
 @_cdecl("swwae_set_switches")
 public func swwaeSetSwitches(_ p: UnsafeMutableRawPointer?, _ v: Bool, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
     Runtime.set(p, e, v) { (s: SWWAE, v) in s.useSwitches = v }
@@ -128,6 +142,7 @@ private let plugins = makePluginList([
             OptionSpec("lambda_rec", .double, default: "1", doc: "weight of the image reconstruction error", setter: "swwae_set_lambda_rec"),
             OptionSpec("lambda_mid", .double, default: "0.1", doc: "weight of the intermediate (pool input) reconstruction errors", setter: "swwae_set_lambda_mid"),
             OptionSpec("switches", .bool, default: "true", doc: "unpool with the max-pool switches; false: upsample ×2", setter: "swwae_set_switches"),
+            OptionSpec("lr", .double, default: "0.001", doc: "decoder's Adam learning rate (its own group); 0: the run's optimiser", setter: "swwae_set_lr"),
         ],
         probes: [ProbeSpec("reconstruction_error", doc: "mean (x - x̂)² of the last batch", getter: "swwae_probe_reconstruction_error")],
         create: { Runtime.create(SWWAE.self, $0, $1, $2) }),
