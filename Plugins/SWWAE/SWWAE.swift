@@ -135,7 +135,7 @@ public func swwaeProbeReconstruction(_ p: UnsafeMutableRawPointer?) -> Double { 
 
 private let plugins = makePluginList([
     makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "swwae", version: "1.0.0",
+        kind: LK_KIND_OBJECTIVE, name: "swwae", version: "1.1.0",
         summary: "stacked what-where auto-encoder: unpools with the encoder's switches (Zhao et al. 2015)",
         tapsRead: ["conv5", "pool*", "conv*"], defaultTap: "conv5",
         options: [
