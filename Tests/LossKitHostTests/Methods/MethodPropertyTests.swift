@@ -44,6 +44,13 @@ final class MethodPropertyTests: XCTestCase {
         XCTAssertLessThan(without, baseline)
     }
 
+    func testSWWAERejectsANegativeDecoderLearningRate() throws {
+        let h = try MethodHarness(plugins: ["SWWAE"], data: try SyntheticData.makePatternFolder())
+        XCTAssertThrowsError(try h.make(h.config(loss: "swwae(lr=-0.1)", steps: 1))) {
+            XCTAssertTrue("\($0)".contains("lr"), "\($0)")
+        }
+    }
+
     /// P1's SGD (lr 0.05, Nesterov) on the full-width encoder at 28×28: the decoder, in its own
     /// Adam group, learns; on the run's SGD its last conv (no batch-norm after it) blows up.
     func testSWWAEDecoderLearnsUnderP1sOptimiserOnFullSizeImages() throws {
