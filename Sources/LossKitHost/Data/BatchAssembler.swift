@@ -8,9 +8,10 @@ import LossKitCore
 /// what that formula gives in Float. Padding added by a random crop is raw 0 (black), i.e. the
 /// table's entry for 0, as torchvision pads before normalising.
 ///
-/// Randomness: for each image in order, `images(_:augmentation:random:)` draws the crop offset
-/// (`top` then `left`, each `random.below(2P + 1)`) if cropping, then the flip
-/// (`random.below(2) == 1`) if flipping; nothing is drawn for `Augmentation.none`. All draws
+/// Randomness: for each image in order, `images(_:augmentation:random:)` draws the crop window
+/// (a resized crop's, see `resizedCropWindow`, if `cropScale > 0`; otherwise the offset, `top`
+/// then `left`, each `random.below(2P + 1)`, if `P > 0`), then the flip (`random.below(2) == 1`)
+/// if flipping; nothing is drawn for `Augmentation.none`. All draws
 /// happen before any pixel is written, and images are then filled in parallel with
 /// `parallelFor`, each by one thread, so the result depends only on the generator's state, not
 /// on the thread count.
@@ -56,7 +57,9 @@ public struct BatchAssembler {
         var result = [AugmentationDraw](repeating: .identity(padding: p), count: count)
         if augmentation.isIdentity { return result }
         for i in 0 ..< count {
-            if p > 0 {
+            if augmentation.cropScale > 0 {
+                result[i] = resizedCropWindow(padding: p, minScale: augmentation.cropScale, random: random)
+            } else if p > 0 {
                 result[i].top = random.below(2 * p + 1)
                 result[i].left = random.below(2 * p + 1)
             }
@@ -67,7 +70,8 @@ public struct BatchAssembler {
 
     /// The images at `indices` with explicit crop offsets and flips, one draw per image: the
     /// deterministic core that the random version calls, public so tests and tools can place
-    /// a crop exactly. Each `top` and `left` must be in `0...2 * cropPadding`.
+    /// a crop exactly. Each window must lie inside the padded image: for a plain crop `top` and
+    /// `left` in `0...2 * cropPadding`.
     public func images(_ indices: [Int], cropPadding: Int, draws: [AugmentationDraw]) -> Tensor {
         precondition(draws.count == indices.count, "BatchAssembler: \(indices.count) images but \(draws.count) augmentation draws")
         precondition(cropPadding >= 0, "BatchAssembler: cropPadding must not be negative")
@@ -75,8 +79,9 @@ public struct BatchAssembler {
         let plane = h * w, imageSize = c * plane
         for (i, d) in zip(indices, draws) {
             precondition(i >= 0 && i < dataset.count, "BatchAssembler: index \(i) is outside 0..<\(dataset.count)")
-            precondition((0 ... 2 * cropPadding).contains(d.top) && (0 ... 2 * cropPadding).contains(d.left),
-                         "BatchAssembler: crop offset (\(d.top), \(d.left)) is outside 0...\(2 * cropPadding)")
+            let wh = d.height ?? h, ww = d.width ?? w
+            precondition(wh >= 1 && ww >= 1 && d.top >= 0 && d.left >= 0 && d.top + wh <= h + 2 * cropPadding && d.left + ww <= w + 2 * cropPadding,
+                         "BatchAssembler: crop window \(wh)×\(ww) at (\(d.top), \(d.left)) is outside the \(h + 2 * cropPadding)×\(w + 2 * cropPadding) padded image")
         }
         let out = Tensor(uninitialized: [indices.count, c, h, w])
         let dst = out.data
@@ -86,7 +91,11 @@ public struct BatchAssembler {
                     draws.withUnsafeBufferPointer { draws in
                         let src = pixels.baseAddress!, lut = table.baseAddress!
                         parallelFor(indices.count, minChunk: 16) { start, end in
-                            for b in start ..< end {
+                            for b in start ..< end where draws[b].height != nil || draws[b].width != nil {
+                                Self.fillResized(dst + b * imageSize, from: src + indices[b] * imageSize, lut: lut,
+                                                 channels: c, height: h, width: w, padding: cropPadding, draw: draws[b])
+                            }
+                            for b in start ..< end where draws[b].height == nil && draws[b].width == nil {
                                 Self.fill(dst + b * imageSize, from: src + indices[b] * imageSize, lut: lut,
                                           channels: c, height: h, width: w, padding: cropPadding, draw: draws[b])
                             }

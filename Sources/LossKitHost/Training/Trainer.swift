@@ -113,7 +113,7 @@ public final class Trainer {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let n = min(8, run.train.count), indices = Array(0..<n)
         let plain = run.trainAssembler.images(indices, augmentation: .none, random: RandomGenerator(seed: 1))
-        let augmented = run.trainAssembler.images(indices, augmentation: Augmentation(cropPadding: config.cropPadding, horizontalFlip: config.horizontalFlip),
+        let augmented = run.trainAssembler.images(indices, augmentation: config.augmentation,
                                                   random: RandomGenerator(seed: 1))
         let s = run.setup
         try ImageGrid(values: plain.array + augmented.array, count: 2 * n, channels: s.channels, height: s.height, width: s.width,
@@ -175,7 +175,7 @@ public final class Trainer {
     @discardableResult
     public func trainStep(profiler: OpProfiler? = nil) throws -> (values: [(label: String, value: Double)], factor: Float) {
         let schedule = config.learningRateSchedule
-        let augmentation = Augmentation(cropPadding: config.cropPadding, horizontalFlip: config.horizontalFlip)
+        let augmentation = config.augmentation
         let batch = sampler.next()
         let images = run.trainAssembler.images(batch.indices, augmentation: augmentation, random: random)
         let allLabels = run.trainAssembler.labels(batch.indices)
