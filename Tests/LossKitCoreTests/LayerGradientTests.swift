@@ -88,6 +88,37 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// 15 values per channel plane: the 8-wide SIMD body and the scalar tail both run.
+    func testBatchNormGradientsAcrossTheVectorisedPath() {
+        let x = Fixtures.random([3, 2, 3, 5], seed: 31), gamma = Fixtures.random([2], seed: 32, low: 0.5, high: 1.5)
+        let beta = Fixtures.random([2], seed: 33)
+        assertGradients([("x", x), ("gamma", gamma), ("beta", beta)]) { g, v in
+            try g.batchNorm(v[0], gamma: v[1], beta: v[2], running: nil)
+        }
+    }
+
+    /// ReLU's kernel splits long inputs over threads and 8-wide blocks; compare it with the
+    /// definition on every element, forward and backward, including exact zeros and NaN.
+    func testReluKernelMatchesTheDefinitionOnLongInputs() throws {
+        let previous = Threads.count
+        defer { Threads.set(previous) }
+        Threads.set(2)
+        let n = 70_003
+        let x = Fixtures.random([n], seed: 34)
+        x.data[5] = 0
+        x.data[n - 1] = .nan
+        let upstream = Fixtures.random([n], seed: 35)
+        let g = Graph(training: true, random: RandomGenerator(seed: 0))
+        let xn = g.variable(x)
+        let y = g.relu(xn)
+        try g.backward(from: try g.sum(try g.mul(y, g.constant(upstream))))
+        for i in 0 ..< n - 1 {
+            XCTAssertEqual(y.value[i], max(x[i], 0))
+            XCTAssertEqual(xn.grad![i], x[i] > 0 ? upstream[i] : 0)
+        }
+        XCTAssertTrue(y.value[n - 1].isNaN, "NaN is not hidden by ReLU")
+    }
+
     func testBatchNormEvalUsesRunningStatistics() throws {
         let stats = BatchNormStatistics(mean: Tensor(shape: [2], values: [1, -1]), variance: Tensor(shape: [2], values: [4, 0.25]))
         let g = Graph(training: false, random: RandomGenerator(seed: 0))

@@ -3,7 +3,21 @@ import Foundation
 /// Point-wise non-linearities and functions: each is `y = f(x)` with `dy/dx` written beside it.
 extension Graph {
     /// max(0, x).
-    public func relu(_ x: Node) -> Node { unary(x, "relu", { max($0, 0) }, { v, _ in v > 0 ? 1 : 0 }) }
+    /// The hottest point-wise op of a convolutional encoder, so it has its own vectorised,
+    /// multi-threaded kernel; NaN passes through forward (max keeps x when the comparison fails).
+    public func relu(_ x: Node) -> Node {
+        timed("relu") {
+            let n = x.value.count
+            let out = Tensor(uninitialized: x.shape)
+            let px = x.value.data, po = out.data
+            parallelFor(n, minChunk: 1 << 15) { lo, hi in Vectorized.relu(px + lo, po + lo, hi - lo) }
+            return record(out, op: "relu", inputs: [x]) { node in
+                let g = node.grad!.data
+                let gx = x.gradBuffer().data
+                parallelFor(n, minChunk: 1 << 15) { lo, hi in Vectorized.reluGradient(gx + lo, g + lo, po + lo, hi - lo) }
+            }
+        }
+    }
 
     /// x for x > 0, slope·x otherwise.
     public func leakyRelu(_ x: Node, slope: Float = 0.2) -> Node {

@@ -53,9 +53,7 @@ extension Graph {
                     if useBatch {
                         var s: Double = 0, s2: Double = 0
                         for b in 0..<B {
-                            let row = px + (b * C + c) * P
-                            var rs: Float = 0, rs2: Float = 0
-                            for i in 0..<P { let v = row[i]; rs += v; rs2 += v * v }
+                            let (rs, rs2) = Vectorized.sumAndSquares(px + (b * C + c) * P, P)
                             s += Double(rs); s2 += Double(rs2)
                         }
                         let m = s / Double(M)
@@ -75,11 +73,7 @@ extension Graph {
                     let g = pg[c], bb = pb[c]
                     for b in 0..<B {
                         let off = (b * C + c) * P
-                        for i in 0..<P {
-                            let h = (px[off + i] - mu) * inv
-                            ph[off + i] = h
-                            po[off + i] = g * h + bb
-                        }
+                        Vectorized.normalize(px + off, ph + off, po + off, P, mu: mu, inv: inv, gamma: g, beta: bb)
                     }
                 }
             }
@@ -94,7 +88,8 @@ extension Graph {
                         var sumDy: Float = 0, sumDyH: Float = 0
                         for b in 0..<B {
                             let off = (b * C + c) * P
-                            for i in 0..<P { sumDy += g[off + i]; sumDyH += g[off + i] * ph[off + i] }
+                            let (s, d) = Vectorized.sumAndDot(g + off, ph + off, P)
+                            sumDy += s; sumDyH += d
                         }
                         gb?[c] += sumDy
                         gg?[c] += sumDyH
@@ -104,7 +99,7 @@ extension Graph {
                             let meanDy = sumDy / Float(M), meanDyH = sumDyH / Float(M)
                             for b in 0..<B {
                                 let off = (b * C + c) * P
-                                for i in 0..<P { gx[off + i] += k * (g[off + i] - meanDy - ph[off + i] * meanDyH) }
+                                Vectorized.batchNormInputGradient(gx + off, g + off, ph + off, P, k: k, a: meanDy, b: meanDyH)
                             }
                         } else {
                             for b in 0..<B {

@@ -38,7 +38,7 @@ final class PluginLoaderTests: XCTestCase {
 
     func testNotAnELFFileIsRejectedWithWhatItStartsWith() throws {
         try "hello, not a library".write(toFile: folder + "/libtext.so", atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: folder + "/libempty.so", contents: Data())
+        _ = FileManager.default.createFile(atPath: folder + "/libempty.so", contents: Data())
         let loader = load()
         XCTAssertEqual(reason(loader, "libtext.so"), "not an ELF shared library (it starts with 68 65 6c 6c); build plugins with `cc -shared -fPIC` or `swift build`")
         XCTAssertTrue(reason(loader, "libempty.so")?.contains("the file is empty") ?? false)
