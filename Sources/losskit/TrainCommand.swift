@@ -39,6 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Zero-padding before the random crop (0: no crop).") var cropPadding: Int?
     @Flag(inversion: .prefixedNo, help: "Random horizontal flips (off for digits).") var flip: Bool?
     @Option(help: "Random-resized crop keeping at least this fraction of the area, resized back (0: off; 0.2 for NCE).") var cropScale: Float?
+    @Option(help: "Brightness and contrast jitter: factors uniform in [1-J, 1+J] (0: off; 0.4 for NCE).") var jitter: Float?
     @Option(help: "Write a checkpoint every N steps.") var checkpointEvery: Int?
     @Option(help: "Write a metrics line every N steps.") var logEvery: Int?
     @Option(help: "Evaluate test accuracy every N steps (0: at the end only).") var evalEvery: Int?
@@ -76,6 +77,7 @@ struct TrainCommand: ParsableCommand {
         if let v = cropPadding { c.cropPadding = v }
         if let v = flip { c.horizontalFlip = v }
         if let v = cropScale { c.cropScale = v }
+        if let v = jitter { c.jitter = v }
         if let v = checkpointEvery { c.checkpointEvery = v }
         if let v = logEvery { c.logEvery = v }
         if let v = evalEvery { c.evalEvery = v }

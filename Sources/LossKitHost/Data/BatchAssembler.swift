@@ -11,7 +11,8 @@ import LossKitCore
 /// Randomness: for each image in order, `images(_:augmentation:random:)` draws the crop window
 /// (a resized crop's, see `resizedCropWindow`, if `cropScale > 0`; otherwise the offset, `top`
 /// then `left`, each `random.below(2P + 1)`, if `P > 0`), then the flip (`random.below(2) == 1`)
-/// if flipping; nothing is drawn for `Augmentation.none`. All draws
+/// if flipping, then brightness and contrast (`random.uniform(1 - j, 1 + j)` each) if
+/// jittering; nothing is drawn for `Augmentation.none`. All draws
 /// happen before any pixel is written, and images are then filled in parallel with
 /// `parallelFor`, each by one thread, so the result depends only on the generator's state, not
 /// on the thread count.
@@ -64,6 +65,11 @@ public struct BatchAssembler {
                 result[i].left = random.below(2 * p + 1)
             }
             if augmentation.horizontalFlip { result[i].flip = random.below(2) == 1 }
+            if augmentation.jitter > 0 {
+                let j = augmentation.jitter
+                result[i].brightness = random.uniform(1 - j, 1 + j)
+                result[i].contrast = random.uniform(1 - j, 1 + j)
+            }
         }
         return result
     }
@@ -98,6 +104,9 @@ public struct BatchAssembler {
                             for b in start ..< end where draws[b].height == nil && draws[b].width == nil {
                                 Self.fill(dst + b * imageSize, from: src + indices[b] * imageSize, lut: lut,
                                           channels: c, height: h, width: w, padding: cropPadding, draw: draws[b])
+                            }
+                            for b in start ..< end where draws[b].brightness != 1 || draws[b].contrast != 1 {
+                                jitter(dst + b * imageSize, plane: plane, draw: draws[b])
                             }
                         }
                     }

@@ -30,6 +30,8 @@ public struct TrainingConfig: Codable, Equatable {
     public var horizontalFlip = false
     /// Smallest area fraction a random-resized crop keeps (see `Augmentation.cropScale`); 0: off.
     public var cropScale: Float = 0
+    /// Brightness and contrast jitter strength (see `Augmentation.jitter`); 0: off.
+    public var jitter: Float = 0
     public var checkpointEvery = 500
     public var logEvery = 50
     /// Evaluate test accuracy every N steps (0: only at the end).
@@ -45,7 +47,7 @@ public struct TrainingConfig: Codable, Equatable {
         case labelsPerClass = "labels_per_class", batchSize = "batch_size", labelledPerBatch = "labelled_per_batch"
         case learningRate = "learning_rate", weightDecay = "weight_decay", warmupSteps = "warmup_steps"
         case stepEvery = "step_every", stepGamma = "step_gamma", cropPadding = "crop_padding"
-        case horizontalFlip = "horizontal_flip", cropScale = "crop_scale", checkpointEvery = "checkpoint_every", logEvery = "log_every", evalEvery = "eval_every"
+        case horizontalFlip = "horizontal_flip", cropScale = "crop_scale", jitter, checkpointEvery = "checkpoint_every", logEvery = "log_every", evalEvery = "eval_every"
         case initFrom = "init_from"
     }
 
@@ -74,6 +76,7 @@ public struct TrainingConfig: Codable, Equatable {
         cropPadding = try c.decodeIfPresent(Int.self, forKey: .cropPadding) ?? d.cropPadding
         horizontalFlip = try c.decodeIfPresent(Bool.self, forKey: .horizontalFlip) ?? d.horizontalFlip
         cropScale = try c.decodeIfPresent(Float.self, forKey: .cropScale) ?? d.cropScale
+        jitter = try c.decodeIfPresent(Float.self, forKey: .jitter) ?? d.jitter
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
         evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? d.evalEvery
@@ -86,7 +89,7 @@ public struct TrainingConfig: Codable, Equatable {
     public static var keys: [String] {
         ["data", "encoder", "loss", "labels_per_class", "batch_size", "labelled_per_batch", "steps", "optimizer", "learning_rate",
          "momentum", "nesterov", "weight_decay", "schedule", "warmup_steps", "step_every", "step_gamma", "seed", "threads",
-         "crop_padding", "horizontal_flip", "crop_scale", "checkpoint_every", "log_every", "eval_every", "init_from"]
+         "crop_padding", "horizontal_flip", "crop_scale", "jitter", "checkpoint_every", "log_every", "eval_every", "init_from"]
     }
 
     /// Checks values that no type can: ranges and names.
@@ -102,13 +105,14 @@ public struct TrainingConfig: Codable, Equatable {
         try check(threads >= 1 && threads <= 256, "threads must be in 1...256, got \(threads)")
         try check(cropPadding >= 0 && cropPadding <= 16, "crop padding must be in 0...16, got \(cropPadding)")
         try check(cropScale == 0 || (cropScale >= 0.05 && cropScale <= 1), "crop scale must be 0 (off) or in 0.05...1, got \(cropScale)")
+        try check(jitter >= 0 && jitter < 1, "jitter must be in [0, 1) (0: off), got \(jitter)")
         try check(checkpointEvery >= 1, "checkpoint interval must be ≥ 1")
         try check(logEvery >= 1, "log interval must be ≥ 1")
     }
 
     /// The training-input transformations these settings ask for.
     public var augmentation: Augmentation {
-        Augmentation(cropPadding: cropPadding, horizontalFlip: horizontalFlip, cropScale: cropScale)
+        Augmentation(cropPadding: cropPadding, horizontalFlip: horizontalFlip, cropScale: cropScale, jitter: jitter)
     }
 
     public var optimizerSettings: OptimizerSettings {
