@@ -49,12 +49,18 @@ final class ColorJitterTests: XCTestCase {
                        a.images(indices, cropPadding: 0, draws: draws).array)
     }
 
-    func testConfigValidatesTheJitter() throws {
+    /// Out-of-range crop scale and jitter are configuration errors that name the setting.
+    func testConfigValidatesCropScaleAndJitter() throws {
+        for (scale, jitter, word) in [(Float(0.01), Float(0), "crop scale"), (0, 1, "jitter")] {
+            var c = TrainingConfig()
+            c.cropScale = scale
+            c.jitter = jitter
+            XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains(word), "\($0)") }
+        }
         var c = TrainingConfig()
-        c.jitter = 1
-        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("jitter"), "\($0)") }
+        c.cropScale = 0.2
         c.jitter = 0.4
         XCTAssertNoThrow(try c.validate())
-        XCTAssertEqual(c.augmentation.jitter, 0.4)
+        XCTAssertEqual(c.augmentation, Augmentation(cropPadding: 2, horizontalFlip: false, cropScale: 0.2, jitter: 0.4))
     }
 }

@@ -66,13 +66,4 @@ final class ResizedCropTests: XCTestCase {
         // Same generator state, same draws: resuming a run replays them.
         XCTAssertEqual(a.draws(count: 2000, augmentation: aug, random: RandomGenerator(seed: 4)), draws)
     }
-
-    func testConfigValidatesTheScale() throws {
-        var c = TrainingConfig()
-        c.cropScale = 0.01
-        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("crop scale"), "\($0)") }
-        c.cropScale = 0.2
-        XCTAssertNoThrow(try c.validate())
-        XCTAssertEqual(c.augmentation.cropScale, 0.2)
-    }
 }
