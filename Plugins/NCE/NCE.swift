@@ -17,16 +17,24 @@ import LossKitPluginSDK
 /// `negatives = 0` uses the exact softmax over the whole bank instead. An optional proximal
 /// term λ‖v_i - M_i‖² pulls features toward their bank rows. After each step
 /// M_i ← normalise(μ M_i + (1 - μ) v_i).
+///
+/// `hidden = H > 0` replaces the paper's linear projection by SimCLR's (Chen et al., 2020) head,
+/// v = normalise(W₂ relu(BN(W₁ f)) + b₂) with W₁ [H, F] and batch-norm on the batch's statistics:
+/// the features the encoder hands to evaluation sit before that head, so what the head learns to
+/// throw away for instance discrimination (e.g. which crop) need not be thrown away by them.
 final class NCE: Objective {
     var dimension = 128
     var tau = 0.07
     var negatives = 4096
     var momentum = 0.5
     var proximal = 0.0
+    var hidden = 0
 
     private var context: Context
     private var tap = "features"
     private var projection: (weight: Param, bias: Param)?
+    /// The MLP head's first layer and its batch-norm scale and shift (`hidden` > 0 only).
+    private var hiddenLayer: (weight: Param, gamma: Param, beta: Param)?
     private var bank: State?
     private var z: State?
     private var datasetSize = 0
@@ -45,8 +53,16 @@ final class NCE: Objective {
         guard negatives < datasetSize else {
             throw PluginError("negatives (\(negatives)) must be smaller than the data set (\(datasetSize) images); use negatives=0 for the exact softmax")
         }
-        let bound = 1 / Float(shape[1]).squareRoot()  // nn.Linear's default range
-        projection = (try context.param("proj.weight", [dimension, shape[1]], .uniform(bound)),
+        var width = shape[1]
+        if hidden > 0 {
+            let bound = 1 / Float(width).squareRoot()  // nn.Linear's default range
+            hiddenLayer = (try context.param("hidden.weight", [hidden, width], .uniform(bound)),
+                           try context.param("hidden.bn.weight", [hidden], .constant(1), decay: false),
+                           try context.param("hidden.bn.bias", [hidden], .zeros, decay: false))
+            width = hidden
+        }
+        let bound = 1 / Float(width).squareRoot()
+        projection = (try context.param("proj.weight", [dimension, width], .uniform(bound)),
                       try context.param("proj.bias", [dimension], .uniform(bound), decay: false))
         let bank = try context.state("bank", [datasetSize, dimension])
         let stdv = 1 / Float(Double(dimension) / 3).squareRoot()
@@ -58,7 +74,12 @@ final class NCE: Objective {
 
     func loss(_ g: GraphBuilder, batch: Batch, taps: Taps) throws -> Value {
         guard let projection, let bank, let z else { throw PluginError("nce was not prepared") }
-        let v = taps[tap].linear(g(projection.weight), g(projection.bias)).l2Normalized()
+        var f = taps[tap]
+        if let h = hiddenLayer {
+            // batch statistics only: the head is used in training, never in evaluation
+            f = f.linear(g(h.weight)).batchNorm(g(h.gamma), g(h.beta), running: nil).relu()
+        }
+        let v = f.linear(g(projection.weight), g(projection.bias)).l2Normalized()
         let B = batch.size, D = dimension
         let memory = g.state(bank)
         var loss: Value
@@ -151,6 +172,11 @@ public func nceSetProximal(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: Unsa
     Runtime.set(p, e, v, check: Check.nonNegative("proximal")) { (n: NCE, v) in n.proximal = v }
 }
 
+@_cdecl("nce_set_hidden")
+public func nceSetHidden(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e, v, check: Check.within("hidden", 0...8192)) { (n: NCE, v) in n.hidden = Int(v) }
+}
+
 @_cdecl("nce_probe_z")
 public func nceProbeZ(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (n: NCE) in n.normalisationConstant } }
 
@@ -159,7 +185,7 @@ public func nceProbePositive(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.
 
 private let plugins = makePluginList([
     makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "nce", version: "1.0.0",
+        kind: LK_KIND_OBJECTIVE, name: "nce", version: "1.1.0",
         summary: "instance discrimination with a memory bank and NCE (Wu et al. 2018)",
         tapsRead: ["features"], defaultTap: "features",
         options: [
@@ -168,6 +194,7 @@ private let plugins = makePluginList([
             OptionSpec("negatives", .int64, default: "4096", doc: "noise rows m per image; 0 = exact softmax over the bank", setter: "nce_set_negatives"),
             OptionSpec("momentum", .double, default: "0.5", doc: "bank update M_i ← normalise(μ M_i + (1-μ) v_i)", setter: "nce_set_momentum"),
             OptionSpec("proximal", .double, default: "0", doc: "λ of the proximal term λ‖v_i - M_i‖²", setter: "nce_set_proximal"),
+            OptionSpec("hidden", .int64, default: "0", doc: "0: linear projection (the paper); H > 0: MLP head linear(H) → batch-norm → ReLU → linear(D) (SimCLR)", setter: "nce_set_hidden"),
         ],
         probes: [
             ProbeSpec("z", doc: "the normalisation constant Z (estimated once)", getter: "nce_probe_z"),

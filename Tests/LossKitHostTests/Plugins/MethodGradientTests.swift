@@ -14,6 +14,7 @@ final class MethodGradientTests: XCTestCase {
     func testNCEWithNoiseSamples() throws { try check("NCE", "nce", [("negatives", "64")]) }
     func testNCEWithTheDefaultFourThousandNegatives() throws { try check("NCE", "nce") }
     func testNCEExactSoftmaxWithProximalTerm() throws { try check("NCE", "nce", [("negatives", "0"), ("proximal", "0.5")]) }
+    func testNCEWithTheMLPHeadsBatchNorm() throws { try check("NCE", "nce", [("negatives", "64"), ("hidden", "16")]) }
     func testSpatialContrasting() throws { try check("SC", "sc", [("region", "0.5")]) }
     func testSpatialContrastingSquaredOneSided() throws { try check("SC", "sc", [("squared", "true"), ("symmetric", "false")]) }
     func testSWWAEWithSwitches() throws { try check("SWWAE", "swwae") }

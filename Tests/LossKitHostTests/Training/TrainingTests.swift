@@ -90,7 +90,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(message("ce + 0..5*nce").contains("^"), "errors point at the character: \(message("ce + 0..5*nce"))")
         XCTAssertTrue(message("ce +").contains("expected a term after '+'"), message("ce +"))
         XCTAssertEqual(message("ce + nce(tau=-1)"), "nce(tau=-1): tau must be > 0, got -1.0")
-        XCTAssertEqual(message("ce + nce(taus=1)"), "nce has no option 'taus' (options: dim, tau, negatives, momentum, proximal)")
+        XCTAssertEqual(message("ce + nce(taus=1)"), "nce has no option 'taus' (options: dim, tau, negatives, momentum, proximal, hidden)")
     }
 
     func testACorruptOrTruncatedCheckpointIsRefusedOnResume() throws {
