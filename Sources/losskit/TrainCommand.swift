@@ -43,6 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a checkpoint every N steps.") var checkpointEvery: Int?
     @Option(help: "Write a metrics line every N steps.") var logEvery: Int?
     @Option(help: "Evaluate test accuracy every N steps (0: at the end only).") var evalEvery: Int?
+    @Option(help: "Weighted kNN accuracy (k 200, tau 0.07) of the encoder's features every N steps and at the end, as `eval knn` (0: never; one pass over the training set each).") var knnEvery: Int?
     @Option(help: "Run folder (config.json, metrics.jsonl, checkpoint.safetensors).") var out: String
     @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
     @Option(help: "Start the encoder from this run folder's checkpoint (fine-tuning after pretraining).") var initFrom: String?
@@ -81,6 +82,7 @@ struct TrainCommand: ParsableCommand {
         if let v = checkpointEvery { c.checkpointEvery = v }
         if let v = logEvery { c.logEvery = v }
         if let v = evalEvery { c.evalEvery = v }
+        if let v = knnEvery { c.knnEvery = v }
         if let v = initFrom { c.initFrom = v }
         if let e = epochs {
             guard e > 0 else { throw ValidationError("--epochs must be > 0") }
@@ -102,6 +104,7 @@ struct TrainCommand: ParsableCommand {
             let accuracy = try trainer.train() ?? .nan
             progress.finish()
             print(String(format: "test accuracy: %.2f%% (%d test images, head on features, batch-norm in eval mode)", accuracy * 100, trainer.run.test.count))
+            if let knn = trainer.lastKNNAccuracy { print(String(format: "kNN accuracy: %.2f%% (encoder features, k 200, tau 0.07)", knn * 100)) }
             print("run folder: \(out)")
         } catch {
             progress.finish()

@@ -66,12 +66,19 @@ public struct ReportBuilder {
         charts.append(("lr", SVGChart.lines(title: "learning rate", xLabel: "step", series: training.map { r, lines in
             SVGChart.Series(name: r.name, points: lines.compactMap { l in (l["step"] as? Int).flatMap { s in (l["lr"] as? Double).map { (Double(s), $0) } } })
         })))
-        let evals = runs.map { r in SVGChart.Series(name: r.name, points: r.lines.compactMap { l in
-            guard let s = l["step"] as? Int, let v = (l["eval"] as? [String: Any])?["test_accuracy"] as? Double else { return nil }
-            return (Double(s), v * 100)
-        }) }
+        func evaluations(_ key: String) -> [SVGChart.Series] {
+            runs.map { r in SVGChart.Series(name: r.name, points: r.lines.compactMap { l in
+                guard let s = l["step"] as? Int, let v = (l["eval"] as? [String: Any])?[key] as? Double else { return nil }
+                return (Double(s), v * 100)
+            }) }
+        }
+        let evals = evaluations("test_accuracy"), knn = evaluations("knn_accuracy")
         if evals.contains(where: { $0.points.count > 1 }) {
             charts.append(("accuracy", SVGChart.lines(title: "test accuracy of the head (%)", xLabel: "step", series: evals)))
+        }
+        if knn.contains(where: { $0.points.count > 1 }) {
+            charts.append(("knn", SVGChart.lines(title: "kNN accuracy of the encoder's features during training (%)", xLabel: "step",
+                                                 series: knn.filter { !$0.points.isEmpty })))
         }
         for (file, svg) in charts {
             try svg.write(toFile: "\(out)/\(file).svg", atomically: true, encoding: .utf8)

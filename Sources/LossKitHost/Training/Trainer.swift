@@ -39,6 +39,8 @@ public final class Trainer {
     public let split: LabelledSplit
     public weak var observer: TrainingObserver?
     public private(set) var step = 0
+    /// The latest kNN accuracy measured during training (`knn_every`), nil before the first.
+    public internal(set) var lastKNNAccuracy: Double?
     public var checkpointPath: String { runDirectory + "/checkpoint.safetensors" }
 
     public init(config: TrainingConfig, runDirectory: String, loader: PluginLoader, resume: Bool, log: @escaping (String) -> Void = { print($0) }) throws {
@@ -162,10 +164,15 @@ public final class Trainer {
                 let acc = try testAccuracy()
                 log.append(["step": step, "eval": ["test_accuracy": acc]])
             }
+            if config.knnEvery > 0 && step % config.knnEvery == 0 && step < config.steps {
+                log.append(["step": step, "eval": ["knn_accuracy": try monitoredKNNAccuracy()]])
+            }
             if let stop = stopAfter, step >= stop, step < config.steps { return nil }
         }
         let accuracy = try testAccuracy()
-        log.append(["step": step, "eval": ["test_accuracy": accuracy], "wall_seconds": Date().timeIntervalSince(started)])
+        var eval: [String: Any] = ["test_accuracy": accuracy]
+        if config.knnEvery > 0 { eval["knn_accuracy"] = try monitoredKNNAccuracy() }
+        log.append(["step": step, "eval": eval, "wall_seconds": Date().timeIntervalSince(started)])
         return accuracy
     }
 
@@ -220,9 +227,4 @@ public final class Trainer {
         return TrainingError(message: "step \(step + 1): \(what); training stopped before applying it — \(kept)")
     }
 
-    /// Accuracy of the head on the test set, batch-norm in evaluation mode.
-    public func testAccuracy() throws -> Double {
-        let out = try FeatureExtractor.run(model: run.model, assembler: run.testAssembler, count: run.test.count)
-        return FeatureExtractor.accuracy(FeatureExtractor.predictions(out.logits), run.test.labels)
-    }
 }

@@ -36,6 +36,10 @@ public struct TrainingConfig: Codable, Equatable {
     public var logEvery = 50
     /// Evaluate test accuracy every N steps (0: only at the end).
     public var evalEvery = 0
+    /// Weighted kNN accuracy (k 200, τ 0.07, cosine) of the encoder's features every N steps and
+    /// at the end: the test set against every training image, as `losskit eval knn` (0: never).
+    /// Each evaluation encodes the whole training set once (1–2 minutes for Fashion-MNIST here).
+    public var knnEvery = 0
     /// A run folder whose checkpoint initialises the encoder (weights and batch-norm statistics),
     /// for fine-tuning after unsupervised pretraining; the head and plugins start fresh.
     public var initFrom: String?
@@ -48,6 +52,7 @@ public struct TrainingConfig: Codable, Equatable {
         case learningRate = "learning_rate", weightDecay = "weight_decay", warmupSteps = "warmup_steps"
         case stepEvery = "step_every", stepGamma = "step_gamma", cropPadding = "crop_padding"
         case horizontalFlip = "horizontal_flip", cropScale = "crop_scale", jitter, checkpointEvery = "checkpoint_every", logEvery = "log_every", evalEvery = "eval_every"
+        case knnEvery = "knn_every"
         case initFrom = "init_from"
     }
 
@@ -80,6 +85,7 @@ public struct TrainingConfig: Codable, Equatable {
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
         evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? d.evalEvery
+        knnEvery = try c.decodeIfPresent(Int.self, forKey: .knnEvery) ?? d.knnEvery
         initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
     }
 
@@ -89,7 +95,7 @@ public struct TrainingConfig: Codable, Equatable {
     public static var keys: [String] {
         ["data", "encoder", "loss", "labels_per_class", "batch_size", "labelled_per_batch", "steps", "optimizer", "learning_rate",
          "momentum", "nesterov", "weight_decay", "schedule", "warmup_steps", "step_every", "step_gamma", "seed", "threads",
-         "crop_padding", "horizontal_flip", "crop_scale", "jitter", "checkpoint_every", "log_every", "eval_every", "init_from"]
+         "crop_padding", "horizontal_flip", "crop_scale", "jitter", "checkpoint_every", "log_every", "eval_every", "knn_every", "init_from"]
     }
 
     /// Checks values that no type can: ranges and names.
@@ -108,6 +114,8 @@ public struct TrainingConfig: Codable, Equatable {
         try check(jitter >= 0 && jitter < 1, "jitter must be in [0, 1) (0: off), got \(jitter)")
         try check(checkpointEvery >= 1, "checkpoint interval must be ≥ 1")
         try check(logEvery >= 1, "log interval must be ≥ 1")
+        try check(evalEvery >= 0, "evaluation interval must be ≥ 0 (0: at the end only), got \(evalEvery)")
+        try check(knnEvery >= 0, "kNN interval must be ≥ 0 (0: never), got \(knnEvery)")
     }
 
     /// The training-input transformations these settings ask for.

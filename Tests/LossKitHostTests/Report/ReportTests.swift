@@ -25,8 +25,10 @@ final class ReportTests: XCTestCase {
         let h = try MethodHarness(plugins: ["SWWAE", "NCE"], data: try SyntheticData.makeFolder(train: 64, test: 32))
         var config = h.config(loss: "ce + 0.5*swwae + 0.1*nce(negatives=16)", steps: 3)
         config.checkpointEvery = 3
+        config.knnEvery = 1
         let (a, _) = try h.train(config)
         config.loss = "ce"
+        config.knnEvery = 0
         let (b, _) = try h.train(config)
         let out = NSTemporaryDirectory() + "report-\(UUID().uuidString)"
         let index = try ReportBuilder().build(runs: [a.runDirectory, b.runDirectory], out: out, loader: h.loader)
@@ -41,6 +43,9 @@ final class ReportTests: XCTestCase {
         let terms = try String(contentsOfFile: out + "/terms.svg", encoding: .utf8)
         XCTAssertEqual(terms.components(separatedBy: "<path ").count - 1, 4, "ce, swwae, nce of run a and ce of run b")
         XCTAssertTrue(page.contains("head accuracy"))
+        XCTAssertTrue(sources.contains("knn.svg"), "kNN measured during run a is drawn: \(sources)")
+        let knn = try String(contentsOfFile: out + "/knn.svg", encoding: .utf8)
+        XCTAssertEqual(knn.components(separatedBy: "<path ").count - 1, 1, "one curve: run b measured no kNN")
         let maps = sources.filter { $0.hasPrefix("pca-") }
         XCTAssertEqual(maps.count, 2, "one feature map per run")
         XCTAssertTrue(try String(contentsOfFile: "\(out)/\(maps[0])", encoding: .utf8).contains("PCA of test features"))

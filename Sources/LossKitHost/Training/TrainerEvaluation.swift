@@ -1,0 +1,34 @@
+import Foundation
+import LossKitCore
+
+/// Evaluation while training: the head's test accuracy (`eval_every`) and the kNN accuracy of the
+/// encoder's features (`knn_every`), both in evaluation mode. Neither touches the trainer's random
+/// stream or any parameter, so a run with them ends exactly as one without.
+extension Trainer {
+    /// Accuracy of the head on the test set, batch-norm in evaluation mode.
+    public func testAccuracy() throws -> Double {
+        let out = try FeatureExtractor.run(model: run.model, assembler: run.testAssembler, count: run.test.count)
+        return FeatureExtractor.accuracy(FeatureExtractor.predictions(out.logits), run.test.labels)
+    }
+
+    /// Weighted kNN (k 200 or the training-set size if smaller, τ 0.07) of the test features
+    /// against every training image's, the protocol of `losskit eval knn`: what an unsupervised
+    /// objective's progress is judged by, when the head has few or no labels to learn from.
+    public func knnAccuracy() throws -> Double {
+        let train = try FeatureExtractor.run(model: run.model, assembler: run.trainAssembler, count: run.train.count)
+        let test = try FeatureExtractor.run(model: run.model, assembler: run.testAssembler, count: run.test.count)
+        return try KNNClassifier.evaluate(train: train.features, trainLabels: run.train.labels, test: test.features,
+                                          testLabels: run.test.labels, classes: run.train.classCount,
+                                          k: min(200, run.train.count)).accuracy
+    }
+
+    /// `knnAccuracy()`, remembered as `lastKNNAccuracy` and told to the observer.
+    func monitoredKNNAccuracy() throws -> Double {
+        let started = Date()
+        let accuracy = try knnAccuracy()
+        lastKNNAccuracy = accuracy
+        observer?.message(String(format: "step %d: kNN accuracy %.2f%% (k = %d, tau 0.07; %.0f s)", step, accuracy * 100,
+                                 min(200, run.train.count), Date().timeIntervalSince(started)))
+        return accuracy
+    }
+}
