@@ -160,20 +160,14 @@ public final class Trainer {
             observer?.stepFinished(TrainingProgress(step: step, totalSteps: config.steps, loss: lossValue, terms: values,
                                                     imagesPerSecond: imagesPerSecond, secondsLeft: left, logged: logged))
             if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
-            if config.evalEvery > 0 && step % config.evalEvery == 0 && step < config.steps {
-                let acc = try testAccuracy()
-                log.append(["step": step, "eval": ["test_accuracy": acc]])
-            }
-            if config.knnEvery > 0 && step % config.knnEvery == 0 && step < config.steps {
-                log.append(["step": step, "eval": ["knn_accuracy": try monitoredKNNAccuracy()]])
-            }
+            let head = config.evalEvery > 0 && step % config.evalEvery == 0 && step < config.steps
+            let knn = config.knnEvery > 0 && step % config.knnEvery == 0 && step < config.steps
+            if head || knn { log.append(["step": step, "eval": try evaluate(head: head, knn: knn)]) }
             if let stop = stopAfter, step >= stop, step < config.steps { return nil }
         }
-        let accuracy = try testAccuracy()
-        var eval: [String: Any] = ["test_accuracy": accuracy]
-        if config.knnEvery > 0 { eval["knn_accuracy"] = try monitoredKNNAccuracy() }
+        let eval = try evaluate(head: true, knn: config.knnEvery > 0)
         log.append(["step": step, "eval": eval, "wall_seconds": Date().timeIntervalSince(started)])
-        return accuracy
+        return eval["test_accuracy"]
     }
 
     /// One optimiser step: sample, encode, add the weighted terms, backpropagate, check every
@@ -226,5 +220,4 @@ public final class Trainer {
             ? "the last good checkpoint is kept at \(checkpointPath)" : "no checkpoint had been written yet"
         return TrainingError(message: "step \(step + 1): \(what); training stopped before applying it — \(kept)")
     }
-
 }

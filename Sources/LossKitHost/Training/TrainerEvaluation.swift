@@ -7,28 +7,35 @@ import LossKitCore
 extension Trainer {
     /// Accuracy of the head on the test set, batch-norm in evaluation mode.
     public func testAccuracy() throws -> Double {
-        let out = try FeatureExtractor.run(model: run.model, assembler: run.testAssembler, count: run.test.count)
-        return FeatureExtractor.accuracy(FeatureExtractor.predictions(out.logits), run.test.labels)
+        try evaluate(head: true, knn: false)["test_accuracy"]!
     }
 
     /// Weighted kNN (k 200 or the training-set size if smaller, τ 0.07) of the test features
     /// against every training image's, the protocol of `losskit eval knn`: what an unsupervised
     /// objective's progress is judged by, when the head has few or no labels to learn from.
     public func knnAccuracy() throws -> Double {
-        let train = try FeatureExtractor.run(model: run.model, assembler: run.trainAssembler, count: run.train.count)
-        let test = try FeatureExtractor.run(model: run.model, assembler: run.testAssembler, count: run.test.count)
-        return try KNNClassifier.evaluate(train: train.features, trainLabels: run.train.labels, test: test.features,
-                                          testLabels: run.test.labels, classes: run.train.classCount,
-                                          k: min(200, run.train.count)).accuracy
+        try evaluate(head: false, knn: true)["knn_accuracy"]!
     }
 
-    /// `knnAccuracy()`, remembered as `lastKNNAccuracy` and told to the observer.
-    func monitoredKNNAccuracy() throws -> Double {
+    /// Neighbours the kNN evaluation votes with.
+    var knnNeighbours: Int { min(200, run.train.count) }
+
+    /// The asked-for metrics (`test_accuracy`, `knn_accuracy`) from one pass over the test set.
+    /// A kNN result is also remembered as `lastKNNAccuracy` and told to the observer.
+    func evaluate(head: Bool, knn: Bool) throws -> [String: Double] {
         let started = Date()
-        let accuracy = try knnAccuracy()
-        lastKNNAccuracy = accuracy
-        observer?.message(String(format: "step %d: kNN accuracy %.2f%% (k = %d, tau 0.07; %.0f s)", step, accuracy * 100,
-                                 min(200, run.train.count), Date().timeIntervalSince(started)))
-        return accuracy
+        let test = try FeatureExtractor.run(model: run.model, assembler: run.testAssembler, count: run.test.count)
+        var metrics: [String: Double] = [:]
+        if head { metrics["test_accuracy"] = FeatureExtractor.accuracy(FeatureExtractor.predictions(test.logits), run.test.labels) }
+        if knn {
+            let train = try FeatureExtractor.run(model: run.model, assembler: run.trainAssembler, count: run.train.count)
+            let accuracy = try KNNClassifier.evaluate(train: train.features, trainLabels: run.train.labels, test: test.features,
+                                                      testLabels: run.test.labels, classes: run.train.classCount, k: knnNeighbours).accuracy
+            metrics["knn_accuracy"] = accuracy
+            lastKNNAccuracy = accuracy
+            observer?.message(String(format: "step %d: kNN accuracy %.2f%% (k = %d, tau 0.07; %.0f s)", step, accuracy * 100,
+                                     knnNeighbours, Date().timeIntervalSince(started)))
+        }
+        return metrics
     }
 }

@@ -17,6 +17,7 @@ final class KNNMonitorTests: XCTestCase {
         var config = h.config(loss: "ce + 0.5*nce(negatives=16)", steps: 5)
         let (plain, _) = try h.train(config)
         config.knnEvery = 2
+        config.evalEvery = 4
         let (monitored, _) = try h.train(config)
 
         // evaluation mode draws no random numbers and moves no statistics: the same run
@@ -28,6 +29,9 @@ final class KNNMonitorTests: XCTestCase {
         XCTAssertEqual(knn.last!.accuracy, try monitored.knnAccuracy(), "the last entry is the finished encoder's")
         XCTAssertEqual(monitored.lastKNNAccuracy, knn.last!.accuracy)
         XCTAssertTrue(try knnLines(plain).isEmpty, "off by default")
+        let both = try MetricsLog.read(monitored.runDirectory + "/metrics.jsonl").compactMap { $0["eval"] as? [String: Any] }
+        XCTAssertEqual(both.map { $0.keys.sorted() }, [["knn_accuracy"], ["knn_accuracy", "test_accuracy"], ["knn_accuracy", "test_accuracy"]],
+                       "a step with both evaluations writes one line from one pass over the test set")
     }
 
     func testKNNOfASupervisedEncoderFindsTheGeneratedClasses() throws {
