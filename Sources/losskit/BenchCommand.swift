@@ -11,7 +11,8 @@ struct BenchCommand: ParsableCommand {
         Rows: ce alone, ce + each installed objective at its defaults (weight 1), inference at batch 256. \
         Images are random (speed only). Each figure is the median of --windows timed windows of \
         --steps steps after a warm-up. --conv adds convolution forward/backward GFLOP/s at the encoder's \
-        layer shapes next to plain sgemm at the same thread count. --boundary-only times `ce + sc` \
+        layer shapes, on each path (im2col + GEMM; Winograd F(2×2,3×3) for 3×3 stride-1 layers with 8+ input \
+        channels, the default there from 8×8 outputs up), next to plain sgemm at the same thread count. --boundary-only times `ce + sc` \
         steps through the SC plugin against the same steps with an in-process twin of SC (alternating, \
         paired), clocks each sc term's forward call, and prints what the C ABI costs per step. Record results in docs/BENCHMARKS.md \
         with the machine and the command.
@@ -34,12 +35,13 @@ struct BenchCommand: ParsableCommand {
         if conv || convOnly {
             let rows = try ConvBenchmark.run()
             print("convolution (batch 128, 3×3, padding 1), \(threads) threads:")
-            print(Table.render([["LAYER", "FWD GFLOP/s", "BWD GFLOP/s", "SGEMM GFLOP/s", "FWD+BWD / SGEMM"]] + rows.map {
-                [$0.layer.name, String(format: "%.1f", $0.forwardGFlops), String(format: "%.1f", $0.backwardGFlops),
-                 String(format: "%.1f", $0.sgemmGFlops), String(format: "%.0f%%", $0.ratio * 100)]
+            print(Table.render([["LAYER", "PATH", "FWD GFLOP/s", "BWD GFLOP/s", "SGEMM GFLOP/s", "FWD+BWD / SGEMM"]] + rows.map {
+                [$0.layer.name, $0.path + ($0.isDefault ? " *" : ""), String(format: "%.1f", $0.forwardGFlops),
+                 String(format: "%.1f", $0.backwardGFlops), String(format: "%.1f", $0.sgemmGFlops), String(format: "%.0f%%", $0.ratio * 100)]
             }, indent: 2))
-            report["conv"] = rows.map { ["layer": $0.layer.name, "forward_gflops": $0.forwardGFlops, "backward_gflops": $0.backwardGFlops,
-                                         "sgemm_gflops": $0.sgemmGFlops, "ratio": $0.ratio] }
+            print("  * the path training takes; rates count the direct convolution's FLOPs (Winograd's are effective rates)")
+            report["conv"] = rows.map { ["layer": $0.layer.name, "path": $0.path, "default": $0.isDefault, "forward_gflops": $0.forwardGFlops,
+                                         "backward_gflops": $0.backwardGFlops, "sgemm_gflops": $0.sgemmGFlops, "ratio": $0.ratio] }
             if convOnly { try write(report); return }
         }
         let loader = plugins.load()

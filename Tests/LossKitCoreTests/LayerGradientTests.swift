@@ -30,6 +30,56 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// Kernels other than 3×3 take im2col + GEMM: 5×5 and 1×1 at several paddings, a 3×2 kernel,
+    /// on a non-square input.
+    func testConv2dOtherKernelShapes() {
+        let cases: [(kh: Int, kw: Int, pad: Int)] = [(5, 5, 0), (5, 5, 2), (1, 1, 0), (3, 2, 1)]
+        for (n, c) in cases.enumerated() {
+            let x = Fixtures.random([2, 3, 6, 7], seed: UInt64(70 + n)), w = Fixtures.random([2, 3, c.kh, c.kw], seed: UInt64(80 + n))
+            assertGradients([("x", x), ("w", w)]) { g, v in try g.conv2d(v[0], weight: v[1], padding: c.pad) }
+        }
+    }
+
+    /// Winograd F(2×2, 3×3): gradient-checked at paddings 0-3 on odd and even, non-square inputs
+    /// (partial edge tiles), one image per chunk too, and equal to the im2col path in value and
+    /// gradients.
+    func testConv2dWinogradPath() throws {
+        let saved = (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats)
+        defer { (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats) = saved }
+        Graph.winogradConvolution = true
+        Graph.winogradMinChannels = 1
+        Graph.winogradMinOutputSide = 1
+        for (n, (h, w, pad)) in [(5, 7, 1), (6, 6, 0), (4, 5, 2), (3, 3, 3)].enumerated() {
+            let x = Fixtures.random([2, 3, h, w], seed: UInt64(90 + n)), k = Fixtures.random([4, 3, 3, 3], seed: UInt64(95 + n))
+            let b = Fixtures.random([4], seed: 99)
+            assertGradients([("x", x), ("w", k), ("b", b)]) { g, v in try g.conv2d(v[0], weight: v[1], bias: v[2], padding: pad) }
+        }
+        let x = Fixtures.random([3, 9, 7, 6], seed: 100), k = Fixtures.random([5, 9, 3, 3], seed: 101), b = Fixtures.random([5], seed: 102)
+        func run(winograd: Bool, chunkFloats: Int) throws -> [[Float]] {
+            Graph.winogradConvolution = winograd
+            Graph.convolutionChunkFloats = chunkFloats
+            let g = Graph(training: true, random: RandomGenerator(seed: 0))
+            let (xv, wv, bv) = (g.variable(x), g.variable(k), g.variable(b))
+            let y = try g.conv2d(xv, weight: wv, bias: bv, padding: 1)
+            try g.backward(from: Fixtures.project(g, y))
+            return [y.value.array, xv.grad!.array, wv.grad!.array, bv.grad!.array]
+        }
+        let reference = try run(winograd: false, chunkFloats: saved.3)
+        for chunkFloats in [saved.3, 1] {
+            for (name, (a, c)) in zip(["y", "dx", "dw", "db"], zip(reference, try run(winograd: true, chunkFloats: chunkFloats))) {
+                XCTAssertEqual(a.count, c.count)
+                for (u, v) in zip(a, c) { XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(u)), "\(name), chunk bound \(chunkFloats)") }
+            }
+        }
+    }
+
+    func testWinogradIsChosenForWideEnoughMapsWithEnoughChannels() {
+        XCTAssertTrue(Graph.winogradApplies(channels: 32, outH: 28, outW: 28))
+        XCTAssertTrue(Graph.winogradApplies(channels: 64, outH: 14, outW: 14))
+        XCTAssertFalse(Graph.winogradApplies(channels: 64, outH: 7, outW: 7), "7×7: a quarter of the tiles' outputs padding")
+        XCTAssertFalse(Graph.winogradApplies(channels: 1, outH: 28, outW: 28), "one input channel: GEMMs too thin")
+    }
+
     func testConv2dInChunksOfOneImageGivesTheSameValuesAndGradients() throws {
         let x = Fixtures.random([3, 2, 5, 5], seed: 60), w = Fixtures.random([4, 2, 3, 3], seed: 61), b = Fixtures.random([4], seed: 62)
         func run() throws -> [[Float]] {

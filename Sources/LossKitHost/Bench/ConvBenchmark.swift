@@ -2,7 +2,10 @@ import Foundation
 import LossKitCore
 
 /// GFLOP/s of convolution forward and backward at given layer shapes, next to plain `sgemm`
-/// on the GEMM each convolution reduces to, at the current thread count.
+/// on the GEMM each convolution reduces to, at the current thread count. Each layer is timed on
+/// every path the engine can take for it: im2col + GEMM, and Winograd F(2×2, 3×3) where it
+/// applies. Rates count the direct convolution's FLOPs (2·O·C·9 per output), so Winograd's are
+/// effective rates and can pass `sgemm`'s.
 public enum ConvBenchmark {
     public struct Layer {
         public let batch: Int, inChannels: Int, outChannels: Int, size: Int
@@ -26,6 +29,9 @@ public enum ConvBenchmark {
 
     public struct Row {
         public let layer: Layer
+        /// "im2col" or "winograd"; `default` marks the one training uses.
+        public let path: String
+        public let isDefault: Bool
         public let forwardGFlops: Double
         public let backwardGFlops: Double
         public let sgemmGFlops: Double
@@ -49,34 +55,47 @@ public enum ConvBenchmark {
 
     public static func run(_ layers: [Layer] = convnetS, repeats: Int = 7) throws -> [Row] {
         let random = RandomGenerator(seed: 1)
-        return try layers.map { l in
+        let saved = Graph.winogradConvolution
+        defer { Graph.winogradConvolution = saved }
+        return try layers.flatMap { l -> [Row] in
             let x = Tensor(uninitialized: [l.batch, l.inChannels, l.size, l.size])
             let w = Tensor(uninitialized: [l.outChannels, l.inChannels, 3, 3])
             random.fillNormal(x.data, x.count)
             random.fillNormal(w.data, w.count)
             let weight = Parameter(name: "w", value: w)
-            // forward alone (constant input: no gradient bookkeeping)
-            _ = try forward(x, weight)
-            let fwd = try median(repeats) { _ = try forward(x, weight) }
-            // forward + backward through input and weight; backward = total - forward
-            let both = try median(repeats) {
-                let g = Graph(training: true, random: random)
-                let y = try g.conv2d(g.variable(x), weight: g.param(weight), padding: 1)
-                try g.backward(from: g.sum(y))
-            }
-            let sum = try median(repeats) {
-                let g = Graph(training: true, random: random)
-                _ = try g.sum(g.constant(Tensor(zeros: [l.batch, l.outChannels, l.size, l.size])))
-            }
-            let bwd = max(both - fwd - sum, 1e-9)
             // the same GEMM alone: [O, K] · [K, B·H·W]
             let K = l.inChannels * 9, N = l.batch * l.size * l.size
             let a = Tensor(uninitialized: [l.outChannels, K]), b = Tensor(uninitialized: [K, N]), c = Tensor(uninitialized: [l.outChannels, N])
             random.fillNormal(a.data, a.count)
             random.fillNormal(b.data, b.count)
             let gemm = median(repeats) { sgemm(m: l.outChannels, n: N, k: K, a: a.data, b: b.data, c: c.data) }
-            return Row(layer: l, forwardGFlops: l.forwardFlops / fwd / 1e9, backwardGFlops: 2 * l.forwardFlops / bwd / 1e9,
-                       sgemmGFlops: l.forwardFlops / gemm / 1e9)
+            Graph.winogradConvolution = true
+            let winogradApplies = saved && Graph.winogradApplies(channels: l.inChannels, outH: l.size, outW: l.size)
+            let eligible = l.inChannels >= Graph.winogradMinChannels  // timed even where the default is im2col
+            let paths = eligible ? [("im2col", false), ("winograd", true)] : [("im2col", false)]
+            let savedSide = Graph.winogradMinOutputSide
+            defer { Graph.winogradMinOutputSide = savedSide }
+            Graph.winogradMinOutputSide = 1
+            return try paths.map { name, winograd in
+                Graph.winogradConvolution = winograd
+                // forward alone (constant input: no gradient bookkeeping)
+                _ = try forward(x, weight)
+                let fwd = try median(repeats) { _ = try forward(x, weight) }
+                // forward + backward through input and weight; backward = total - forward
+                let both = try median(repeats) {
+                    let g = Graph(training: true, random: random)
+                    let y = try g.conv2d(g.variable(x), weight: g.param(weight), padding: 1)
+                    try g.backward(from: g.sum(y))
+                }
+                let sum = try median(repeats) {
+                    let g = Graph(training: true, random: random)
+                    _ = try g.sum(g.constant(Tensor(zeros: [l.batch, l.outChannels, l.size, l.size])))
+                }
+                let bwd = max(both - fwd - sum, 1e-9)
+                return Row(layer: l, path: name, isDefault: winograd == winogradApplies,
+                           forwardGFlops: l.forwardFlops / fwd / 1e9, backwardGFlops: 2 * l.forwardFlops / bwd / 1e9,
+                           sgemmGFlops: l.forwardFlops / gemm / 1e9)
+            }
         }
     }
 

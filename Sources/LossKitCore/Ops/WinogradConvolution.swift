@@ -1,0 +1,92 @@
+/// Stride-1 3×3 convolution by Winograd F(2×2, 3×3) (`Kernels/Winograd.swift`): the transforms
+/// plus 16 GEMMs of [O, C] · [C, tiles] per pass instead of im2col plus one GEMM with 2.25× the
+/// multiplications. Forward, dX and dW all run in the transformed domain; the batch is processed
+/// in chunks whose transformed tiles stay under `convolutionChunkFloats`, like the im2col path.
+extension Graph {
+    /// Whether stride-1 3×3 convolutions may take the Winograd path (see `winogradApplies`). Tests
+    /// and `losskit bench --conv-only` switch it to compare both paths.
+    nonisolated(unsafe) public static var winogradConvolution = true
+    /// Below this many input channels the GEMMs after the transform are too thin to pay for it
+    /// (convnet-s's first layer, C = 1, stays on im2col).
+    nonisolated(unsafe) public static var winogradMinChannels = 8
+    /// Below this output side the 2×2 tiles waste too much: on convnet-s's 7×7 layer 16 tiles
+    /// cover 8×8 (23 % padding) and Winograd ran at 50 against im2col's 62 GFLOP/s
+    /// (`losskit bench --conv-only`, 1 thread), while at 14×14 and 28×28 it was ahead.
+    nonisolated(unsafe) public static var winogradMinOutputSide = 8
+
+    /// Whether a 3×3 stride-1 convolution with `channels` inputs and an output of `outH`×`outW`
+    /// takes the Winograd path.
+    public static func winogradApplies(channels: Int, outH: Int, outW: Int) -> Bool {
+        winogradConvolution && channels >= winogradMinChannels && min(outH, outW) >= winogradMinOutputSide
+    }
+
+    func winogradConv2d(_ x: Node, weight: Node, bias: Node?, padding: Int) -> Node {
+        let (B, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let O = weight.shape[0]
+        let whole = WinogradTiles(batch: B, channels: C, height: H, width: W, padding: padding)
+        let (Ho, Wo, perImage) = (whole.outH, whole.outW, whole.tilesPerImage)
+        let chunk = max(1, min(B, Graph.convolutionChunkFloats / max(16 * max(C, O) * perImage, 1)))
+        func tiles(_ n: Int) -> WinogradTiles { WinogradTiles(batch: n, channels: C, height: H, width: W, padding: padding) }
+        let nominalFlops = 2 * Double(O) * Double(C * 9) * Double(B * Ho * Wo)
+        return timed("conv") {
+            let prof = profiler  // captured by value: the closure must not retain the graph
+            let out = Tensor(uninitialized: [B, O, Ho, Wo])
+            let u = Tensor(uninitialized: [16, O, C])
+            Winograd.transformFilters(weight.value.data, outChannels: O, channels: C, into: u.data)
+            let v = Tensor(uninitialized: [16 * C * chunk * perImage + Winograd.slack])
+            let m = Tensor(uninitialized: [16 * O * chunk * perImage + Winograd.slack])
+            for start in Swift.stride(from: 0, to: B, by: chunk) {
+                let geo = tiles(min(chunk, B - start)), T = geo.tiles
+                Winograd.transformInput(x.value.data + start * C * H * W, geo, into: v.data)
+                for xi in 0..<16 {
+                    sgemm(m: O, n: T, k: C, a: u.data + xi * O * C, b: v.data + xi * C * T, c: m.data + xi * O * T)
+                }
+                Winograd.transformOutput(m.data, geo, outChannels: O, bias: bias?.value.data, into: out.data + start * O * Ho * Wo)
+            }
+            profiler?.addFlops(nominalFlops)
+            let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+            return record(out, op: "conv", inputs: inputs) { node in
+                let gy = node.grad!.data
+                if let bias, bias.requiresGrad {
+                    let gb = bias.gradBuffer().data
+                    for b in 0..<B {
+                        for o in 0..<O {
+                            let plane = gy + (b * O + o) * Ho * Wo
+                            var acc: Float = 0
+                            for i in 0..<(Ho * Wo) { acc += plane[i] }
+                            gb[o] += acc
+                        }
+                    }
+                }
+                let needW = weight.requiresGrad, needX = x.requiresGrad
+                guard needW || needX else { return }
+                let dm = Tensor(uninitialized: [16 * O * chunk * perImage + Winograd.slack])
+                let du = needW ? Tensor(zeros: [16, O, C]) : nil
+                let v = needW ? Tensor(uninitialized: [16 * C * chunk * perImage + Winograd.slack]) : nil
+                let dv = needX ? Tensor(uninitialized: [16 * C * chunk * perImage + Winograd.slack]) : nil
+                let u = needX ? Tensor(uninitialized: [16, O, C]) : nil
+                if let u { Winograd.transformFilters(weight.value.data, outChannels: O, channels: C, into: u.data) }
+                let gx = needX ? x.gradBuffer().data : nil
+                for start in Swift.stride(from: 0, to: B, by: chunk) {
+                    let geo = tiles(min(chunk, B - start)), T = geo.tiles
+                    Winograd.outputGradient(gy + start * O * Ho * Wo, geo, outChannels: O, into: dm.data)
+                    if let du, let v {
+                        Winograd.transformInput(x.value.data + start * C * H * W, geo, into: v.data)
+                        for xi in 0..<16 {
+                            sgemm(transB: true, m: O, n: C, k: T, a: dm.data + xi * O * T, b: v.data + xi * C * T,
+                                  beta: 1, c: du.data + xi * O * C)
+                        }
+                    }
+                    if let u, let dv, let gx {
+                        for xi in 0..<16 {
+                            sgemm(transA: true, m: C, n: T, k: O, a: u.data + xi * O * C, b: dm.data + xi * O * T, c: dv.data + xi * C * T)
+                        }
+                        Winograd.addInputGradient(dv.data, geo, into: gx + start * C * H * W)
+                    }
+                }
+                if let du { Winograd.addFilterGradients(du.data, outChannels: O, channels: C, into: weight.gradBuffer().data) }
+                prof?.addFlops(nominalFlops * Double((needW ? 1 : 0) + (needX ? 1 : 0)))
+            }
+        }
+    }
+}
