@@ -41,20 +41,20 @@ final class LayerGradientTests: XCTestCase {
     }
 
     /// Winograd F(2×2, 3×3): gradient-checked at paddings 0-3 on odd and even, non-square inputs
-    /// (partial edge tiles), one image per chunk too, and equal to the im2col path in value and
-    /// gradients.
+    /// (partial edge tiles; rows wide enough for the vector split and several lanes of tiles), one
+    /// image per chunk too, and equal to the im2col path in value and gradients.
     func testConv2dWinogradPath() throws {
         let saved = (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats)
         defer { (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats) = saved }
         Graph.winogradConvolution = true
         Graph.winogradMinChannels = 1
         Graph.winogradMinOutputSide = 1
-        for (n, (h, w, pad)) in [(5, 7, 1), (6, 6, 0), (4, 5, 2), (3, 3, 3)].enumerated() {
+        for (n, (h, w, pad)) in [(5, 7, 1), (6, 6, 0), (4, 5, 2), (3, 3, 3), (3, 19, 1)].enumerated() {
             let x = Fixtures.random([2, 3, h, w], seed: UInt64(90 + n)), k = Fixtures.random([4, 3, 3, 3], seed: UInt64(95 + n))
             let b = Fixtures.random([4], seed: 99)
             assertGradients([("x", x), ("w", k), ("b", b)]) { g, v in try g.conv2d(v[0], weight: v[1], bias: v[2], padding: pad) }
         }
-        let x = Fixtures.random([3, 9, 7, 6], seed: 100), k = Fixtures.random([5, 9, 3, 3], seed: 101), b = Fixtures.random([5], seed: 102)
+        let x = Fixtures.random([3, 9, 11, 21], seed: 100), k = Fixtures.random([5, 9, 3, 3], seed: 101), b = Fixtures.random([5], seed: 102)
         func run(winograd: Bool, chunkFloats: Int) throws -> [[Float]] {
             Graph.winogradConvolution = winograd
             Graph.convolutionChunkFloats = chunkFloats

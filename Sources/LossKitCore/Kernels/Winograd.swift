@@ -119,11 +119,22 @@ enum Winograd {
                     continue
                 }
                 let row = src + iy * W
-                for q in 0..<half {
+                var q = 0
+                @inline(__always) func splitOne() {
                     let ix = 2 * q - p
                     e[q] = ix >= 0 && ix < W ? row[ix] : 0
                     o[q] = ix + 1 >= 0 && ix + 1 < W ? row[ix + 1] : 0
+                    q += 1
                 }
+                while q < half && 2 * q - p < 0 { splitOne() }
+                // inside the row: eight floats split into four even and four odd columns at once
+                while q + 4 <= half && 2 * q - p + 8 <= W {
+                    let v = UnsafeRawPointer(row + 2 * q - p).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(e + q).storeBytes(of: v.evenHalf, as: Lane.self)
+                    UnsafeMutableRawPointer(o + q).storeBytes(of: v.oddHalf, as: Lane.self)
+                    q += 4
+                }
+                while q < half { splitOne() }
             }
             let dst = v + c * T + b * geo.tilesPerImage
             for ty in 0..<th {
@@ -133,7 +144,9 @@ enum Winograd {
                         return (loadLane(e), loadLane(o), loadLane(e + 1), loadLane(o + 1))
                     }
                     let (d0, d1, d2, d3) = (column(0), column(1), column(2), column(3))
-                    let out = dst + ty * tw + t0, count = min(width, tw - t0)
+                    // Whole-lane stores past a row's last tile land on the next row's first tiles of
+                    // this plane, written later by this thread; only the last row must stop at tw.
+                    let out = dst + ty * tw + t0, count = ty + 1 < th ? width : min(width, tw - t0)
                     // rows of Bᵀ d, then each row's columns times B
                     @inline(__always) func put(_ i: Int, _ r: Row) {
                         storeLane(r.0 - r.2, out + (4 * i) * stride, count)
@@ -246,7 +259,7 @@ enum Winograd {
                 split(2 * ty, even0, odd0)
                 split(2 * ty + 1, even1, odd1)
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
-                    let count = min(width, tw - t0)
+                    let count = ty + 1 < th ? width : min(width, tw - t0)  // as in transformInput
                     let (y00, y01) = (loadLane(even0 + t0), loadLane(odd0 + t0))
                     let (y10, y11) = (loadLane(even1 + t0), loadLane(odd1 + t0))
                     let out = dst + ty * tw + t0
