@@ -103,7 +103,12 @@ struct TrainCommand: ParsableCommand {
             progress.message("training \(c.encoder) with \(c.loss) on \(c.data): \(c.steps) steps of \(c.batchSize) (\(c.labelsPerClass.map { "\($0) labels per class" } ?? "all labels")), seed \(c.seed)\(trainer.step > 0 ? ", resuming at step \(trainer.step)" : "")")
             let accuracy = try trainer.train() ?? .nan
             progress.finish()
-            print(String(format: "test accuracy: %.2f%% (%d test images, head on features, batch-norm in eval mode)", accuracy * 100, trainer.run.test.count))
+            if trainer.trainsTheHead {
+                print(String(format: "test accuracy: %.2f%% (%d test images, head on features, batch-norm in eval mode)", accuracy * 100, trainer.run.test.count))
+            } else {
+                print("test accuracy: not measured: the head was not trained (the loss has no `ce` term or --labelled-per-batch is 0); "
+                      + "judge the encoder by kNN (--knn-every, `losskit eval knn \(out)`) or a linear probe (`losskit eval linear \(out)`)")
+            }
             if let knn = trainer.lastKNNAccuracy { print(String(format: "kNN accuracy: %.2f%% (encoder features, k 200, tau 0.07)", knn * 100)) }
             print("run folder: \(out)")
         } catch {

@@ -31,6 +31,9 @@ public final class Trainer {
     public let runDirectory: String
     public let run: RunSetup
     public internal(set) var terms: [ObjectiveTerm]
+    /// Whether the classification head learns in this run: a `ce` term with a non-zero weight and
+    /// labelled rows in each batch. Without both, its test accuracy is that of random weights.
+    public var trainsTheHead: Bool { sampler.labelledPerBatch > 0 && terms.contains { $0.plugin == "ce" && $0.weight != 0 } }
     public let random: RandomGenerator
     public let optimizer: Optimizer
     public let parameters: [Parameter]
@@ -57,7 +60,9 @@ public final class Trainer {
         var groups: [String: OptimizerSettings] = [:]
         for c in pluginContexts { groups.merge(c.groupSettings) { $1 } }
         optimizer = Optimizer(parameters: parameters, defaultSettings: config.optimizerSettings, groupSettings: groups)
-        split = try LabelledSplit.choose(labels: run.train.labels, classes: run.train.classCount, perClass: config.labelsPerClass, seed: config.seed)
+        // A run that draws no labelled rows needs no labelled subset (nor enough images per class for one).
+        let perClass = config.labelsPerClass != nil && config.labelledPerBatch == 0 ? 0 : config.labelsPerClass
+        split = try LabelledSplit.choose(labels: run.train.labels, classes: run.train.classCount, perClass: perClass, seed: config.seed)
         let labelledRows = config.labelsPerClass == nil ? config.batchSize : config.labelledPerBatch
         sampler = try BatchSampler(datasetSize: run.train.count, labelled: split.labelledIndices, batchSize: config.batchSize,
                                    labelledPerBatch: labelledRows, seed: config.seed &+ 0x5EED)

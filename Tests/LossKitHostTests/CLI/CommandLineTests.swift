@@ -133,4 +133,17 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(s3, 0, knn)
         XCTAssertTrue(knn.contains("kNN accuracy: "), knn)
     }
+
+    /// A pretraining run without labelled rows leaves the head at its random weights: the closing
+    /// line says so instead of printing that head's chance-level accuracy as a result.
+    func testAnUnsupervisedRunSaysItsHeadWasNotTrained() throws {
+        let data = try SyntheticData.makeFolder(train: 64, test: 16)
+        let (status, out) = losskit(["train", "--plugin-path", folder, "--data", "idx:" + data, "--encoder", "convnet-s(width=0.25)",
+                                     "--loss", "nce(negatives=16)", "--batch-size", "16", "--labelled-per-batch", "0", "--steps", "2",
+                                     "--knn-every", "2", "--threads", "1", "--out", SyntheticData.runFolder()])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.contains("test accuracy: not measured: the head was not trained"), out)
+        XCTAssertFalse(out.contains("test accuracy: 1"), out)
+        XCTAssertTrue(out.contains("kNN accuracy: "), out)
+    }
 }
