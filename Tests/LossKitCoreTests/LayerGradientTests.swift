@@ -49,7 +49,7 @@ final class LayerGradientTests: XCTestCase {
         Graph.winogradConvolution = true
         Graph.winogradMinChannels = 1
         Graph.winogradMinOutputSide = 1
-        for (n, (h, w, pad)) in [(5, 7, 1), (6, 6, 0), (4, 5, 2), (3, 3, 3), (3, 19, 1)].enumerated() {
+        for (n, (h, w, pad)) in [(5, 7, 1), (6, 6, 0), (4, 5, 2), (3, 3, 3), (3, 19, 1), (3, 16, 0), (2, 17, 2)].enumerated() {
             let x = Fixtures.random([2, 3, h, w], seed: UInt64(90 + n)), k = Fixtures.random([4, 3, 3, 3], seed: UInt64(95 + n))
             let b = Fixtures.random([4], seed: 99)
             assertGradients([("x", x), ("w", k), ("b", b)]) { g, v in try g.conv2d(v[0], weight: v[1], bias: v[2], padding: pad) }

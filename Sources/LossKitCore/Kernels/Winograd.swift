@@ -195,9 +195,11 @@ enum Winograd {
             let dst = dx + plane * H * W
             for iy in 0..<H {
                 let e = even + (iy + p) * half, o = odd + (iy + p) * half, row = dst + iy * W
-                for ix in 0..<W {
-                    let q = ix + p
-                    row[ix] += q & 1 == 0 ? e[q >> 1] : o[q >> 1]
+                // padded column q = ix + p: with p odd, dx's even columns come from the odd split
+                if p & 1 == 0 {
+                    interleave(e + p / 2, o + p / 2, count: W, into: row, accumulate: true)
+                } else {
+                    interleave(o + p / 2, e + p / 2 + 1, count: W, into: row, accumulate: true)
                 }
             }
         }
@@ -228,13 +230,13 @@ enum Winograd {
                     storeLane(r1.0 + r1.1 + r1.2, even1 + t0, width)
                     storeLane(r1.1 - r1.2 - r1.3, odd1 + t0, width)
                 }
-                @inline(__always) func interleave(_ oy: Int, _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>) {
+                @inline(__always) func writeRow(_ oy: Int, _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>) {
                     guard oy < Ho else { return }
                     let out = dst + oy * Wo
-                    for ox in 0..<Wo { out[ox] = (ox & 1 == 0 ? even : odd)[ox >> 1] + add }
+                    Winograd.interleave(even, odd, count: Wo, into: out, adding: add)
                 }
-                interleave(2 * ty, even0, odd0)
-                interleave(2 * ty + 1, even1, odd1)
+                writeRow(2 * ty, even0, odd0)
+                writeRow(2 * ty + 1, even1, odd1)
             }
         }
     }
@@ -251,13 +253,13 @@ enum Winograd {
             for ty in 0..<th {
                 // the tiles' two output rows, split into even and odd columns (zeros where cropped)
                 buffer.initialize(repeating: 0)
-                @inline(__always) func split(_ oy: Int, _ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>) {
+                @inline(__always) func splitRow(_ oy: Int, _ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>) {
                     guard oy < Ho else { return }
                     let row = src + oy * Wo
-                    for ox in 0..<Wo { (ox & 1 == 0 ? even : odd)[ox >> 1] = row[ox] }
+                    Winograd.splitColumns(row, count: Wo, even: even, odd: odd)
                 }
-                split(2 * ty, even0, odd0)
-                split(2 * ty + 1, even1, odd1)
+                splitRow(2 * ty, even0, odd0)
+                splitRow(2 * ty + 1, even1, odd1)
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
                     let count = ty + 1 < th ? width : min(width, tw - t0)  // as in transformInput
                     let (y00, y01) = (loadLane(even0 + t0), loadLane(odd0 + t0))
@@ -286,6 +288,44 @@ enum Winograd {
              loadLane(s + (4 * i + 2) * stride, count), loadLane(s + (4 * i + 3) * stride, count))
         }
         return (row(0), row(1), row(2), row(3))
+    }
+
+    /// dst[i] = (i even ? first : second)[i / 2] (+ `adding`), or += that with `accumulate`, for
+    /// i < count: two split rows merged back into one, eight columns at a time.
+    @inline(__always) private static func interleave(
+        _ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, count: Int, into dst: UnsafeMutablePointer<Float>,
+        adding: Float = 0, accumulate: Bool = false
+    ) {
+        var i = 0
+        while i + 8 <= count {
+            let a = loadLane(first + i / 2), b = loadLane(second + i / 2)
+            var v = SIMD8<Float>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3]) + SIMD8(repeating: adding)
+            if accumulate { v += UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self) }
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            let v = (i & 1 == 0 ? first : second)[i >> 1] + adding
+            dst[i] = accumulate ? dst[i] + v : v
+            i += 1
+        }
+    }
+
+    /// even[i / 2] or odd[i / 2] = src[i] for i < count: one row split into its even and odd columns.
+    @inline(__always) private static func splitColumns(
+        _ src: UnsafePointer<Float>, count: Int, even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>
+    ) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(even + i / 2).storeBytes(of: v.evenHalf, as: Lane.self)
+            UnsafeMutableRawPointer(odd + i / 2).storeBytes(of: v.oddHalf, as: Lane.self)
+            i += 8
+        }
+        while i < count {
+            (i & 1 == 0 ? even : odd)[i >> 1] = src[i]
+            i += 1
+        }
     }
 
     @inline(__always) private static func loadLane(_ p: UnsafePointer<Float>) -> Lane {
