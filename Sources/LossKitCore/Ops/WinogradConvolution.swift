@@ -9,10 +9,10 @@ extension Graph {
     /// Below this many input channels the GEMMs after the transform are too thin to pay for it
     /// (convnet-s's first layer, C = 1, stays on im2col).
     nonisolated(unsafe) public static var winogradMinChannels = 8
-    /// Below this output side the 2×2 tiles waste too much: on convnet-s's 7×7 layer 16 tiles
-    /// cover 8×8 (23 % padding) and Winograd ran at 50 against im2col's 62 GFLOP/s
-    /// (`losskit bench --conv-only`, 1 thread), while at 14×14 and 28×28 it was ahead.
-    nonisolated(unsafe) public static var winogradMinOutputSide = 8
+    /// Below this output side the 2×2 tiles are mostly padding. On convnet-s's 7×7 layer (16 tiles
+    /// cover 8×8) Winograd still won by 1-3 % of the whole `ce` step in four alternating pairs on a
+    /// quiet machine, at 1 and 2 threads; smaller maps were not measured.
+    nonisolated(unsafe) public static var winogradMinOutputSide = 4
 
     /// Whether a 3×3 stride-1 convolution with `channels` inputs and an output of `outH`×`outW`
     /// takes the Winograd path.
