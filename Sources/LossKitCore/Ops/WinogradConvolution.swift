@@ -68,8 +68,7 @@ extension Graph {
                 let du = needW ? Tensor(zeros: [16, O, C]) : nil
                 let v = needW ? kept ?? Tensor(uninitialized: [16 * C * chunk * perImage + Winograd.slack]) : nil
                 let dv = needX ? Tensor(uninitialized: [16 * C * chunk * perImage + Winograd.slack]) : nil
-                let u = needX ? Tensor(uninitialized: [16, O, C]) : nil
-                if let u { Winograd.transformFilters(weight.value.data, outChannels: O, channels: C, into: u.data) }
+                let u = needX ? u : nil  // the forward's transformed filters: the weights have not moved since
                 let gx = needX ? x.gradBuffer().data : nil
                 for start in Swift.stride(from: 0, to: B, by: chunk) {
                     let geo = tiles(min(chunk, B - start)), T = geo.tiles
