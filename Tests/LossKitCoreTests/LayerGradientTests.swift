@@ -40,21 +40,32 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
-    /// Winograd F(2×2, 3×3): gradient-checked at paddings 0-3 on odd and even, non-square inputs
-    /// (partial edge tiles; rows wide enough for the vector split and several lanes of tiles), one
-    /// image per chunk too, and equal to the im2col path in value and gradients.
+    /// Winograd F(2×2, 3×3) and F(4×4, 3×3): gradient-checked at paddings 0-3 on odd and even,
+    /// non-square inputs (partial edge tiles; rows wide enough for the vector splits and several
+    /// lanes of tiles), one image per chunk too, and equal to the im2col path in value and gradients.
     func testConv2dWinogradPath() throws {
-        let saved = (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats)
-        defer { (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats) = saved }
+        for tile in [2, 4] { try checkWinogradPath(tile: tile) }
+    }
+
+    private func checkWinogradPath(tile: Int) throws {
+        let saved = (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats,
+                     Graph.winogradLargeTileMinOutputSide)
+        defer {
+            (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats,
+             Graph.winogradLargeTileMinOutputSide) = saved
+        }
         Graph.winogradConvolution = true
         Graph.winogradMinChannels = 1
         Graph.winogradMinOutputSide = 1
-        for (n, (h, w, pad)) in [(5, 7, 1), (6, 6, 0), (4, 5, 2), (3, 3, 3), (3, 19, 1), (3, 16, 0), (2, 17, 2)].enumerated() {
+        Graph.winogradLargeTileMinOutputSide = tile == 4 ? 1 : Int.max
+        XCTAssertEqual(Graph.winogradTile(outH: 5, outW: 9), tile)
+        let shapes = [(5, 7, 1), (6, 6, 0), (4, 5, 2), (3, 3, 3), (3, 19, 1), (3, 16, 0), (2, 17, 2), (6, 37, 1), (9, 35, 3)]
+        for (n, (h, w, pad)) in shapes.enumerated() {
             let x = Fixtures.random([2, 3, h, w], seed: UInt64(90 + n)), k = Fixtures.random([4, 3, 3, 3], seed: UInt64(95 + n))
             let b = Fixtures.random([4], seed: 99)
             assertGradients([("x", x), ("w", k), ("b", b)]) { g, v in try g.conv2d(v[0], weight: v[1], bias: v[2], padding: pad) }
         }
-        let x = Fixtures.random([3, 9, 11, 21], seed: 100), k = Fixtures.random([5, 9, 3, 3], seed: 101), b = Fixtures.random([5], seed: 102)
+        let x = Fixtures.random([3, 9, 11, 41], seed: 100), k = Fixtures.random([5, 9, 3, 3], seed: 101), b = Fixtures.random([5], seed: 102)
         func run(winograd: Bool, chunkFloats: Int) throws -> [[Float]] {
             Graph.winogradConvolution = winograd
             Graph.convolutionChunkFloats = chunkFloats
@@ -68,7 +79,9 @@ final class LayerGradientTests: XCTestCase {
         for chunkFloats in [saved.3, 1] {
             for (name, (a, c)) in zip(["y", "dx", "dw", "db"], zip(reference, try run(winograd: true, chunkFloats: chunkFloats))) {
                 XCTAssertEqual(a.count, c.count)
-                for (u, v) in zip(a, c) { XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(u)), "\(name), chunk bound \(chunkFloats)") }
+                for (u, v) in zip(a, c) {
+                    XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(u)), "F(\(tile)×\(tile)): \(name), chunk bound \(chunkFloats)")
+                }
             }
         }
     }
@@ -79,6 +92,9 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertTrue(Graph.winogradApplies(channels: 64, outH: 7, outW: 7))
         XCTAssertFalse(Graph.winogradApplies(channels: 64, outH: 3, outW: 3), "3×3: tiles mostly padding")
         XCTAssertFalse(Graph.winogradApplies(channels: 1, outH: 28, outW: 28), "one input channel: GEMMs too thin")
+        XCTAssertEqual(Graph.winogradTile(outH: 28, outW: 28), 4)
+        XCTAssertEqual(Graph.winogradTile(outH: 14, outW: 14), 2, "14×14: 4×4 tiles would cover 16×16")
+        XCTAssertEqual(Graph.winogradTile(outH: 7, outW: 7), 2)
     }
 
     func testConv2dInChunksOfOneImageGivesTheSameValuesAndGradients() throws {

@@ -9,15 +9,36 @@
 /// the function the forward computed.
 struct WinogradTiles {
     let batch: Int, channels: Int, height: Int, width: Int, padding: Int
+    /// Side of an output tile: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3).
+    let tile: Int
     var outH: Int { height + 2 * padding - 2 }
     var outW: Int { width + 2 * padding - 2 }
-    var tilesH: Int { (outH + 1) / 2 }
-    var tilesW: Int { (outW + 1) / 2 }
+    var tilesH: Int { (outH + tile - 1) / tile }
+    var tilesW: Int { (outW + tile - 1) / tile }
     var tilesPerImage: Int { tilesH * tilesW }
     var tiles: Int { batch * tilesPerImage }
 }
 
-enum Winograd {
+/// One Winograd algorithm F(m×m, 3×3): its tile size and its transforms with their adjoints.
+/// Transformed buffers are [(m+2)², channels, tiles] plus `Winograd.slack` floats.
+protocol WinogradTransform {
+    static var outputTile: Int { get }
+    static func transformFilters(_ w: UnsafePointer<Float>, outChannels O: Int, channels C: Int, into u: UnsafeMutablePointer<Float>)
+    static func addFilterGradients(_ du: UnsafePointer<Float>, outChannels O: Int, channels C: Int, into dw: UnsafeMutablePointer<Float>)
+    static func transformInput(_ x: UnsafePointer<Float>, _ geo: WinogradTiles, into v: UnsafeMutablePointer<Float>)
+    static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>)
+    static func transformOutput(_ m: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, bias: UnsafePointer<Float>?,
+                                into y: UnsafeMutablePointer<Float>)
+    static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>)
+}
+
+extension WinogradTransform {
+    /// (m + 2)²: transform positions ξ per tile, and so GEMMs per pass.
+    static var positions: Int { (outputTile + 2) * (outputTile + 2) }
+}
+
+enum Winograd: WinogradTransform {
+    static let outputTile = 2
     /// U[ξ, o, c] = (G g Gᵀ)[ξ] for every 3×3 filter g = w[o, c].
     static func transformFilters(_ w: UnsafePointer<Float>, outChannels O: Int, channels C: Int, into u: UnsafeMutablePointer<Float>) {
         let plane = O * C
@@ -92,7 +113,7 @@ enum Winograd {
 
     /// Calls `body(plane, image, channel, scratch)` for each of `batch · channels` image planes,
     /// planes split across threads, each thread with its own (uninitialised) scratch of `floats`.
-    @inline(__always) private static func forEachPlane(
+    @inline(__always) static func forEachPlane(
         batch: Int, channels: Int, scratch floats: Int,
         _ body: (_ plane: Int, _ image: Int, _ channel: Int, _ scratch: UnsafeMutableBufferPointer<Float>) -> Void
     ) {
@@ -328,13 +349,13 @@ enum Winograd {
         }
     }
 
-    @inline(__always) private static func loadLane(_ p: UnsafePointer<Float>) -> Lane {
+    @inline(__always) static func loadLane(_ p: UnsafePointer<Float>) -> Lane {
         UnsafeRawPointer(p).loadUnaligned(as: Lane.self)
     }
 
     /// The first `count` floats at p, zeros in the other lanes. Reads a whole lane from p, so the
     /// transformed buffers carry `width` floats of slack at their end (`Winograd.slack`).
-    @inline(__always) private static func loadLane(_ p: UnsafePointer<Float>, _ count: Int) -> Lane {
+    @inline(__always) static func loadLane(_ p: UnsafePointer<Float>, _ count: Int) -> Lane {
         let v = loadLane(p)
         if count == width { return v }
         return v.replacing(with: 0, where: SIMD4<Int32>(0, 1, 2, 3) .>= SIMD4<Int32>(repeating: Int32(count)))
@@ -343,7 +364,7 @@ enum Winograd {
     /// Floats a transformed buffer [16, channels, tiles] needs past its end for whole-lane reads.
     static let slack = width
 
-    @inline(__always) private static func storeLane(_ v: Lane, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    @inline(__always) static func storeLane(_ v: Lane, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
         if count == width {
             UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lane.self)
         } else {
@@ -351,7 +372,7 @@ enum Winograd {
         }
     }
 
-    @inline(__always) private static func addLane(_ v: Lane, _ p: UnsafeMutablePointer<Float>) {
+    @inline(__always) static func addLane(_ v: Lane, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: loadLane(p) + v, as: Lane.self)
     }
 }

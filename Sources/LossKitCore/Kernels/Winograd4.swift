@@ -1,0 +1,344 @@
+/// Winograd's F(4×4, 3×3) (Lavin & Gray, 2016; interpolation points 0, ±1, ±2, ∞): each 4×4
+/// output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A for the 6×6 input tile d around it. After the
+/// transforms the convolution is 36 GEMMs with 36 multiplications per tile and channel pair where
+/// the direct sum needs 144 (F(2×2, 3×3): 16 for 36): 4× fewer than im2col + GEMM, and the
+/// transformed buffers hold 2.25 floats per output instead of F(2×2)'s 4.
+///
+/// Layouts as in `Winograd` with 36 transform positions: V is [36, C, T], M is [36, O, T], U is
+/// [36, O, C], ξ = 6·row + column. The backward pass uses the adjoints of the same linear maps.
+///
+/// As in `Winograd`, one SIMD lane holds one of four horizontally adjacent tiles. Tile tx reads
+/// padded columns 4tx…4tx+5, so each row is first split into its four column phases (column
+/// 4t + k goes to phase k at index t): the six columns of a row of tiles are then six contiguous
+/// loads, phase 0…3 at t and phase 0, 1 at t + 1.
+enum Winograd4: WinogradTransform {
+    static let outputTile = 4
+    typealias Lane = Winograd.Lane
+    typealias Six = (Lane, Lane, Lane, Lane, Lane, Lane)
+    typealias Four = (Lane, Lane, Lane, Lane)
+    static let width = Winograd.width
+
+    // MARK: the four 1-D maps and their adjoints
+
+    /// G·(a, b, c): one filter column or row to its six transformed values (lanes 6, 7 zero).
+    @inline(__always) static func filterMap(_ a: Float, _ b: Float, _ c: Float) -> SIMD8<Float> {
+        SIMD8(a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c, 0, 0)
+    }
+
+    /// Gᵀ·d for six values d (lanes 0…5): the adjoint of `filterMap`.
+    @inline(__always) static func filterAdjoint(_ d: SIMD8<Float>) -> (Float, Float, Float) {
+        (d[0] / 4 - (d[1] + d[2]) / 6 + (d[3] + d[4]) / 24,
+         (d[2] - d[1]) / 6 + (d[3] - d[4]) / 12,
+         -(d[1] + d[2]) / 6 + (d[3] + d[4]) / 6 + d[5])
+    }
+
+    /// Bᵀ·d for one row or column of six input values.
+    @inline(__always) static func inputMap(_ d0: Lane, _ d1: Lane, _ d2: Lane, _ d3: Lane, _ d4: Lane, _ d5: Lane) -> Six {
+        let t1 = d4 - 4 * d2, t2 = d3 - 4 * d1
+        let t3 = d4 - d2, t4 = 2 * (d3 - d1)
+        return (4 * d0 - 5 * d2 + d4, t1 + t2, t1 - t2, t3 + t4, t3 - t4, 4 * d1 - 5 * d3 + d5)
+    }
+
+    /// B·y: the adjoint of `inputMap`.
+    @inline(__always) static func inputAdjoint(_ y0: Lane, _ y1: Lane, _ y2: Lane, _ y3: Lane, _ y4: Lane, _ y5: Lane) -> Six {
+        let s = y1 + y2, d = y2 - y1, s2 = y3 + y4, d2 = y4 - y3
+        return (4 * y0, 4 * d + 2 * d2 + 4 * y5, -5 * y0 - 4 * s - s2, -d - 2 * d2 - 5 * y5, y0 + s + s2, y5)
+    }
+
+    /// Aᵀ·m: six transformed values to four outputs.
+    @inline(__always) static func outputMap(_ m0: Lane, _ m1: Lane, _ m2: Lane, _ m3: Lane, _ m4: Lane, _ m5: Lane) -> Four {
+        let a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4
+        return (m0 + a + c, b + 2 * d, a + 4 * c, b + 8 * d + m5)
+    }
+
+    /// A·g: the adjoint of `outputMap`.
+    @inline(__always) static func outputAdjoint(_ g0: Lane, _ g1: Lane, _ g2: Lane, _ g3: Lane) -> Six {
+        let e = g0 + g2, f = g1 + g3, h = g0 + 4 * g2, k = 2 * g1 + 8 * g3
+        return (g0, e + f, e - f, h + k, h - k, g3)
+    }
+
+    /// Row i (ξ = 6i…6i+5) of `count` adjacent tiles' transformed values in a [36, channels, tiles]
+    /// buffer (lanes past `count` zero).
+    @inline(__always) static func loadRow(_ s: UnsafePointer<Float>, _ i: Int, stride: Int, _ count: Int) -> Six {
+        @inline(__always) func at(_ k: Int) -> Lane { Winograd.loadLane(s + (6 * i + k) * stride, count) }
+        return (at(0), at(1), at(2), at(3), at(4), at(5))
+    }
+
+    /// Calls `body(ty, t0, rows)` for each group of up to four adjacent tiles of one plane of a
+    /// [36, channels, tiles] buffer (`src` at the plane's first tile), with the group's six rows of
+    /// transformed values loaded (lanes past the row's last tile zero); `rowDone(ty)` after each
+    /// row of tiles.
+    @inline(__always) static func forEachTileGroup(
+        _ src: UnsafePointer<Float>, _ geo: WinogradTiles, stride: Int,
+        _ body: (_ ty: Int, _ t0: Int, _ rows: (Six, Six, Six, Six, Six, Six)) -> Void, rowDone: (_ ty: Int) -> Void = { _ in }
+    ) {
+        let (th, tw) = (geo.tilesH, geo.tilesW)
+        for ty in 0..<th {
+            for t0 in Swift.stride(from: 0, to: tw, by: width) {
+                let s = src + ty * tw + t0, count = min(width, tw - t0)
+                @inline(__always) func row(_ i: Int) -> Six { loadRow(s, i, stride: stride, count) }
+                body(ty, t0, (row(0), row(1), row(2), row(3), row(4), row(5)))
+            }
+            rowDone(ty)
+        }
+    }
+
+    /// Calls `body(k, column k of the six rows)` for k = 0…5: the second 1-D pass over a tile.
+    @inline(__always) static func forEachColumn(_ r: (Six, Six, Six, Six, Six, Six),
+                                                _ body: (_ k: Int, Lane, Lane, Lane, Lane, Lane, Lane) -> Void) {
+        body(0, r.0.0, r.1.0, r.2.0, r.3.0, r.4.0, r.5.0)
+        body(1, r.0.1, r.1.1, r.2.1, r.3.1, r.4.1, r.5.1)
+        body(2, r.0.2, r.1.2, r.2.2, r.3.2, r.4.2, r.5.2)
+        body(3, r.0.3, r.1.3, r.2.3, r.3.3, r.4.3, r.5.3)
+        body(4, r.0.4, r.1.4, r.2.4, r.3.4, r.4.4, r.5.4)
+        body(5, r.0.5, r.1.5, r.2.5, r.3.5, r.4.5, r.5.5)
+    }
+
+    /// Stores column k (ξ = k, 6 + k, …, 30 + k) of `count` adjacent tiles' transformed values.
+    @inline(__always) static func storeColumn(_ y: Six, _ out: UnsafeMutablePointer<Float>, _ k: Int, stride: Int, _ count: Int) {
+        Winograd.storeLane(y.0, out + k * stride, count)
+        Winograd.storeLane(y.1, out + (6 + k) * stride, count)
+        Winograd.storeLane(y.2, out + (12 + k) * stride, count)
+        Winograd.storeLane(y.3, out + (18 + k) * stride, count)
+        Winograd.storeLane(y.4, out + (24 + k) * stride, count)
+        Winograd.storeLane(y.5, out + (30 + k) * stride, count)
+    }
+
+    // MARK: filters
+
+    /// U[ξ, o, c] = (G g Gᵀ)[ξ] for every 3×3 filter g = w[o, c].
+    static func transformFilters(_ w: UnsafePointer<Float>, outChannels O: Int, channels C: Int, into u: UnsafeMutablePointer<Float>) {
+        let plane = O * C
+        for oc in 0..<plane {
+            let g = w + oc * 9
+            // the columns of G g, then each of its six rows times Gᵀ
+            let c0 = filterMap(g[0], g[3], g[6]), c1 = filterMap(g[1], g[4], g[7]), c2 = filterMap(g[2], g[5], g[8])
+            for i in 0..<6 {
+                let row = filterMap(c0[i], c1[i], c2[i])
+                for k in 0..<6 { u[(6 * i + k) * plane + oc] = row[k] }
+            }
+        }
+    }
+
+    /// dw[o, c] += Gᵀ dU G for dU[ξ, o, c]: the adjoint of `transformFilters`.
+    static func addFilterGradients(_ du: UnsafePointer<Float>, outChannels O: Int, channels C: Int, into dw: UnsafeMutablePointer<Float>) {
+        let plane = O * C
+        for oc in 0..<plane {
+            var columns = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+            for i in 0..<6 {
+                var row = SIMD8<Float>()
+                for k in 0..<6 { row[k] = du[(6 * i + k) * plane + oc] }
+                let t = filterAdjoint(row)
+                columns.0[i] = t.0; columns.1[i] = t.1; columns.2[i] = t.2
+            }
+            let g = dw + oc * 9
+            let (a, b, c) = (filterAdjoint(columns.0), filterAdjoint(columns.1), filterAdjoint(columns.2))
+            g[0] += a.0; g[3] += a.1; g[6] += a.2
+            g[1] += b.0; g[4] += b.1; g[7] += b.2
+            g[2] += c.0; g[5] += c.1; g[8] += c.2
+        }
+    }
+
+    // MARK: input
+
+    /// Rows of a padded input plane split into column phases: phase k of padded row r starts at
+    /// `(4r + k) · length`; `length` leaves room for whole-lane reads at t + 1.
+    private static func splitLength(_ geo: WinogradTiles) -> Int { Phases.length(geo.tilesW + 1 + width) }
+    private static func splitRows(_ geo: WinogradTiles) -> Int { 4 * geo.tilesH + 2 }
+
+    /// V = Bᵀ d B for every 6×6 input tile (zeros outside the image); image planes split across
+    /// threads.
+    static func transformInput(_ x: UnsafePointer<Float>, _ geo: WinogradTiles, into v: UnsafeMutablePointer<Float>) {
+        let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
+        let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
+        let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
+        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 4 * (rows + 1) * length) { plane, b, c, buffer in
+            let split = buffer.baseAddress!, line = split + 4 * rows * length
+            let src = x + plane * H * W
+            for r in 0..<rows {
+                let iy = r - p
+                Phases.split(iy >= 0 && iy < H ? src + iy * W : nil, count: W, offset: p, into: split + 4 * r * length, length: length, line: line)
+            }
+            let dst = v + c * T + b * geo.tilesPerImage
+            for ty in 0..<th {
+                for t0 in Swift.stride(from: 0, to: tw, by: width) {
+                    @inline(__always) func row(_ i: Int) -> Six {
+                        let s = split + 4 * (4 * ty + i) * length + t0
+                        return inputMap(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),
+                                        Winograd.loadLane(s + 3 * length), Winograd.loadLane(s + 1), Winograd.loadLane(s + length + 1))
+                    }
+                    let rows = (row(0), row(1), row(2), row(3), row(4), row(5))
+                    // Whole-lane stores past a row's last tile land on the next row's first tiles of
+                    // this plane, written later by this thread; only the last row must stop at tw.
+                    let out = dst + ty * tw + t0, count = ty + 1 < th ? width : min(width, tw - t0)
+                    forEachColumn(rows) { k, a, b, c, d, e, f in storeColumn(inputMap(a, b, c, d, e, f), out, k, stride: stride, count) }
+                }
+            }
+        }
+    }
+
+    /// dx += B dV Bᵀ added back onto every 6×6 input tile (the adjoint of `transformInput`).
+    /// Neighbouring tiles overlap, so threads own whole image planes; the sums are gathered in a
+    /// phase-split plane and merged into dx once.
+    static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>) {
+        let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
+        let T = geo.tiles
+        let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
+        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 4 * (rows + 1) * length) { plane, b, c, buffer in
+            let split = buffer.baseAddress!, line = split + 4 * rows * length
+            split.initialize(repeating: 0, count: 4 * rows * length)
+            let src = dv + c * T + b * geo.tilesPerImage
+            forEachTileGroup(src, geo, stride: stride) { ty, t0, rows in
+                @inline(__always) func row(_ v: Six) -> Six { inputAdjoint(v.0, v.1, v.2, v.3, v.4, v.5) }
+                // column j of the tile is phase j % 4 at tile index t0 + j / 4; lanes past the
+                // row's last tile are zero, so whole-vector adds stay exact
+                forEachColumn((row(rows.0), row(rows.1), row(rows.2), row(rows.3), row(rows.4), row(rows.5))) { j, a, b, c, d, e, f in
+                    let y = inputAdjoint(a, b, c, d, e, f)
+                    let base = split + (4 * 4 * ty + j % 4) * length + t0 + j / 4
+                    Winograd.addLane(y.0, base)
+                    Winograd.addLane(y.1, base + 4 * length)
+                    Winograd.addLane(y.2, base + 8 * length)
+                    Winograd.addLane(y.3, base + 12 * length)
+                    Winograd.addLane(y.4, base + 16 * length)
+                    Winograd.addLane(y.5, base + 20 * length)
+                }
+            }
+            let dst = dx + plane * H * W
+            for iy in 0..<H {
+                Phases.merge(split + 4 * (iy + p) * length, length: length, offset: p, count: W, into: dst + iy * W, line: line, accumulate: true)
+            }
+        }
+    }
+
+    // MARK: output
+
+    /// y[b, o] = Aᵀ M A for every tile (+ bias), cropped to the output size; planes split across
+    /// threads. A row of tiles gives four output rows, each written as its four column phases with
+    /// whole-lane stores, then merged.
+    static func transformOutput(_ m: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, bias: UnsafePointer<Float>?,
+                                into y: UnsafeMutablePointer<Float>) {
+        let (Ho, Wo, tw, T) = (geo.outH, geo.outW, geo.tilesW, geo.tiles)
+        let stride = O * T, length = Phases.length(tw + width)
+        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 20 * length) { plane, b, o, buffer in
+            let phases = buffer.baseAddress!, line = phases + 16 * length  // output row r, phase c at (4r + c) · length
+            let add = bias?[o] ?? 0
+            let src = m + o * T + b * geo.tilesPerImage
+            let dst = y + plane * Ho * Wo
+            forEachTileGroup(src, geo, stride: stride, { _, t0, rows in
+                @inline(__always) func row(_ v: Six) -> Four { outputMap(v.0, v.1, v.2, v.3, v.4, v.5) }
+                let (r0, r1, r2, r3, r4, r5) = (row(rows.0), row(rows.1), row(rows.2), row(rows.3), row(rows.4), row(rows.5))
+                @inline(__always) func column(_ c: Int, _ a: Lane, _ b: Lane, _ cc: Lane, _ d: Lane, _ e: Lane, _ f: Lane) {
+                    let out = outputMap(a, b, cc, d, e, f)
+                    let base = phases + c * length + t0
+                    Winograd.storeLane(out.0, base, width)
+                    Winograd.storeLane(out.1, base + 4 * length, width)
+                    Winograd.storeLane(out.2, base + 8 * length, width)
+                    Winograd.storeLane(out.3, base + 12 * length, width)
+                }
+                column(0, r0.0, r1.0, r2.0, r3.0, r4.0, r5.0)
+                column(1, r0.1, r1.1, r2.1, r3.1, r4.1, r5.1)
+                column(2, r0.2, r1.2, r2.2, r3.2, r4.2, r5.2)
+                column(3, r0.3, r1.3, r2.3, r3.3, r4.3, r5.3)
+            }, rowDone: { ty in
+                for r in 0..<4 where 4 * ty + r < Ho {
+                    Phases.merge(phases + 4 * r * length, length: length, offset: 0, count: Wo, into: dst + (4 * ty + r) * Wo, line: line, adding: add)
+                }
+            })
+        }
+    }
+
+    /// dM = A dY Aᵀ for every tile (the adjoint of `transformOutput`; cropped positions count as 0).
+    static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>) {
+        let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
+        let stride = O * T, length = Phases.length(tw + width)
+        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 20 * length) { plane, b, o, buffer in
+            let phases = buffer.baseAddress!, line = phases + 16 * length
+            let src = dy + plane * Ho * Wo
+            let dst = dm + o * T + b * geo.tilesPerImage
+            for ty in 0..<th {
+                for r in 0..<4 {
+                    let oy = 4 * ty + r
+                    Phases.split(oy < Ho ? src + oy * Wo : nil, count: Wo, offset: 0, into: phases + 4 * r * length, length: length, line: line)
+                }
+                for t0 in Swift.stride(from: 0, to: tw, by: width) {
+                    let count = ty + 1 < th ? width : min(width, tw - t0)  // as in transformInput
+                    @inline(__always) func row(_ r: Int) -> Six {
+                        let s = phases + 4 * r * length + t0
+                        return outputAdjoint(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),
+                                             Winograd.loadLane(s + 3 * length))
+                    }
+                    let (g0, g1, g2, g3) = (row(0), row(1), row(2), row(3))
+                    let out = dst + ty * tw + t0
+                    @inline(__always) func column(_ k: Int, _ a: Lane, _ b: Lane, _ c: Lane, _ d: Lane) {
+                        storeColumn(outputAdjoint(a, b, c, d), out, k, stride: stride, count)
+                    }
+                    column(0, g0.0, g1.0, g2.0, g3.0)
+                    column(1, g0.1, g1.1, g2.1, g3.1)
+                    column(2, g0.2, g1.2, g2.2, g3.2)
+                    column(3, g0.3, g1.3, g2.3, g3.3)
+                    column(4, g0.4, g1.4, g2.4, g3.4)
+                    column(5, g0.5, g1.5, g2.5, g3.5)
+                }
+            }
+        }
+    }
+}
+
+/// A row split into its four column phases and merged back: padded column q = i + offset of a
+/// row of `count` values goes to phase q % 4 at index q / 4 (phase k at `k · length`). Both go
+/// through a zero-padded copy of the row (`line`, 4 · length floats), so the transposes run on
+/// whole vectors with no edge cases: convnet-s's 14-wide rows would otherwise be all edge.
+enum Phases {
+    typealias Lane = Winograd.Lane
+
+    /// A phase length for at least `minimum` indices: a multiple of four, so whole-vector
+    /// transposes cover it exactly.
+    static func length(_ minimum: Int) -> Int { (minimum + 3) & ~3 }
+
+    /// Fills the four phases (all `length` indices; zeros outside the row, or everywhere for a nil row).
+    @inline(__always) static func split(_ row: UnsafePointer<Float>?, count: Int, offset p: Int,
+                                        into phases: UnsafeMutablePointer<Float>, length: Int, line: UnsafeMutablePointer<Float>) {
+        guard let row else {
+            phases.update(repeating: 0, count: 4 * length)
+            return
+        }
+        line.update(repeating: 0, count: 4 * length)
+        (line + p).update(from: row, count: count)
+        for t in Swift.stride(from: 0, to: length, by: 4) {
+            let s = line + 4 * t
+            let (a, b, c, d) = (Winograd.loadLane(s), Winograd.loadLane(s + 4), Winograd.loadLane(s + 8), Winograd.loadLane(s + 12))
+            Winograd.storeLane(Lane(a[0], b[0], c[0], d[0]), phases + t, 4)
+            Winograd.storeLane(Lane(a[1], b[1], c[1], d[1]), phases + length + t, 4)
+            Winograd.storeLane(Lane(a[2], b[2], c[2], d[2]), phases + 2 * length + t, 4)
+            Winograd.storeLane(Lane(a[3], b[3], c[3], d[3]), phases + 3 * length + t, 4)
+        }
+    }
+
+    /// dst[i] = phase[(i + offset) % 4][(i + offset) / 4] (+ `adding`), or += that with
+    /// `accumulate`, for i < count: the inverse (and adjoint) of `split`.
+    @inline(__always) static func merge(_ phases: UnsafePointer<Float>, length: Int, offset p: Int, count: Int,
+                                        into dst: UnsafeMutablePointer<Float>, line: UnsafeMutablePointer<Float>,
+                                        adding: Float = 0, accumulate: Bool = false) {
+        for t in Swift.stride(from: 0, to: length, by: 4) {
+            let (a, b, c, d) = (Winograd.loadLane(phases + t), Winograd.loadLane(phases + length + t),
+                                Winograd.loadLane(phases + 2 * length + t), Winograd.loadLane(phases + 3 * length + t))
+            let out = line + 4 * t
+            Winograd.storeLane(Lane(a[0], b[0], c[0], d[0]), out, 4)
+            Winograd.storeLane(Lane(a[1], b[1], c[1], d[1]), out + 4, 4)
+            Winograd.storeLane(Lane(a[2], b[2], c[2], d[2]), out + 8, 4)
+            Winograd.storeLane(Lane(a[3], b[3], c[3], d[3]), out + 12, 4)
+        }
+        let src = line + p, shift = Lane(repeating: adding)
+        var i = 0
+        while i + 4 <= count {
+            let v = Winograd.loadLane(src + i) + shift
+            Winograd.storeLane(accumulate ? v + Winograd.loadLane(dst + i) : v, dst + i, 4)
+            i += 4
+        }
+        while i < count {
+            let v = src[i] + adding
+            dst[i] = accumulate ? dst[i] + v : v
+            i += 1
+        }
+    }
+}
