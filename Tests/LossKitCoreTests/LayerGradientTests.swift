@@ -86,12 +86,44 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// Direct summation for few input channels: gradient-checked at paddings 0-3 (3: the input
+    /// gradient reads dy cropped) on odd, even and non-square inputs with 1-3 channels, and equal
+    /// to the im2col path in value and gradients on rows that are not whole vectors.
+    func testConv2dDirectPathForFewChannels() throws {
+        let saved = (Graph.directConvolutionMaxChannels, Graph.winogradConvolution)
+        defer { (Graph.directConvolutionMaxChannels, Graph.winogradConvolution) = saved }
+        Graph.directConvolutionMaxChannels = 3
+        Graph.winogradConvolution = false
+        let shapes = [(1, 5, 7, 1), (1, 6, 6, 0), (1, 5, 8, 0), (2, 4, 5, 2), (1, 3, 3, 3), (3, 3, 11, 1), (1, 2, 13, 2)]
+        for (n, (c, h, w, pad)) in shapes.enumerated() {
+            let x = Fixtures.random([2, c, h, w], seed: UInt64(110 + n)), k = Fixtures.random([5, c, 3, 3], seed: UInt64(120 + n))
+            let b = Fixtures.random([5], seed: 129)
+            assertGradients([("x", x), ("w", k), ("b", b)]) { g, v in try g.conv2d(v[0], weight: v[1], bias: v[2], padding: pad) }
+        }
+        let x = Fixtures.random([3, 1, 13, 30], seed: 130), k = Fixtures.random([6, 1, 3, 3], seed: 131), b = Fixtures.random([6], seed: 132)
+        func run(direct: Bool) throws -> [[Float]] {
+            Graph.directConvolutionMaxChannels = direct ? 1 : 0
+            let g = Graph(training: true, random: RandomGenerator(seed: 0))
+            let (xv, wv, bv) = (g.variable(x), g.variable(k), g.variable(b))
+            let y = try g.conv2d(xv, weight: wv, bias: bv, padding: 1)
+            try g.backward(from: Fixtures.project(g, y))
+            return [y.value.array, xv.grad!.array, wv.grad!.array, bv.grad!.array]
+        }
+        let reference = try run(direct: false)
+        for (name, (a, c)) in zip(["y", "dx", "dw", "db"], zip(reference, try run(direct: true))) {
+            XCTAssertEqual(a.count, c.count)
+            for (u, v) in zip(a, c) { XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(u)), name) }
+        }
+    }
+
     func testWinogradIsChosenForWideEnoughMapsWithEnoughChannels() {
         XCTAssertTrue(Graph.winogradApplies(channels: 32, outH: 28, outW: 28))
         XCTAssertTrue(Graph.winogradApplies(channels: 64, outH: 14, outW: 14))
         XCTAssertTrue(Graph.winogradApplies(channels: 64, outH: 7, outW: 7))
         XCTAssertFalse(Graph.winogradApplies(channels: 64, outH: 3, outW: 3), "3×3: tiles mostly padding")
         XCTAssertFalse(Graph.winogradApplies(channels: 1, outH: 28, outW: 28), "one input channel: GEMMs too thin")
+        XCTAssertTrue(Graph.directConvolutionApplies(channels: 1), "one input channel: summed directly")
+        XCTAssertFalse(Graph.directConvolutionApplies(channels: 3))
         XCTAssertEqual(Graph.winogradTile(outH: 28, outW: 28), 4)
         XCTAssertEqual(Graph.winogradTile(outH: 14, outW: 14), 2, "14×14: 4×4 tiles would cover 16×16")
         XCTAssertEqual(Graph.winogradTile(outH: 7, outW: 7), 2)

@@ -31,6 +31,9 @@ extension Graph {
         if kh == 3, kw == 3, stride == 1, Graph.winogradApplies(channels: C, outH: H + 2 * padding - 2, outW: W + 2 * padding - 2) {
             return winogradConv2d(x, weight: weight, bias: bias, padding: padding)
         }
+        if kh == 3, kw == 3, stride == 1, Graph.directConvolutionApplies(channels: C) {
+            return directConv2d(x, weight: weight, bias: bias, padding: padding)
+        }
         let full = ConvGeometry(batch: B, channels: C, height: H, width: W, kernelH: kh, kernelW: kw, stride: stride, padding: padding)
         let K = full.patchSize, P = full.outH * full.outW
         let chunk = max(1, min(B, Graph.convolutionChunkFloats / max(K * P, 1)))
@@ -96,6 +99,18 @@ extension Graph {
                     }
                 }
                 prof?.addFlops(2 * Double(O) * Double(K) * Double(B * P) * Double((gw != nil ? 1 : 0) + (gx != nil ? 1 : 0)))
+            }
+        }
+    }
+
+    /// gb[o] += Σ over images and positions of dy[b, o]: the bias gradient of an NCHW output.
+    static func addBiasGradient(_ dy: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, into gb: UnsafeMutablePointer<Float>) {
+        for b in 0..<batch {
+            for o in 0..<channels {
+                let src = dy + (b * channels + o) * plane
+                var acc: Float = 0
+                for i in 0..<plane { acc += src[i] }
+                gb[o] += acc
             }
         }
     }

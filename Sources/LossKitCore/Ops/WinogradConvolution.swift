@@ -74,17 +74,7 @@ extension Graph {
             let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
             return record(out, op: "conv", inputs: inputs) { node in
                 let gy = node.grad!.data
-                if let bias, bias.requiresGrad {
-                    let gb = bias.gradBuffer().data
-                    for b in 0..<B {
-                        for o in 0..<O {
-                            let plane = gy + (b * O + o) * Ho * Wo
-                            var acc: Float = 0
-                            for i in 0..<(Ho * Wo) { acc += plane[i] }
-                            gb[o] += acc
-                        }
-                    }
-                }
+                if let bias, bias.requiresGrad { Graph.addBiasGradient(gy, batch: B, channels: O, plane: Ho * Wo, into: bias.gradBuffer().data) }
                 let needW = weight.requiresGrad, needX = x.requiresGrad
                 guard needW || needX else { return }
                 let dm = Tensor(uninitialized: [xis * O * chunk * perImage + Winograd.slack])

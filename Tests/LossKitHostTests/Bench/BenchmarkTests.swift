@@ -28,16 +28,17 @@ final class BenchmarkTests: XCTestCase {
         let rows = try ConvBenchmark.run([ConvBenchmark.Layer(batch: 2, inChannels: 3, outChannels: 4, size: 6),
                                           ConvBenchmark.Layer(batch: 2, inChannels: 8, outChannels: 4, size: 16),
                                           ConvBenchmark.Layer(batch: 2, inChannels: 8, outChannels: 4, size: 3)], repeats: 1)
-        XCTAssertEqual(rows.map(\.path), ["im2col", "im2col", "winograd-f2", "winograd-f4", "im2col", "winograd-f2", "winograd-f4"],
-                       "Winograd timed from 8 input channels")
-        XCTAssertEqual(rows.map(\.isDefault), [true, false, false, true, true, false, false],
-                       "Winograd the default from 4×4 outputs, F(4×4) from 16×16")
+        XCTAssertEqual(rows.map(\.path), ["im2col", "direct", "im2col", "winograd-f2", "winograd-f4", "im2col", "winograd-f2", "winograd-f4"],
+                       "direct summation timed up to 3 input channels, Winograd from 8")
+        XCTAssertEqual(rows.map(\.isDefault), [true, false, false, false, true, true, false, false],
+                       "direct the default for 1 input channel only, Winograd from 4×4 outputs, F(4×4) from 16×16")
         for row in rows {
             XCTAssertGreaterThan(row.forwardGFlops, 0)
             XCTAssertGreaterThan(row.sgemmGFlops, 0)
         }
         XCTAssertTrue(Graph.winogradConvolution, "the benchmark restores the engine's setting")
         XCTAssertEqual(Graph.winogradLargeTileMinOutputSide, 16, "the benchmark restores the engine's setting")
+        XCTAssertEqual(Graph.directConvolutionMaxChannels, 1, "the benchmark restores the engine's setting")
         XCTAssertEqual(ConvBenchmark.convnetS.count, 5)
     }
 

@@ -61,9 +61,9 @@ final class GANPropertyTests: XCTestCase {
         let initial = try h.make(config)
         for (p, q) in zip(trained.parameters, initial.parameters) where !q.name.hasPrefix("gan.generator.") {
             XCTAssertEqual(p.name, q.name)
-            q.value.buffer.update(fromContentsOf: p.value.buffer)
+            _ = q.value.buffer.update(fromContentsOf: p.value.buffer)
         }
-        for (s, t) in zip(trained.states, initial.states) { t.value.buffer.update(fromContentsOf: s.value.buffer) }
+        for (s, t) in zip(trained.states, initial.states) { _ = t.value.buffer.update(fromContentsOf: s.value.buffer) }
         func distance(_ t: Trainer) throws -> Double {
             MethodHarness.mean(try (0..<4).map { _ in try h.heldOutProbes(t, term: "gan", count: 64, training: true)["feature_distance"]! }[...])
         }
