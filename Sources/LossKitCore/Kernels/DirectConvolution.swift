@@ -128,10 +128,10 @@ enum DirectConvolution {
         }
     }
 
-    /// dx[b, c] += Σ_o Σ_ky,kx w[o, c, ky, kx] · dy[b, o, y + p - ky, x + p - kx]: the forward
+    /// dx[b, c] += (or, not `accumulate`, =) Σ_o Σ_ky,kx w[o, c, ky, kx] · dy[b, o, y + p - ky, x + p - kx]: the forward
     /// convolution of dy, read at padding 2 - p, with the kernel flipped and its channels swapped.
     static func addInputGradient(_ dy: UnsafePointer<Float>, _ g: Planes, batch: Int, weight w: UnsafePointer<Float>,
-                                 outChannels O: Int, into dx: UnsafeMutablePointer<Float>) {
+                                 outChannels O: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let C = g.channels
         withUnsafeTemporaryAllocation(of: Float.self, capacity: C * O * 9) { flipped in
             for o in 0..<O {
@@ -140,7 +140,7 @@ enum DirectConvolution {
                 }
             }
             let back = Planes(channels: O, height: g.outH, width: g.outW, padding: 2 - g.padding, outH: g.height, outW: g.width)
-            forward(dy, back, batch: batch, weight: flipped.baseAddress!, outChannels: C, bias: nil, into: dx, accumulate: true)
+            forward(dy, back, batch: batch, weight: flipped.baseAddress!, outChannels: C, bias: nil, into: dx, accumulate: accumulate)
         }
     }
 }

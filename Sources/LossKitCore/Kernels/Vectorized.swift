@@ -21,53 +21,59 @@ enum Vectorized {
         return (ts, ts2)
     }
 
-    /// Σ g and Σ g·h over `n` floats.
+    /// Σ g and Σ g·(x - mu)·inv over `n` floats: batch-norm's Σ dy and Σ dy·x̂ with x̂ recomputed.
     @inline(__always)
-    static func sumAndDot(_ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>, _ n: Int) -> (Float, Float) {
+    static func sumAndNormalizedDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, mu: Float, inv: Float) -> (Float, Float) {
+        let vm = SIMD8<Float>(repeating: mu)
         var s = SIMD8<Float>(), d = SIMD8<Float>()
         var i = 0
         while i + 8 <= n {
             let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
-            let hv = UnsafeRawPointer(h + i).loadUnaligned(as: SIMD8<Float>.self)
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
             s += gv
-            d += gv * hv
+            d += gv * (xv - vm)
             i += 8
         }
         var ts = s.sum(), td = d.sum()
-        while i < n { ts += g[i]; td += g[i] * h[i]; i += 1 }
-        return (ts, td)
+        while i < n { ts += g[i]; td += g[i] * (x[i] - mu); i += 1 }
+        return (ts, td * inv)
     }
 
-    /// h = (x - mu)·inv and y = gamma·h + beta, element by element.
+    /// y = gamma·(x - mu)·inv + beta, element by element.
     @inline(__always)
-    static func normalize(_ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                          _ n: Int, mu: Float, inv: Float, gamma: Float, beta: Float) {
-        let vm = SIMD8<Float>(repeating: mu), vi = SIMD8<Float>(repeating: inv)
-        let vg = SIMD8<Float>(repeating: gamma), vb = SIMD8<Float>(repeating: beta)
+    static func normalize(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+                          mu: Float, inv: Float, gamma: Float, beta: Float) {
+        let vm = SIMD8<Float>(repeating: mu), vk = SIMD8<Float>(repeating: gamma * inv), vb = SIMD8<Float>(repeating: beta)
         var i = 0
         while i + 8 <= n {
-            let hv = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - vm) * vi
-            UnsafeMutableRawPointer(h + i).storeBytes(of: hv, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: vg * hv + vb, as: SIMD8<Float>.self)
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: vk * (xv - vm) + vb, as: SIMD8<Float>.self)
             i += 8
         }
-        while i < n { let hv = (x[i] - mu) * inv; h[i] = hv; y[i] = gamma * hv + beta; i += 1 }
+        while i < n { y[i] = gamma * inv * (x[i] - mu) + beta; i += 1 }
     }
 
-    /// dx += k·(g - a - h·b): batch-norm's input gradient with a = mean(g), b = mean(g·h).
+    /// dx (+)= k·(g - a - x̂·b) with x̂ = (x - mu)·inv: batch-norm's input gradient with a = mean(g),
+    /// b = mean(g·x̂); stores instead of adding when not `accumulate`.
     @inline(__always)
-    static func batchNormInputGradient(_ dx: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>,
-                                       _ n: Int, k: Float, a: Float, b: Float) {
-        let vk = SIMD8<Float>(repeating: k), va = SIMD8<Float>(repeating: a), vb = SIMD8<Float>(repeating: b)
+    static func batchNormInputGradient(_ dx: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                                       _ n: Int, mu: Float, inv: Float, k: Float, a: Float, b: Float, accumulate: Bool = true) {
+        let vk = SIMD8<Float>(repeating: k), va = SIMD8<Float>(repeating: a), vb = SIMD8<Float>(repeating: b * inv)
+        let vm = SIMD8<Float>(repeating: mu)
         var i = 0
         while i + 8 <= n {
             let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
-            let hv = UnsafeRawPointer(h + i).loadUnaligned(as: SIMD8<Float>.self)
-            let dv = UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(dx + i).storeBytes(of: dv + vk * (gv - va - hv * vb), as: SIMD8<Float>.self)
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            var v = vk * (gv - va - (xv - vm) * vb)
+            if accumulate { v += UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self) }
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: v, as: SIMD8<Float>.self)
             i += 8
         }
-        while i < n { dx[i] += k * (g[i] - a - h[i] * b); i += 1 }
+        while i < n {
+            let v = k * (g[i] - a - (x[i] - mu) * inv * b)
+            dx[i] = accumulate ? dx[i] + v : v
+            i += 1
+        }
     }
 
     /// y = max(x, 0).
@@ -85,16 +91,22 @@ enum Vectorized {
 
     /// dx += g where y > 0 (ReLU's gradient read from its output: y > 0 exactly when x > 0).
     @inline(__always)
-    static func reluGradient(_ dx: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+    static func reluGradient(_ dx: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int,
+                             accumulate: Bool = true) {
         let zero = SIMD8<Float>()
         var i = 0
         while i + 8 <= n {
             let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
             let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-            let dv = UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(dx + i).storeBytes(of: dv + gv.replacing(with: zero, where: yv .<= zero), as: SIMD8<Float>.self)
+            var v = gv.replacing(with: zero, where: yv .<= zero)
+            if accumulate { v += UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self) }
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: v, as: SIMD8<Float>.self)
             i += 8
         }
-        while i < n { if y[i] > 0 { dx[i] += g[i] }; i += 1 }
+        while i < n {
+            let v = y[i] > 0 ? g[i] : 0
+            dx[i] = accumulate ? dx[i] + v : v
+            i += 1
+        }
     }
 }

@@ -26,7 +26,8 @@ protocol WinogradTransform {
     static func transformFilters(_ w: UnsafePointer<Float>, outChannels O: Int, channels C: Int, into u: UnsafeMutablePointer<Float>)
     static func addFilterGradients(_ du: UnsafePointer<Float>, outChannels O: Int, channels C: Int, into dw: UnsafeMutablePointer<Float>)
     static func transformInput(_ x: UnsafePointer<Float>, _ geo: WinogradTiles, into v: UnsafeMutablePointer<Float>)
-    static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>)
+    /// dx += (or, not `accumulate`, =) the adjoint of `transformInput` applied to dV.
+    static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>, accumulate: Bool)
     static func transformOutput(_ m: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, bias: UnsafePointer<Float>?,
                                 into y: UnsafeMutablePointer<Float>)
     static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>)
@@ -187,7 +188,7 @@ enum Winograd: WinogradTransform {
     /// dx += B dV Bᵀ added back onto every 4×4 input tile (the adjoint of `transformInput`).
     /// Neighbouring tiles overlap, so threads own whole image planes; the sums are gathered in an
     /// even/odd-split plane and interleaved into dx once.
-    static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>) {
+    static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
         let stride = C * T
@@ -218,9 +219,9 @@ enum Winograd: WinogradTransform {
                 let e = even + (iy + p) * half, o = odd + (iy + p) * half, row = dst + iy * W
                 // padded column q = ix + p: with p odd, dx's even columns come from the odd split
                 if p & 1 == 0 {
-                    interleave(e + p / 2, o + p / 2, count: W, into: row, accumulate: true)
+                    interleave(e + p / 2, o + p / 2, count: W, into: row, accumulate: accumulate)
                 } else {
-                    interleave(o + p / 2, e + p / 2 + 1, count: W, into: row, accumulate: true)
+                    interleave(o + p / 2, e + p / 2 + 1, count: W, into: row, accumulate: accumulate)
                 }
             }
         }

@@ -180,7 +180,7 @@ enum Winograd4: WinogradTransform {
     /// dx += B dV Bᵀ added back onto every 6×6 input tile (the adjoint of `transformInput`).
     /// Neighbouring tiles overlap, so threads own whole image planes; the sums are gathered in a
     /// phase-split plane and merged into dx once.
-    static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>) {
+    static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let T = geo.tiles
         let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
@@ -205,7 +205,7 @@ enum Winograd4: WinogradTransform {
             }
             let dst = dx + plane * H * W
             for iy in 0..<H {
-                Phases.merge(split + 4 * (iy + p) * length, length: length, offset: p, count: W, into: dst + iy * W, line: line, accumulate: true)
+                Phases.merge(split + 4 * (iy + p) * length, length: length, offset: p, count: W, into: dst + iy * W, line: line, accumulate: accumulate)
             }
         }
     }

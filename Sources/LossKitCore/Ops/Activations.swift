@@ -13,8 +13,10 @@ extension Graph {
             parallelFor(n, minChunk: 1 << 15) { lo, hi in Vectorized.relu(px + lo, po + lo, hi - lo) }
             return record(out, op: "relu", inputs: [x]) { node in
                 let g = node.grad!.data
-                let gx = x.gradBuffer().data
-                parallelFor(n, minChunk: 1 << 15) { lo, hi in Vectorized.reluGradient(gx + lo, g + lo, po + lo, hi - lo) }
+                let (gx, accumulate) = x.gradBufferForWriting()
+                parallelFor(n, minChunk: 1 << 15) { lo, hi in
+                    Vectorized.reluGradient(gx + lo, g + lo, po + lo, hi - lo, accumulate: accumulate)
+                }
             }
         }
     }

@@ -32,8 +32,9 @@ extension Graph {
                                                          into: weight.gradBuffer().data)
                 }
                 if x.requiresGrad {
+                    let (gx, accumulate) = x.gradBufferForWriting()
                     DirectConvolution.addInputGradient(gy, planes, batch: B, weight: weight.value.data, outChannels: O,
-                                                       into: x.gradBuffer().data)
+                                                       into: gx, accumulate: accumulate)
                 }
                 prof?.addFlops(flops * Double((weight.requiresGrad ? 1 : 0) + (x.requiresGrad ? 1 : 0)))
             }

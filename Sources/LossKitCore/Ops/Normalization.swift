@@ -42,10 +42,11 @@ extension Graph {
             throw ShapeError("batchNorm in training mode needs more than one value per channel; got \(shapeText(x.shape))")
         }
         return timed("batchnorm") {
+            // x̂ is not kept: backward recomputes it from x and these two per-channel numbers, which
+            // saves writing (and holding until backward) one activation-sized tensor per layer
             let out = Tensor(uninitialized: x.shape)
-            let xhat = Tensor(uninitialized: x.shape)
-            let invStd = Tensor(uninitialized: [C])
-            let px = x.value.data, po = out.data, ph = xhat.data
+            let means = Tensor(uninitialized: [C]), invStd = Tensor(uninitialized: [C])
+            let px = x.value.data, po = out.data
             let pg = gamma.value.data, pb = beta.value.data
             parallelFor(C) { lo, hi in
                 for c in lo..<hi {
@@ -69,42 +70,44 @@ extension Graph {
                         variance = running!.variance.data[c]
                     }
                     let inv = 1 / (variance + eps).squareRoot()
+                    means.data[c] = mu
                     invStd.data[c] = inv
                     let g = pg[c], bb = pb[c]
                     for b in 0..<B {
                         let off = (b * C + c) * P
-                        Vectorized.normalize(px + off, ph + off, po + off, P, mu: mu, inv: inv, gamma: g, beta: bb)
+                        Vectorized.normalize(px + off, po + off, P, mu: mu, inv: inv, gamma: g, beta: bb)
                     }
                 }
             }
             return record(out, op: "batchnorm", inputs: [x, gamma, beta]) { node in
-                // x̂ is read through `xhat` (not the raw pointer) so the closure keeps it alive
-                let g = node.grad!.data, ph = xhat.data
-                let gx = x.requiresGrad ? x.gradBuffer().data : nil
+                let g = node.grad!.data, px = x.value.data
+                let (gx, accumulate) = x.requiresGrad ? x.gradBufferForWriting() : (nil, true)
                 let gg = gamma.requiresGrad ? gamma.gradBuffer().data : nil
                 let gb = beta.requiresGrad ? beta.gradBuffer().data : nil
                 parallelFor(C) { lo, hi in
                     for c in lo..<hi {
+                        let (mu, inv) = (means.data[c], invStd.data[c])
                         var sumDy: Float = 0, sumDyH: Float = 0
                         for b in 0..<B {
                             let off = (b * C + c) * P
-                            let (s, d) = Vectorized.sumAndDot(g + off, ph + off, P)
+                            let (s, d) = Vectorized.sumAndNormalizedDot(g + off, px + off, P, mu: mu, inv: inv)
                             sumDy += s; sumDyH += d
                         }
                         gb?[c] += sumDy
                         gg?[c] += sumDyH
                         guard let gx else { continue }
-                        let k = pg[c] * invStd.data[c]
+                        let k = pg[c] * inv
                         if useBatch {
                             let meanDy = sumDy / Float(M), meanDyH = sumDyH / Float(M)
                             for b in 0..<B {
                                 let off = (b * C + c) * P
-                                Vectorized.batchNormInputGradient(gx + off, g + off, ph + off, P, k: k, a: meanDy, b: meanDyH)
+                                Vectorized.batchNormInputGradient(gx + off, g + off, px + off, P, mu: mu, inv: inv, k: k, a: meanDy,
+                                                                  b: meanDyH, accumulate: accumulate)
                             }
                         } else {
                             for b in 0..<B {
                                 let off = (b * C + c) * P
-                                for i in 0..<P { gx[off + i] += k * g[off + i] }
+                                for i in 0..<P { gx[off + i] = (accumulate ? gx[off + i] : 0) + k * g[off + i] }
                             }
                         }
                     }

@@ -82,7 +82,7 @@ extension Graph {
                 let v = needW ? kept ?? Tensor(uninitialized: [xis * C * chunk * perImage + Winograd.slack]) : nil
                 let dv = needX ? Tensor(uninitialized: [xis * C * chunk * perImage + Winograd.slack]) : nil
                 let u = needX ? u : nil  // the forward's transformed filters: the weights have not moved since
-                let gx = needX ? x.gradBuffer().data : nil
+                let (gx, accumulateX) = needX ? x.gradBufferForWriting() : (nil, true)
                 for start in Swift.stride(from: 0, to: B, by: chunk) {
                     let geo = tiles(min(chunk, B - start)), T = geo.tiles
                     F.outputGradient(gy + start * O * Ho * Wo, geo, outChannels: O, into: dm.data)
@@ -97,7 +97,7 @@ extension Graph {
                         for xi in 0..<xis {
                             sgemm(transA: true, m: C, n: T, k: O, a: u.data + xi * O * C, b: dm.data + xi * O * T, c: dv.data + xi * C * T)
                         }
-                        F.addInputGradient(dv.data, geo, into: gx + start * C * H * W)
+                        F.addInputGradient(dv.data, geo, into: gx + start * C * H * W, accumulate: accumulateX)
                     }
                 }
                 if let du { F.addFilterGradients(du.data, outChannels: O, channels: C, into: weight.gradBuffer().data) }

@@ -1,0 +1,52 @@
+import LossKitCore
+import XCTest
+
+/// Ops that write their input's gradient in one pass (`Node.gradBufferForWriting`) store it when
+/// they are the first to reach the input and add to it otherwise. Each is gradient-checked with
+/// its input feeding a second op too, once recorded first (its backward runs last: it adds) and
+/// once recorded last (its backward runs first: it stores).
+final class GradientAccumulationTests: XCTestCase {
+    private func checkBothOrders(_ x: Tensor, check: GradientCheck = GradientCheck(), file: StaticString = #filePath, line: UInt = #line,
+                                 _ op: @escaping (Graph, Node) throws -> Node) {
+        for opFirst in [true, false] {
+            assertGradients([("x", x)], check: check, file: file, line: line) { g, v in
+                if opFirst {
+                    let y = try op(g, v[0])
+                    return try g.add(y, g.mul(v[0], v[0]))
+                }
+                let square = try g.mul(v[0], v[0])
+                return try g.add(square, op(g, v[0]))
+            }
+        }
+    }
+
+    func testReluStoresOrAddsItsGradient() {
+        // values at least 0.1 from the kink at 0, either sign
+        let x = Fixtures.random([3, 50], seed: 200, low: 0.1, high: 1)
+        for i in Swift.stride(from: 0, to: x.count, by: 2) { x.data[i] = -x.data[i] }
+        checkBothOrders(x) { g, x in g.relu(x) }
+    }
+
+    func testBatchNormStoresOrAddsItsGradient() {
+        let x = Fixtures.random([4, 3, 3, 3], seed: 201)
+        let gamma = Fixtures.random([3], seed: 202, low: 0.5, high: 1.5), beta = Fixtures.random([3], seed: 203)
+        for training in [true, false] {
+            let stats = BatchNormStatistics(mean: Fixtures.random([3], seed: 204), variance: Fixtures.random([3], seed: 205, low: 0.5, high: 2))
+            checkBothOrders(x, check: GradientCheck(training: training)) { g, x in
+                try g.batchNorm(x, gamma: g.constant(gamma), beta: g.constant(beta), running: training ? nil : stats)
+            }
+        }
+    }
+
+    func testConvolutionPathsStoreOrAddTheirInputGradient() {
+        let saved = (Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.winogradLargeTileMinOutputSide)
+        defer { (Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.winogradLargeTileMinOutputSide) = saved }
+        (Graph.winogradMinChannels, Graph.winogradMinOutputSide) = (2, 1)
+        // one channel: direct summation; two: Winograd F(2×2), then F(4×4)
+        for (channels, largeFrom) in [(1, Int.max), (2, Int.max), (2, 1)] {
+            Graph.winogradLargeTileMinOutputSide = largeFrom
+            let x = Fixtures.random([2, channels, 5, 9], seed: 206), w = Fixtures.random([channels, channels, 3, 3], seed: 207)
+            checkBothOrders(x) { g, x in try g.conv2d(x, weight: g.constant(w), padding: 1) }
+        }
+    }
+}
