@@ -39,7 +39,7 @@ var targets: [Target] = [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/losskit"),
-    .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore"], path: "Tests/LossKitCoreTests"),
+    .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore", "COpenBLAS"], path: "Tests/LossKitCoreTests"),
     .testTarget(
         name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "CLossKitABI"],
         path: "Tests/LossKitHostTests", exclude: ["Fixtures"]),

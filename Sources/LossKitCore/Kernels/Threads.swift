@@ -11,8 +11,23 @@ public enum Threads {
     /// Sets the thread count for OpenBLAS and for `parallelFor`.
     public static func set(_ n: Int) {
         current = max(1, n)
+        shortenBLASSpinning
         openblas_set_num_threads(Int32(current))
     }
+
+    /// OpenBLAS's idle worker threads spin (sched_yield) for 2^28 cycles after each call before they
+    /// sleep. Between the many small GEMMs of a training step that spinning takes the cores the
+    /// engine's own parallel loops need: at two threads on two cores, `perf` put a fifth of the
+    /// step's CPU time in the scheduler, and OPENBLAS_THREAD_TIMEOUT=4 (2^4 cycles, the minimum)
+    /// made the `ce` step 8-38 % faster (docs/BENCHMARKS.md). The library reads that variable
+    /// when it loads, before any of our code runs, so it is set here (unless the user set it)
+    /// and the thread server restarted to apply it. Done once.
+    private static let shortenBLASSpinning: Void = {
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0)
+        openblas_read_env()
+        _ = blas_thread_shutdown_()
+        _ = blas_thread_init()
+    }()
 }
 
 /// Runs `body(chunkStart, chunkEnd)` over `0..<n` split into at most `Threads.count` contiguous
