@@ -9,7 +9,9 @@ struct LossKit: ParsableCommand {
         discussion: """
         Every objective and encoder is a plugin: a shared library loaded through the C ABI of losskit.h. \
         Plugins are searched in --plugin-path, then LOSSKIT_PLUGIN_PATH (colon-separated), then the \
-        losskit-plugins folder beside this executable.
+        losskit-plugins folder beside this executable. --threads sets OpenBLAS's threads and the engine's; \
+        losskit also sets OPENBLAS_THREAD_TIMEOUT=4 (unless it is set) so that idle OpenBLAS threads \
+        sleep instead of spinning between the small GEMMs of a step.
 
         Example: losskit train --loss 'ce + 0.5*nce' --labels-per-class 100 --out runs/a; losskit eval knn runs/a
         """,
