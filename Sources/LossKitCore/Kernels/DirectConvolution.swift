@@ -13,7 +13,9 @@ enum DirectConvolution {
     struct Planes {
         let channels: Int, height: Int, width: Int, padding: Int, outH: Int, outW: Int
         /// Row length of the padded copy: the output row plus the kernel's two extra columns,
-        /// rounded up to whole vectors so reads need no edge cases.
+        /// rounded up to whole vectors. A row's last vector may read up to two floats into the next
+        /// row (or the 4-float slack after the last plane), in lanes that are never stored (forward)
+        /// or meet a zero (weight gradient), so no read needs an edge case.
         var paddedWidth: Int { (outW + 2 + 3) & ~3 }
         var paddedPlane: Int { (outH + 2) * paddedWidth }
     }
