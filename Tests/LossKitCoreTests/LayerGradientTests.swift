@@ -86,12 +86,13 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
-    /// Direct summation for few input channels: gradient-checked at paddings 0-3 (3: the input
-    /// gradient reads dy cropped) on odd, even and non-square inputs with 1-3 channels, and equal
-    /// to the im2col path in value and gradients on rows that are not whole vectors.
+    /// Direct summation for few input (or output) channels: gradient-checked at paddings 0-3 (3:
+    /// the input gradient reads dy cropped) on odd, even and non-square inputs with 1-3 channels,
+    /// equal to the im2col path in value and gradients on rows that are not whole vectors, and
+    /// gradient-checked with nine inputs and one output.
     func testConv2dDirectPathForFewChannels() throws {
-        let saved = (Graph.directConvolutionMaxChannels, Graph.winogradConvolution)
-        defer { (Graph.directConvolutionMaxChannels, Graph.winogradConvolution) = saved }
+        let saved = (Graph.directConvolutionMaxChannels, Graph.directConvolutionMaxOutChannels, Graph.winogradConvolution)
+        defer { (Graph.directConvolutionMaxChannels, Graph.directConvolutionMaxOutChannels, Graph.winogradConvolution) = saved }
         Graph.directConvolutionMaxChannels = 3
         Graph.winogradConvolution = false
         let shapes = [(1, 5, 7, 1), (1, 6, 6, 0), (1, 5, 8, 0), (2, 4, 5, 2), (1, 3, 3, 3), (3, 3, 11, 1), (1, 2, 13, 2)]
@@ -114,6 +115,13 @@ final class LayerGradientTests: XCTestCase {
             XCTAssertEqual(a.count, c.count)
             for (u, v) in zip(a, c) { XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(u)), name) }
         }
+        // many inputs, one output (a decoder's last layer): direct through directConvolutionMaxOutChannels
+        Graph.directConvolutionMaxChannels = 0
+        for (n, pad) in [0, 1, 2].enumerated() {
+            let x = Fixtures.random([2, 9, 6, 11], seed: UInt64(140 + n)), k = Fixtures.random([1, 9, 3, 3], seed: UInt64(145 + n))
+            let b = Fixtures.random([1], seed: 149)
+            assertGradients([("x", x), ("w", k), ("b", b)]) { g, v in try g.conv2d(v[0], weight: v[1], bias: v[2], padding: pad) }
+        }
     }
 
     func testWinogradIsChosenForWideEnoughMapsWithEnoughChannels() {
@@ -124,6 +132,8 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertFalse(Graph.winogradApplies(channels: 1, outH: 28, outW: 28), "one input channel: GEMMs too thin")
         XCTAssertTrue(Graph.directConvolutionApplies(channels: 1), "one input channel: summed directly")
         XCTAssertFalse(Graph.directConvolutionApplies(channels: 3))
+        XCTAssertTrue(Graph.directConvolutionApplies(channels: 32, outChannels: 1), "one output channel: summed directly")
+        XCTAssertFalse(Graph.directConvolutionApplies(channels: 32, outChannels: 4))
         XCTAssertEqual(Graph.winogradTile(outH: 28, outW: 28), 4)
         XCTAssertEqual(Graph.winogradTile(outH: 14, outW: 14), 2, "14×14: 4×4 tiles would cover 16×16")
         XCTAssertEqual(Graph.winogradTile(outH: 7, outW: 7), 2)

@@ -28,11 +28,11 @@ extension Graph {
         guard stride >= 1, padding >= 0, H + 2 * padding >= kh, W + 2 * padding >= kw else {
             throw ShapeError("conv2d: kernel \(kh)×\(kw) with padding \(padding) does not fit input \(shapeText(x.shape))")
         }
+        if kh == 3, kw == 3, stride == 1, Graph.directConvolutionApplies(channels: C, outChannels: O) {
+            return directConv2d(x, weight: weight, bias: bias, padding: padding)
+        }
         if kh == 3, kw == 3, stride == 1, Graph.winogradApplies(channels: C, outH: H + 2 * padding - 2, outW: W + 2 * padding - 2) {
             return winogradConv2d(x, weight: weight, bias: bias, padding: padding)
-        }
-        if kh == 3, kw == 3, stride == 1, Graph.directConvolutionApplies(channels: C) {
-            return directConv2d(x, weight: weight, bias: bias, padding: padding)
         }
         let full = ConvGeometry(batch: B, channels: C, height: H, width: W, kernelH: kh, kernelW: kw, stride: stride, padding: padding)
         let K = full.patchSize, P = full.outH * full.outW

@@ -4,10 +4,14 @@ extension Graph {
     /// Up to this many input channels, 3×3 stride-1 convolutions are summed directly.
     /// convnet-s's first layer (C = 1) is the case measured (docs/BENCHMARKS.md).
     nonisolated(unsafe) public static var directConvolutionMaxChannels = 1
+    /// Up to this many output channels too: a decoder's last layer back to the image (32 → 1 in
+    /// SWWAE on convnet-s), where Winograd's and im2col's GEMMs have a single row.
+    nonisolated(unsafe) public static var directConvolutionMaxOutChannels = 1
 
-    /// Whether a 3×3 stride-1 convolution with `channels` inputs takes the direct path.
-    public static func directConvolutionApplies(channels: Int) -> Bool {
-        channels <= directConvolutionMaxChannels
+    /// Whether a 3×3 stride-1 convolution with `channels` inputs and `outChannels` outputs takes
+    /// the direct path.
+    public static func directConvolutionApplies(channels: Int, outChannels: Int = .max) -> Bool {
+        channels <= directConvolutionMaxChannels || outChannels <= directConvolutionMaxOutChannels
     }
 
     func directConv2d(_ x: Node, weight: Node, bias: Node?, padding: Int) -> Node {

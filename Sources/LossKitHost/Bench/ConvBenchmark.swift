@@ -4,7 +4,7 @@ import LossKitCore
 /// GFLOP/s of convolution forward and backward at given layer shapes, next to plain `sgemm`
 /// on the GEMM each convolution reduces to, at the current thread count. Each layer is timed on
 /// every path the engine can take for it: im2col + GEMM, direct summation for up to three input
-/// channels, and Winograd F(2×2, 3×3) and F(4×4, 3×3) from eight. Rates count the direct convolution's FLOPs (2·O·C·9 per output), so Winograd's are
+/// or output channels, and Winograd F(2×2, 3×3) and F(4×4, 3×3) from eight input channels. Rates count the direct convolution's FLOPs (2·O·C·9 per output), so Winograd's are
 /// effective rates and can pass `sgemm`'s.
 public enum ConvBenchmark {
     public struct Layer {
@@ -56,9 +56,10 @@ public enum ConvBenchmark {
     public static func run(_ layers: [Layer] = convnetS, repeats: Int = 7) throws -> [Row] {
         let random = RandomGenerator(seed: 1)
         let saved = Graph.winogradConvolution, savedLarge = Graph.winogradLargeTileMinOutputSide
-        let savedDirect = Graph.directConvolutionMaxChannels
+        let savedDirect = (Graph.directConvolutionMaxChannels, Graph.directConvolutionMaxOutChannels)
         defer {
-            (Graph.winogradConvolution, Graph.winogradLargeTileMinOutputSide, Graph.directConvolutionMaxChannels) = (saved, savedLarge, savedDirect)
+            (Graph.winogradConvolution, Graph.winogradLargeTileMinOutputSide) = (saved, savedLarge)
+            (Graph.directConvolutionMaxChannels, Graph.directConvolutionMaxOutChannels) = savedDirect
         }
         return try layers.flatMap { l -> [Row] in
             let x = Tensor(uninitialized: [l.batch, l.inChannels, l.size, l.size])
@@ -72,13 +73,14 @@ public enum ConvBenchmark {
             random.fillNormal(a.data, a.count)
             random.fillNormal(b.data, b.count)
             let gemm = median(repeats) { sgemm(m: l.outChannels, n: N, k: K, a: a.data, b: b.data, c: c.data) }
-            (Graph.winogradConvolution, Graph.winogradLargeTileMinOutputSide, Graph.directConvolutionMaxChannels) = (true, savedLarge, savedDirect)
-            let defaultPath = saved && Graph.winogradApplies(channels: l.inChannels, outH: l.size, outW: l.size)
-                ? "winograd-f\(Graph.winogradTile(outH: l.size, outW: l.size))"
-                : Graph.directConvolutionApplies(channels: l.inChannels) ? "direct" : "im2col"
+            (Graph.winogradConvolution, Graph.winogradLargeTileMinOutputSide) = (true, savedLarge)
+            (Graph.directConvolutionMaxChannels, Graph.directConvolutionMaxOutChannels) = savedDirect
+            let defaultPath = Graph.directConvolutionApplies(channels: l.inChannels, outChannels: l.outChannels) ? "direct"
+                : saved && Graph.winogradApplies(channels: l.inChannels, outH: l.size, outW: l.size)
+                ? "winograd-f\(Graph.winogradTile(outH: l.size, outW: l.size))" : "im2col"
             // every path that could apply, timed even where it is not the default
             var paths = [("im2col", 0)]
-            if l.inChannels <= 3 { paths.append(("direct", 0)) }
+            if l.inChannels <= 3 || l.outChannels <= 3 { paths.append(("direct", 0)) }
             if l.inChannels >= Graph.winogradMinChannels { paths += [("winograd-f2", 2), ("winograd-f4", 4)] }
             let savedSide = Graph.winogradMinOutputSide
             defer { Graph.winogradMinOutputSide = savedSide }
@@ -87,6 +89,7 @@ public enum ConvBenchmark {
                 Graph.winogradConvolution = tile > 0
                 Graph.winogradLargeTileMinOutputSide = tile == 4 ? 1 : Int.max
                 Graph.directConvolutionMaxChannels = name == "direct" ? l.inChannels : 0
+                Graph.directConvolutionMaxOutChannels = name == "direct" ? l.outChannels : 0
                 // forward alone (constant input: no gradient bookkeeping)
                 _ = try forward(x, weight)
                 let fwd = try median(repeats) { _ = try forward(x, weight) }

@@ -39,6 +39,7 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertTrue(Graph.winogradConvolution, "the benchmark restores the engine's setting")
         XCTAssertEqual(Graph.winogradLargeTileMinOutputSide, 16, "the benchmark restores the engine's setting")
         XCTAssertEqual(Graph.directConvolutionMaxChannels, 1, "the benchmark restores the engine's setting")
+        XCTAssertEqual(Graph.directConvolutionMaxOutChannels, 1, "the benchmark restores the engine's setting")
         XCTAssertEqual(ConvBenchmark.convnetS.count, 5)
     }
 
