@@ -40,4 +40,11 @@ final class DeterminismTests: XCTestCase {
     func testSameSeedAndTwoThreadsGivesBitIdenticalParameters() throws {
         XCTAssertEqual(try train(seed: 7, threads: 2), try train(seed: 7, threads: 2))
     }
+
+    /// Three workers: a reduction that added per-thread sums in finishing order (the direct
+    /// convolution's weight gradient once did) would round differently from run to run.
+    func testSameSeedAndThreeThreadsGivesBitIdenticalParameters() throws {
+        let first = try train(seed: 7, threads: 3)
+        for _ in 0..<3 { XCTAssertEqual(first, try train(seed: 7, threads: 3)) }
+    }
 }

@@ -1,9 +1,8 @@
-import Foundation
-
-/// Direct stride-1 3×3 convolution for layers with very few input channels (convnet-s's first
-/// layer, C = 1). There im2col + GEMM multiplies [O, 9] by [9, B·H·W]: a GEMM of depth 9 that
-/// BLAS runs far below peak, and a weight gradient of depth B·H·W and width 9 that it runs worse
-/// still (5-12 GFLOP/s measured, docs/BENCHMARKS.md). Here each image is padded once into a small
+/// Direct stride-1 3×3 convolution for layers with very few input or output channels
+/// (convnet-s's first layer, C = 1; SWWAE's last decoder layer, O = 1). For C = 1 im2col + GEMM
+/// multiplies [O, 9] by [9, B·H·W]: a GEMM of depth 9 that BLAS runs far below peak, and a weight
+/// gradient of depth B·H·W and width 9 that it runs worse still (5-12 GFLOP/s measured,
+/// docs/BENCHMARKS.md); for O = 1 every GEMM, Winograd's too, has a single row. Here each image is padded once into a small
 /// plane that stays in L1 and the nine taps are summed on 4-wide vectors along each row.
 enum DirectConvolution {
     typealias Lane = SIMD4<Float>
@@ -85,53 +84,60 @@ enum DirectConvolution {
         }
     }
 
-    /// dw[o, c, ky, kx] += Σ_b Σ_y,x dy[b, o, y, x] · x_padded[b, c, y + ky, x + kx]. Images split
-    /// across threads, each summing into its own copy of dw, added into `dw` at the end.
+    /// dw[o, c, ky, kx] += Σ_b Σ_y,x dy[b, o, y, x] · x_padded[b, c, y + ky, x + kx]. The images
+    /// are split into one fixed range per worker, each summed into its own slice of `partial`, and
+    /// the slices added into `dw` in worker order: the same thread count gives bit-identical sums
+    /// whichever thread finishes first.
     static func addFilterGradients(_ x: UnsafePointer<Float>, _ g: Planes, batch: Int, outputGradient dy: UnsafePointer<Float>,
                                    outChannels O: Int, into dw: UnsafeMutablePointer<Float>) {
         let (C, Ho, Wo, pw, pp) = (g.channels, g.outH, g.outW, g.paddedWidth, g.paddedPlane)
         let inPlane = g.height * g.width, outPlane = Ho * Wo, taps = O * C * 9
-        let lock = NSLock()
-        parallelFor(batch) { lo, hi in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: C * pp + 4 + taps) { buffer in
-                let padded = buffer.baseAddress!, sums = padded + C * pp + 4
-                sums.initialize(repeating: 0, count: taps)
-                for b in lo..<hi {
-                    pad(x + b * C * inPlane, g, into: padded)
-                    for o in 0..<O {
-                        for c in 0..<C {
-                            var a = (Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane())
-                            for oy in 0..<Ho {
-                                let row = dy + (b * O + o) * outPlane + oy * Wo
-                                let r0 = padded + c * pp + oy * pw, r1 = r0 + pw, r2 = r1 + pw
-                                for i in Swift.stride(from: 0, to: Wo, by: 4) {
-                                    var d = Lane()
-                                    if i + 4 <= Wo {
-                                        d = load(row + i)
-                                    } else {
-                                        for j in 0..<(Wo - i) { d[j] = row[i + j] }  // the row's tail; other lanes 0
+        let workers = max(1, min(Threads.count, batch))
+        let partial = Tensor(zeros: [workers, taps])
+        parallelFor(workers) { wlo, whi in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: C * pp + 4) { buffer in
+                let padded = buffer.baseAddress!
+                for w in wlo..<whi {
+                    let sums = partial.data + w * taps
+                    for b in (batch * w / workers)..<(batch * (w + 1) / workers) {
+                        pad(x + b * C * inPlane, g, into: padded)
+                        for o in 0..<O {
+                            for c in 0..<C {
+                                var a = (Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane())
+                                for oy in 0..<Ho {
+                                    let row = dy + (b * O + o) * outPlane + oy * Wo
+                                    let r0 = padded + c * pp + oy * pw, r1 = r0 + pw, r2 = r1 + pw
+                                    for i in Swift.stride(from: 0, to: Wo, by: 4) {
+                                        var d = Lane()
+                                        if i + 4 <= Wo {
+                                            d = load(row + i)
+                                        } else {
+                                            for j in 0..<(Wo - i) { d[j] = row[i + j] }  // the row's tail; other lanes 0
+                                        }
+                                        a.0 += d * load(r0 + i); a.1 += d * load(r0 + i + 1); a.2 += d * load(r0 + i + 2)
+                                        a.3 += d * load(r1 + i); a.4 += d * load(r1 + i + 1); a.5 += d * load(r1 + i + 2)
+                                        a.6 += d * load(r2 + i); a.7 += d * load(r2 + i + 1); a.8 += d * load(r2 + i + 2)
                                     }
-                                    a.0 += d * load(r0 + i); a.1 += d * load(r0 + i + 1); a.2 += d * load(r0 + i + 2)
-                                    a.3 += d * load(r1 + i); a.4 += d * load(r1 + i + 1); a.5 += d * load(r1 + i + 2)
-                                    a.6 += d * load(r2 + i); a.7 += d * load(r2 + i + 1); a.8 += d * load(r2 + i + 2)
                                 }
+                                let s = sums + (o * C + c) * 9
+                                s[0] += a.0.sum(); s[1] += a.1.sum(); s[2] += a.2.sum()
+                                s[3] += a.3.sum(); s[4] += a.4.sum(); s[5] += a.5.sum()
+                                s[6] += a.6.sum(); s[7] += a.7.sum(); s[8] += a.8.sum()
                             }
-                            let s = sums + (o * C + c) * 9
-                            s[0] += a.0.sum(); s[1] += a.1.sum(); s[2] += a.2.sum()
-                            s[3] += a.3.sum(); s[4] += a.4.sum(); s[5] += a.5.sum()
-                            s[6] += a.6.sum(); s[7] += a.7.sum(); s[8] += a.8.sum()
                         }
                     }
                 }
-                lock.lock()
-                for i in 0..<taps { dw[i] += sums[i] }
-                lock.unlock()
             }
+        }
+        for w in 0..<workers {
+            let sums = partial.data + w * taps
+            for i in 0..<taps { dw[i] += sums[i] }
         }
     }
 
-    /// dx[b, c] += (or, not `accumulate`, =) Σ_o Σ_ky,kx w[o, c, ky, kx] · dy[b, o, y + p - ky, x + p - kx]: the forward
-    /// convolution of dy, read at padding 2 - p, with the kernel flipped and its channels swapped.
+    /// dx[b, c] += (or, not `accumulate`, =) Σ_o Σ_ky,kx w[o, c, ky, kx] · dy[b, o, y + p - ky, x + p - kx]:
+    /// the forward convolution of dy, read at padding 2 - p, with the kernel flipped and its
+    /// channels swapped.
     static func addInputGradient(_ dy: UnsafePointer<Float>, _ g: Planes, batch: Int, weight w: UnsafePointer<Float>,
                                  outChannels O: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let C = g.channels

@@ -291,6 +291,11 @@ enum Winograd4: WinogradTransform {
 enum Phases {
     typealias Lane = Winograd.Lane
 
+    /// The 4×4 transpose of four lanes: sixteen consecutive columns ↔ four phases of four.
+    @inline(__always) static func transpose(_ a: Lane, _ b: Lane, _ c: Lane, _ d: Lane) -> (Lane, Lane, Lane, Lane) {
+        (Lane(a[0], b[0], c[0], d[0]), Lane(a[1], b[1], c[1], d[1]), Lane(a[2], b[2], c[2], d[2]), Lane(a[3], b[3], c[3], d[3]))
+    }
+
     /// A phase length for at least `minimum` indices: a multiple of four, so whole-vector
     /// transposes cover it exactly.
     static func length(_ minimum: Int) -> Int { (minimum + 3) & ~3 }
@@ -306,11 +311,11 @@ enum Phases {
         (line + p).update(from: row, count: count)
         for t in Swift.stride(from: 0, to: length, by: 4) {
             let s = line + 4 * t
-            let (a, b, c, d) = (Winograd.loadLane(s), Winograd.loadLane(s + 4), Winograd.loadLane(s + 8), Winograd.loadLane(s + 12))
-            Winograd.storeLane(Lane(a[0], b[0], c[0], d[0]), phases + t, 4)
-            Winograd.storeLane(Lane(a[1], b[1], c[1], d[1]), phases + length + t, 4)
-            Winograd.storeLane(Lane(a[2], b[2], c[2], d[2]), phases + 2 * length + t, 4)
-            Winograd.storeLane(Lane(a[3], b[3], c[3], d[3]), phases + 3 * length + t, 4)
+            let v = transpose(Winograd.loadLane(s), Winograd.loadLane(s + 4), Winograd.loadLane(s + 8), Winograd.loadLane(s + 12))
+            Winograd.storeLane(v.0, phases + t, 4)
+            Winograd.storeLane(v.1, phases + length + t, 4)
+            Winograd.storeLane(v.2, phases + 2 * length + t, 4)
+            Winograd.storeLane(v.3, phases + 3 * length + t, 4)
         }
     }
 
@@ -320,13 +325,13 @@ enum Phases {
                                         into dst: UnsafeMutablePointer<Float>, line: UnsafeMutablePointer<Float>,
                                         adding: Float = 0, accumulate: Bool = false) {
         for t in Swift.stride(from: 0, to: length, by: 4) {
-            let (a, b, c, d) = (Winograd.loadLane(phases + t), Winograd.loadLane(phases + length + t),
-                                Winograd.loadLane(phases + 2 * length + t), Winograd.loadLane(phases + 3 * length + t))
+            let v = transpose(Winograd.loadLane(phases + t), Winograd.loadLane(phases + length + t),
+                              Winograd.loadLane(phases + 2 * length + t), Winograd.loadLane(phases + 3 * length + t))
             let out = line + 4 * t
-            Winograd.storeLane(Lane(a[0], b[0], c[0], d[0]), out, 4)
-            Winograd.storeLane(Lane(a[1], b[1], c[1], d[1]), out + 4, 4)
-            Winograd.storeLane(Lane(a[2], b[2], c[2], d[2]), out + 8, 4)
-            Winograd.storeLane(Lane(a[3], b[3], c[3], d[3]), out + 12, 4)
+            Winograd.storeLane(v.0, out, 4)
+            Winograd.storeLane(v.1, out + 4, 4)
+            Winograd.storeLane(v.2, out + 8, 4)
+            Winograd.storeLane(v.3, out + 12, 4)
         }
         let src = line + p, shift = Lane(repeating: adding)
         var i = 0

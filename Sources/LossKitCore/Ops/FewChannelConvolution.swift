@@ -1,5 +1,6 @@
-/// Stride-1 3×3 convolution with very few input channels by direct summation
-/// (`Kernels/DirectConvolution.swift`), where im2col + GEMM would be a depth-9 GEMM.
+/// Stride-1 3×3 convolution with very few input or output channels by direct summation
+/// (`Kernels/DirectConvolution.swift`), where im2col + GEMM would be a depth-9 GEMM or every GEMM
+/// a single row. It is tried before Winograd, which it also beats on one-row GEMMs.
 extension Graph {
     /// Up to this many input channels, 3×3 stride-1 convolutions are summed directly.
     /// convnet-s's first layer (C = 1) is the case measured (docs/BENCHMARKS.md).
@@ -10,7 +11,7 @@ extension Graph {
 
     /// Whether a 3×3 stride-1 convolution with `channels` inputs and `outChannels` outputs takes
     /// the direct path.
-    public static func directConvolutionApplies(channels: Int, outChannels: Int = .max) -> Bool {
+    public static func directConvolutionApplies(channels: Int, outChannels: Int) -> Bool {
         channels <= directConvolutionMaxChannels || outChannels <= directConvolutionMaxOutChannels
     }
 

@@ -8,7 +8,7 @@ extension Graph {
     /// and `losskit bench --conv-only` switch it to compare both paths.
     nonisolated(unsafe) public static var winogradConvolution = true
     /// Below this many input channels the GEMMs after the transform are too thin to pay for it
-    /// (convnet-s's first layer, C = 1, stays on im2col).
+    /// (convnet-s's first layer, C = 1, is summed directly: `FewChannelConvolution.swift`).
     nonisolated(unsafe) public static var winogradMinChannels = 8
     /// Below this output side the 2×2 tiles are mostly padding. On convnet-s's 7×7 layer (16 tiles
     /// cover 8×8) Winograd still won by 1-3 % of the whole `ce` step in four alternating pairs on a

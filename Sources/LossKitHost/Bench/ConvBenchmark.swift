@@ -4,8 +4,9 @@ import LossKitCore
 /// GFLOP/s of convolution forward and backward at given layer shapes, next to plain `sgemm`
 /// on the GEMM each convolution reduces to, at the current thread count. Each layer is timed on
 /// every path the engine can take for it: im2col + GEMM, direct summation for up to three input
-/// or output channels, and Winograd F(2×2, 3×3) and F(4×4, 3×3) from eight input channels. Rates count the direct convolution's FLOPs (2·O·C·9 per output), so Winograd's are
-/// effective rates and can pass `sgemm`'s.
+/// or output channels, and Winograd F(2×2, 3×3) and F(4×4, 3×3) from eight input channels.
+/// Rates count the direct convolution's FLOPs (2·O·C·9 per output), so Winograd's are effective
+/// rates and can pass `sgemm`'s.
 public enum ConvBenchmark {
     public struct Layer {
         public let batch: Int, inChannels: Int, outChannels: Int, size: Int
