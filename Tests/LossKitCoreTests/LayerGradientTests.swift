@@ -42,17 +42,19 @@ final class LayerGradientTests: XCTestCase {
 
     /// Winograd F(2×2, 3×3) and F(4×4, 3×3): gradient-checked at paddings 0-3 on odd and even,
     /// non-square inputs (partial edge tiles; rows wide enough for the vector splits and several
-    /// lanes of tiles), one image per chunk too, and equal to the im2col path in value and gradients.
+    /// lanes of tiles), and equal to the im2col path in value and gradients with the batch as one
+    /// chunk and as one-image chunks spread over one, two and three workers.
     func testConv2dWinogradPath() throws {
         for tile in [2, 4] { try checkWinogradPath(tile: tile) }
     }
 
     private func checkWinogradPath(tile: Int) throws {
-        let saved = (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats,
-                     Graph.winogradLargeTileMinOutputSide)
+        let saved = (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.winogradChunkFloats,
+                     Graph.winogradLargeTileMinOutputSide, Threads.count)
         defer {
-            (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.convolutionChunkFloats,
-             Graph.winogradLargeTileMinOutputSide) = saved
+            (Graph.winogradConvolution, Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.winogradChunkFloats,
+             Graph.winogradLargeTileMinOutputSide) = (saved.0, saved.1, saved.2, saved.3, saved.4)
+            Threads.set(saved.5)
         }
         Graph.winogradConvolution = true
         Graph.winogradMinChannels = 1
@@ -68,19 +70,22 @@ final class LayerGradientTests: XCTestCase {
         let x = Fixtures.random([3, 9, 11, 41], seed: 100), k = Fixtures.random([5, 9, 3, 3], seed: 101), b = Fixtures.random([5], seed: 102)
         func run(winograd: Bool, chunkFloats: Int) throws -> [[Float]] {
             Graph.winogradConvolution = winograd
-            Graph.convolutionChunkFloats = chunkFloats
+            Graph.winogradChunkFloats = chunkFloats
             let g = Graph(training: true, random: RandomGenerator(seed: 0))
             let (xv, wv, bv) = (g.variable(x), g.variable(k), g.variable(b))
             let y = try g.conv2d(xv, weight: wv, bias: bv, padding: 1)
             try g.backward(from: Fixtures.project(g, y))
             return [y.value.array, xv.grad!.array, wv.grad!.array, bv.grad!.array]
         }
+        Threads.set(1)
         let reference = try run(winograd: false, chunkFloats: saved.3)
-        for chunkFloats in [saved.3, 1] {
+        for (chunkFloats, threads) in [(Int.max, 1), (1, 1), (1, 2), (1, 3)] {
+            Threads.set(threads)
             for (name, (a, c)) in zip(["y", "dx", "dw", "db"], zip(reference, try run(winograd: true, chunkFloats: chunkFloats))) {
                 XCTAssertEqual(a.count, c.count)
                 for (u, v) in zip(a, c) {
-                    XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(u)), "F(\(tile)×\(tile)): \(name), chunk bound \(chunkFloats)")
+                    XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(u)),
+                                   "F(\(tile)×\(tile)): \(name), chunk bound \(chunkFloats), \(threads) threads")
                 }
             }
         }

@@ -32,4 +32,33 @@ final class ThreadsTests: XCTestCase {
             }
         }
     }
+
+    /// A `parallelFor` inside another's worker runs inline on that worker (nesting would put more
+    /// threads than cores to work), while the outer loop really is split.
+    func testNestedParallelForRunsInlineOnItsWorker() {
+        let previous = Threads.count
+        defer { Threads.set(previous) }
+        Threads.set(2)
+        let lock = NSLock()
+        var outer: [(Int, Int)] = [], inner: [(Int, Int)] = []
+        parallelFor(10) { lo, hi in
+            lock.lock(); outer.append((lo, hi)); lock.unlock()
+            parallelFor(6) { a, b in lock.lock(); inner.append((a, b)); lock.unlock() }
+        }
+        XCTAssertEqual(outer.sorted { $0.0 < $1.0 }.map { [$0.0, $0.1] }, [[0, 5], [5, 10]])
+        XCTAssertEqual(inner.map { [$0.0, $0.1] }, [[0, 6], [0, 6]], "each worker ran the inner loop whole")
+        var after: [(Int, Int)] = []
+        parallelFor(6) { a, b in lock.lock(); after.append((a, b)); lock.unlock() }
+        XCTAssertEqual(after.count, 2, "outside any worker the loop is split again")
+    }
+
+    /// Workers that call GEMMs themselves run OpenBLAS on one thread, and the thread count comes back.
+    func testSingleThreadedBLASSectionRestoresTheThreadCount() {
+        let previous = Threads.count
+        defer { Threads.set(previous) }
+        Threads.set(2)
+        let inside = withSingleThreadedBLAS { openblas_get_num_threads() }
+        XCTAssertEqual(inside, 1)
+        XCTAssertEqual(openblas_get_num_threads(), 2)
+    }
 }

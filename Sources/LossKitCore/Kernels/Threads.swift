@@ -28,21 +28,56 @@ public enum Threads {
         _ = blas_thread_shutdown_()
         _ = blas_thread_init()
     }()
+
+    /// Whether the calling thread is running a `parallelWorkers` body.
+    static var isWorker: Bool { pthread_getspecific(workerKey) != nil }
+
+    /// Marks the threads running `parallelWorkers`' bodies (set while they run, nil elsewhere).
+    static let workerKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "no thread-specific key left for the engine's workers")
+        return key
+    }()
 }
 
 /// Runs `body(chunkStart, chunkEnd)` over `0..<n` split into at most `Threads.count` contiguous
 /// chunks. Each index goes to exactly one chunk whatever the timing, so results that are written
-/// per index are deterministic.
+/// per index are deterministic. Called from inside another `parallelFor`'s worker it runs inline:
+/// the cores are already busy, and nesting would only add threads that fight over them.
 @inline(__always)
 public func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Int, Int) -> Void) {
-    let workers = min(Threads.count, max(1, n / max(minChunk, 1)))
-    if workers <= 1 || n <= 1 {
-        body(0, n)
-        return
-    }
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
+    let workers = Threads.isWorker ? 1 : min(Threads.count, max(1, n / max(minChunk, 1)))
+    parallelWorkers(workers) { w in
         let start = n * w / workers
         let end = n * (w + 1) / workers
         if start < end { body(start, end) }
     }
+}
+
+/// Runs `body(worker)` for each worker in `0..<workers` at once (inline, one after the other, when
+/// `workers` is 1 or the caller is itself a worker). For loops that keep per-worker partial sums
+/// and add them in worker order afterwards, so that the same thread count gives the same bits.
+public func parallelWorkers(_ workers: Int, _ body: (Int) -> Void) {
+    if workers <= 1 || Threads.isWorker {
+        for w in 0..<max(workers, 0) { body(w) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        // concurrentPerform also runs iterations on the calling thread: restore what it had
+        let outer = pthread_getspecific(Threads.workerKey)
+        pthread_setspecific(Threads.workerKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(Threads.workerKey, outer) }
+        body(w)
+    }
+}
+
+/// Runs `body` with OpenBLAS limited to one thread, restoring `Threads.count` afterwards: for
+/// loops whose own workers each call GEMMs (OpenBLAS's single-threaded calls are safe from several
+/// threads at once; its thread server is not entered). Small GEMMs gain most: waking OpenBLAS's
+/// threads for each of them costs more than the work it splits.
+public func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
+    guard Threads.count > 1 else { return try body() }
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(Int32(Threads.count)) }
+    return try body()
 }

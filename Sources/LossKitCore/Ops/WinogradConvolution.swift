@@ -1,8 +1,7 @@
 /// Stride-1 3×3 convolution by Winograd F(m×m, 3×3), m = 2 (`Kernels/Winograd.swift`) or 4
 /// (`Kernels/Winograd4.swift`): the transforms plus (m+2)² GEMMs of [O, C] · [C, tiles] per pass
 /// instead of im2col plus one GEMM with 2.25× (m = 2) or 4× (m = 4) the multiplications. Forward,
-/// dX and dW all run in the transformed domain; the batch is processed in chunks whose transformed
-/// tiles stay under `convolutionChunkFloats`, like the im2col path.
+/// dX and dW all run in the transformed domain, chunk by chunk of the batch (below).
 extension Graph {
     /// Whether stride-1 3×3 convolutions may take the Winograd path (see `winogradApplies`). Tests
     /// and `losskit bench --conv-only` switch it to compare both paths.
@@ -40,15 +39,41 @@ extension Graph {
         return winogradConv2d(x, weight: weight, bias: bias, padding: padding, using: Winograd.self)
     }
 
+    /// Bound on the transformed tiles of one chunk of the batch, (m+2)²·max(C, O)·tiles floats.
+    /// The transforms and GEMMs of a chunk then run in one core's cache: measured on convnet-s at
+    /// one thread, `ce` went from ~500 images/s with whole-batch chunks (the transformed buffers,
+    /// tens of MB, streamed through memory three times per pass) to ~725 with 64-128 Ki floats
+    /// (docs/BENCHMARKS.md). Chunks are at least one image.
+    nonisolated(unsafe) public static var winogradChunkFloats = 1 << 17
+
+    /// The Winograd convolution runs chunk by chunk, each chunk of images wholly on one worker:
+    /// its input transform, its (m+2)² GEMMs on one OpenBLAS thread, its output transform. Workers
+    /// share nothing but their disjoint slices of x, y and dx; dW is summed per worker and the
+    /// partial sums added in worker order (the same thread count gives the same bits). Threads
+    /// within each GEMM and transform were measured slower at two threads: with chunks this
+    /// small, waking the threads costs more than they save.
     private func winogradConv2d<F: WinogradTransform>(_ x: Node, weight: Node, bias: Node?, padding: Int, using _: F.Type) -> Node {
         let (B, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let O = weight.shape[0]
         let xis = F.positions
         let whole = WinogradTiles(batch: B, channels: C, height: H, width: W, padding: padding, tile: F.outputTile)
         let (Ho, Wo, perImage) = (whole.outH, whole.outW, whole.tilesPerImage)
-        let chunk = max(1, min(B, Graph.convolutionChunkFloats / max(xis * max(C, O) * perImage, 1)))
-        func tiles(_ n: Int) -> WinogradTiles {
-            WinogradTiles(batch: n, channels: C, height: H, width: W, padding: padding, tile: F.outputTile)
+        let chunk = max(1, min(B, Graph.winogradChunkFloats / max(xis * max(C, O) * perImage, 1)))
+        let chunks = (B + chunk - 1) / chunk
+        let workers = min(Threads.count, chunks)
+        let tileFloats = xis * max(C, O) * chunk * perImage + Winograd.slack
+        /// Calls `body(worker, start, tiles)` for each chunk (first image, geometry) of the worker's
+        /// fixed, contiguous range of chunks, every worker at once, GEMMs on one thread each.
+        func forEachChunk(_ body: (_ worker: Int, _ start: Int, _ geo: WinogradTiles) -> Void) {
+            withSingleThreadedBLAS {
+                parallelWorkers(workers) { w in
+                    for index in (chunks * w / workers)..<(chunks * (w + 1) / workers) {
+                        let start = index * chunk
+                        body(w, start, WinogradTiles(batch: min(chunk, B - start), channels: C, height: H, width: W,
+                                                     padding: padding, tile: F.outputTile))
+                    }
+                }
+            }
         }
         let nominalFlops = 2 * Double(O) * Double(C * 9) * Double(B * Ho * Wo)
         return timed("conv") {
@@ -56,51 +81,58 @@ extension Graph {
             let out = Tensor(uninitialized: [B, O, Ho, Wo])
             let u = Tensor(uninitialized: [xis, O, C])
             F.transformFilters(weight.value.data, outChannels: O, channels: C, into: u.data)
-            let v = Tensor(uninitialized: [xis * C * chunk * perImage + Winograd.slack])
-            let m = Tensor(uninitialized: [xis * O * chunk * perImage + Winograd.slack])
-            for start in Swift.stride(from: 0, to: B, by: chunk) {
-                let geo = tiles(min(chunk, B - start)), T = geo.tiles
-                F.transformInput(x.value.data + start * C * H * W, geo, into: v.data)
-                for xi in 0..<xis {
-                    sgemm(m: O, n: T, k: C, a: u.data + xi * O * C, b: v.data + xi * C * T, c: m.data + xi * O * T)
+            do {
+                // per worker: the chunk's transformed input V [xis, C, T] and output M [xis, O, T]
+                let scratch = Tensor(uninitialized: [workers, 2, tileFloats])
+                let (xs, ys, us) = (x.value.data, out.data, u.data)
+                let biasData = bias?.value.data
+                forEachChunk { w, start, geo in
+                    let v = scratch.data + (2 * w) * tileFloats, m = v + tileFloats, T = geo.tiles
+                    F.transformInput(xs + start * C * H * W, geo, into: v)
+                    for xi in 0..<xis {
+                        sgemm(m: O, n: T, k: C, a: us + xi * O * C, b: v + xi * C * T, c: m + xi * O * T)
+                    }
+                    F.transformOutput(m, geo, outChannels: O, bias: biasData, into: ys + start * O * Ho * Wo)
                 }
-                F.transformOutput(m.data, geo, outChannels: O, bias: bias?.value.data, into: out.data + start * O * Ho * Wo)
             }
             profiler?.addFlops(nominalFlops)
-            // When the whole batch was one chunk, the backward pass reuses the transformed input for
-            // dW instead of transforming x again (the transform was 15 % of a 1-thread `ce` step);
-            // that holds (m+2)²·C·tiles floats until backward, within the im2col path's former peak.
-            let kept = chunk == B && weight.requiresGrad ? v : nil
             let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
             return record(out, op: "conv", inputs: inputs) { node in
                 let gy = node.grad!.data
                 if let bias, bias.requiresGrad { Graph.addBiasGradient(gy, batch: B, channels: O, plane: Ho * Wo, into: bias.gradBuffer().data) }
                 let needW = weight.requiresGrad, needX = x.requiresGrad
                 guard needW || needX else { return }
-                let dm = Tensor(uninitialized: [xis * O * chunk * perImage + Winograd.slack])
-                let du = needW ? Tensor(zeros: [xis, O, C]) : nil
-                let v = needW ? kept ?? Tensor(uninitialized: [xis * C * chunk * perImage + Winograd.slack]) : nil
-                let dv = needX ? Tensor(uninitialized: [xis * C * chunk * perImage + Winograd.slack]) : nil
-                let u = needX ? u : nil  // the forward's transformed filters: the weights have not moved since
+                // per worker: dM, then V (recomputed: cheaper than keeping the batch's V, which
+                // would leave the cache) or dV; the worker's dU sums beside them
+                let scratch = Tensor(uninitialized: [workers, 3, tileFloats])
+                let du = needW ? Tensor(zeros: [workers, xis, O, C]) : nil
                 let (gx, accumulateX) = needX ? x.gradBufferForWriting() : (nil, true)
-                for start in Swift.stride(from: 0, to: B, by: chunk) {
-                    let geo = tiles(min(chunk, B - start)), T = geo.tiles
-                    F.outputGradient(gy + start * O * Ho * Wo, geo, outChannels: O, into: dm.data)
-                    if let du, let v {
-                        if kept == nil { F.transformInput(x.value.data + start * C * H * W, geo, into: v.data) }
+                let (xs, us, dus) = (x.value.data, u.data, du?.data)
+                forEachChunk { w, start, geo in
+                    let dm = scratch.data + (3 * w) * tileFloats, v = dm + tileFloats, dv = v + tileFloats, T = geo.tiles
+                    F.outputGradient(gy + start * O * Ho * Wo, geo, outChannels: O, into: dm)
+                    if let dus {
+                        F.transformInput(xs + start * C * H * W, geo, into: v)
+                        let sums = dus + w * xis * O * C
                         for xi in 0..<xis {
-                            sgemm(transB: true, m: O, n: C, k: T, a: dm.data + xi * O * T, b: v.data + xi * C * T,
-                                  beta: 1, c: du.data + xi * O * C)
+                            sgemm(transB: true, m: O, n: C, k: T, a: dm + xi * O * T, b: v + xi * C * T, beta: 1, c: sums + xi * O * C)
                         }
                     }
-                    if let u, let dv, let gx {
+                    if let gx {
                         for xi in 0..<xis {
-                            sgemm(transA: true, m: C, n: T, k: O, a: u.data + xi * O * C, b: dm.data + xi * O * T, c: dv.data + xi * C * T)
+                            sgemm(transA: true, m: C, n: T, k: O, a: us + xi * O * C, b: dm + xi * O * T, c: dv + xi * C * T)
                         }
-                        F.addInputGradient(dv.data, geo, into: gx + start * C * H * W, accumulate: accumulateX)
+                        F.addInputGradient(dv, geo, into: gx + start * C * H * W, accumulate: accumulateX)
                     }
                 }
-                if let du { F.addFilterGradients(du.data, outChannels: O, channels: C, into: weight.gradBuffer().data) }
+                if let du {
+                    let total = du.data, count = xis * O * C
+                    for w in 1..<max(workers, 1) {
+                        let sums = du.data + w * count
+                        for i in 0..<count { total[i] += sums[i] }
+                    }
+                    F.addFilterGradients(total, outChannels: O, channels: C, into: weight.gradBuffer().data)
+                }
                 prof?.addFlops(nominalFlops * Double((needW ? 1 : 0) + (needX ? 1 : 0)))
             }
         }
