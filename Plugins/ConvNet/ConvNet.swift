@@ -50,7 +50,7 @@ class ConvNet: Encoder {
             } else {
                 let layer = convs[conv]
                 conv += 1
-                h = h.conv2d(g(layer.weight), padding: 1).batchNorm(g(layer.gamma), g(layer.beta), running: (layer.mean, layer.variance)).relu()
+                h = h.conv2d(g(layer.weight), padding: 1).batchNormReLU(g(layer.gamma), g(layer.beta), running: (layer.mean, layer.variance))
                 taps.emit("conv\(conv)", h)
             }
         }

@@ -72,8 +72,8 @@ final class GAN: Objective {
         let h0 = shape.height / 4, w0 = shape.width / 4
         let z = g.constant(context.normal(count * latent), shape: [count, latent])
         var h = z.linear(g(G.fc), g(G.fcBias)).reshaped([count, 4 * width, h0, w0])
-        h = h.batchNorm(g(G.bn0.0), g(G.bn0.1), running: nil).relu()
-        h = h.upsample(2).conv2d(g(G.conv1), padding: 1).batchNorm(g(G.bn1.0), g(G.bn1.1), running: nil).relu()
+        h = h.batchNormReLU(g(G.bn0.0), g(G.bn0.1), running: nil)
+        h = h.upsample(2).conv2d(g(G.conv1), padding: 1).batchNormReLU(g(G.bn1.0), g(G.bn1.1), running: nil)
         let t = h.upsample(2).conv2d(g(G.conv2), g(G.conv2Bias), padding: 1).tanh()
         return (t + 1) * ((range.1 - range.0) / 2) + range.0
     }

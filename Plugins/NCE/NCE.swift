@@ -77,7 +77,7 @@ final class NCE: Objective {
         var f = taps[tap]
         if let h = hiddenLayer {
             // batch statistics only: the head is used in training, never in evaluation
-            f = f.linear(g(h.weight)).batchNorm(g(h.gamma), g(h.beta), running: nil).relu()
+            f = f.linear(g(h.weight)).batchNormReLU(g(h.gamma), g(h.beta), running: nil)
         }
         let v = f.linear(g(projection.weight), g(projection.bias)).l2Normalized()
         let B = batch.size, D = dimension

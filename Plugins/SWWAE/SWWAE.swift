@@ -78,7 +78,7 @@ final class SWWAE: Objective {
     func loss(_ g: GraphBuilder, batch: Batch, taps: Taps) throws -> Value {
         guard let last else { throw PluginError("swwae was not prepared") }
         func block(_ x: Value, _ c: Conv) -> Value {
-            x.conv2d(g(c.weight), padding: 1).batchNorm(g(c.gamma), g(c.beta), running: nil).relu()
+            x.conv2d(g(c.weight), padding: 1).batchNormReLU(g(c.gamma), g(c.beta), running: nil)
         }
         var h = taps[top]
         var middle: Value?

@@ -10,6 +10,14 @@ public struct GraphBuilder {
         self.handle = handle
     }
 
+    /// The host's function at `field`, one appended to `lk_host_api` after ABI 1.0, when the
+    /// host's table covers it (`LK_HOST_HAS` of losskit.h); nil from an older host.
+    public func hostFunction<F>(_ field: KeyPath<lk_host_api, F?>) -> F? {
+        guard let offset = MemoryLayout<lk_host_api>.offset(of: field),
+              Int(api.pointee.struct_size) >= offset + MemoryLayout<F?>.size else { return nil }
+        return UnsafeRawPointer(api).load(fromByteOffset: offset, as: F?.self)
+    }
+
     public var isTraining: Bool { api.pointee.is_training(handle) != 0 }
 
     /// The parameter's value; its gradient trains it.

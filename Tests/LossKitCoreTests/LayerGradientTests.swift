@@ -211,6 +211,38 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// Batch-norm with its ReLU fused: gradient-checked in training (batch statistics, planes wider
+    /// than one 8-wide block) and evaluation, and equal to batchNorm then relu in values and in
+    /// every gradient (the check alone would pass a fused op that ignored the mask at kinks).
+    func testBatchNormReLUIsBatchNormThenReLU() throws {
+        let x = Fixtures.random([3, 2, 3, 5], seed: 34), gamma = Fixtures.random([2], seed: 35, low: 0.5, high: 1.5)
+        let beta = Fixtures.random([2], seed: 36)
+        let moved = BatchNormStatistics(mean: Fixtures.random([2], seed: 37), variance: Fixtures.random([2], seed: 38, low: 0.5, high: 2))
+        for training in [true, false] {
+            // a perturbation moves the batch statistics and with them every output, so some cross
+            // the ReLU's kink: accepted there by the one-sided criterion, as for relu itself
+            var check = GradientCheck(training: training, allowKinks: true)
+            check.retrySteps = [2e-3, 5e-2]
+            assertGradients([("x", x), ("gamma", gamma), ("beta", beta)], check: check) { g, v in
+                try g.batchNormReLU(v[0], gamma: v[1], beta: v[2], running: training ? nil : moved)
+            }
+            func run(fused: Bool) throws -> [[Float]] {
+                let g = Graph(training: training, random: RandomGenerator(seed: 0))
+                let (xv, gv, bv) = (g.variable(x), g.variable(gamma), g.variable(beta))
+                let stats = training ? nil : moved
+                let y = fused ? try g.batchNormReLU(xv, gamma: gv, beta: bv, running: stats)
+                              : g.relu(try g.batchNorm(xv, gamma: gv, beta: bv, running: stats))
+                try g.backward(from: Fixtures.project(g, y))
+                return [y.value.array, xv.grad!.array, gv.grad!.array, bv.grad!.array]
+            }
+            let (fused, separate) = (try run(fused: true), try run(fused: false))
+            XCTAssertTrue(fused[0].contains(0) && fused[0].contains { $0 > 0 }, "the ReLU clips some values and keeps others")
+            for (name, (a, b)) in zip(["y", "dx", "dγ", "dβ"], zip(fused, separate)) {
+                for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v)), "\(name), training \(training)") }
+            }
+        }
+    }
+
     /// ReLU's kernel splits long inputs over threads and 8-wide blocks; compare it with the
     /// definition on every element, forward and backward, including exact zeros and NaN.
     func testReluKernelMatchesTheDefinitionOnLongInputs() throws {

@@ -14,6 +14,8 @@
  *   appended, never reordered or removed, within a major version. A reader uses only the fields
  *   that the writer's `struct_size` covers, so an older plugin (smaller struct) keeps working
  *   with a newer host of the same major version. The host refuses a plugin of another major.
+ *   The other way round, a newer plugin on an older host checks `LK_HOST_HAS(api, fn)` before
+ *   calling a function appended after 1.0, and falls back when it is absent.
  * - Plain C types only. Strings are UTF-8 and NUL-terminated. Nothing is freed across the
  *   boundary: every pointer says below who owns it and how long it stays valid.
  * - The host owns the math. A plugin builds its loss from graph operations of `lk_host_api`;
@@ -101,9 +103,9 @@ extern "C" {
 #endif
 
 /* Since 1.0. The major changes only when the contract breaks; the minor when fields or
- * functions are appended. */
+ * functions are appended. 1.1 appended lk_host_api.batch_norm_relu. */
 #define LOSSKIT_ABI_MAJOR 1
-#define LOSSKIT_ABI_MINOR 0
+#define LOSSKIT_ABI_MINOR 1
 
 /* The largest tensor rank the ABI carries. Since 1.0. */
 #define LK_MAX_RANK 8
@@ -426,7 +428,21 @@ typedef struct lk_host_api {
      * batch-norm layers use the new batch's statistics and leave the running statistics as they
      * were, so generated or warped images never shift what evaluation uses. */
     lk_taps *(*encode)(lk_graph *g, lk_node *images, int32_t frozen);
+
+    /* -- Appended in 1.1: check LK_HOST_HAS(api, name) first; a 1.0 host's table ends above. -- */
+    /* max(batch_norm(x, ...), 0) as one op, arguments as batch_norm's: the same values and
+     * gradients as batch_norm followed by relu, with one pass fewer over the activations each
+     * way (the ReLU is applied as batch-norm writes its output, and its mask inside batch-norm's
+     * backward). Since 1.1. */
+    lk_node *(*batch_norm_relu)(lk_graph *g, lk_node *x, lk_node *gamma, lk_node *beta,
+                                lk_state *running_mean, lk_state *running_var, float momentum, float eps);
 } lk_host_api;
+
+/* Whether host table `api` carries function `fn`, one appended after 1.0: its struct_size
+ * covers the field and the field is set. An older host's table is smaller, and reading past
+ * its struct_size reads memory that is not the table. Since 1.1. */
+#define LK_HOST_HAS(api, fn) \
+    ((api)->struct_size >= offsetof(lk_host_api, fn) + sizeof((api)->fn) && (api)->fn != NULL)
 
 /* ---- The plugin descriptor ----------------------------------------------------------------- */
 

@@ -22,9 +22,11 @@ extension Graph {
     ///
     /// Training: μ, σ² are the batch's (biased σ²), and `running` moves toward them by
     /// `momentum` (unbiased σ², as PyTorch does). Evaluation: μ, σ² are `running`'s.
+    ///
+    /// With `relu`, the output is max(y, 0): batch-norm and ReLU as one op (`batchNormReLU`).
     public func batchNorm(
         _ x: Node, gamma: Node, beta: Node, running: BatchNormStatistics?,
-        momentum: Float = 0.1, eps: Float = 1e-5
+        momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false
     ) throws -> Node {
         guard x.shape.count == 2 || x.shape.count == 4 else {
             throw ShapeError("batchNorm needs [B, C] or [B, C, H, W]; got \(shapeText(x.shape))")
@@ -75,12 +77,14 @@ extension Graph {
                     let g = pg[c], bb = pb[c]
                     for b in 0..<B {
                         let off = (b * C + c) * P
-                        Vectorized.normalize(px + off, po + off, P, mu: mu, inv: inv, gamma: g, beta: bb)
+                        Vectorized.normalize(px + off, po + off, P, mu: mu, inv: inv, gamma: g, beta: bb, relu: relu)
                     }
                 }
             }
-            return record(out, op: "batchnorm", inputs: [x, gamma, beta]) { node in
+            return record(out, op: relu ? "batchnorm-relu" : "batchnorm", inputs: [x, gamma, beta]) { node in
                 let g = node.grad!.data, px = x.value.data
+                // with the ReLU, dy is the output's gradient where the output is positive, else 0
+                let mask: UnsafePointer<Float>? = relu ? UnsafePointer(po) : nil
                 let (gx, accumulate) = x.requiresGrad ? x.gradBufferForWriting() : (nil, true)
                 let gg = gamma.requiresGrad ? gamma.gradBuffer().data : nil
                 let gb = beta.requiresGrad ? beta.gradBuffer().data : nil
@@ -90,7 +94,7 @@ extension Graph {
                         var sumDy: Float = 0, sumDyH: Float = 0
                         for b in 0..<B {
                             let off = (b * C + c) * P
-                            let (s, d) = Vectorized.sumAndNormalizedDot(g + off, px + off, P, mu: mu, inv: inv)
+                            let (s, d) = Vectorized.sumAndNormalizedDot(g + off, px + off, P, mu: mu, inv: inv, mask: mask.map { $0 + off })
                             sumDy += s; sumDyH += d
                         }
                         gb?[c] += sumDy
@@ -102,18 +106,30 @@ extension Graph {
                             for b in 0..<B {
                                 let off = (b * C + c) * P
                                 Vectorized.batchNormInputGradient(gx + off, g + off, px + off, P, mu: mu, inv: inv, k: k, a: meanDy,
-                                                                  b: meanDyH, accumulate: accumulate)
+                                                                  b: meanDyH, mask: mask.map { $0 + off }, accumulate: accumulate)
                             }
                         } else {
                             for b in 0..<B {
                                 let off = (b * C + c) * P
-                                for i in 0..<P { gx[off + i] = (accumulate ? gx[off + i] : 0) + k * g[off + i] }
+                                for i in 0..<P {
+                                    let dy = mask.map { $0[off + i] > 0 ? g[off + i] : 0 } ?? g[off + i]
+                                    gx[off + i] = (accumulate ? gx[off + i] : 0) + k * dy
+                                }
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// max(batchNorm(x), 0) as one op: one pass fewer over the activations each way than
+    /// `batchNorm` then `relu` (the ReLU's output is not written separately, and its mask is
+    /// applied inside batch-norm's backward), with the same values and gradients.
+    public func batchNormReLU(
+        _ x: Node, gamma: Node, beta: Node, running: BatchNormStatistics?, momentum: Float = 0.1, eps: Float = 1e-5
+    ) throws -> Node {
+        try batchNorm(x, gamma: gamma, beta: beta, running: running, momentum: momentum, eps: eps, relu: true)
     }
 
     /// Each row divided by its Euclidean norm: y = x / max(‖x‖, eps), for x [N, D].

@@ -85,13 +85,10 @@ extension HostAPITable {
         api.global_avg_pool = { g, x in graphOp(g, "global_avg_pool", [x]) { try $0.graph.globalAvgPool($1[0]) } }
         api.upsample_nearest = { g, x, f in graphOp(g, "upsample_nearest", [x]) { try $0.graph.upsampleNearest($1[0], factor: Int(f)) } }
         api.batch_norm = { g, x, gamma, beta, rm, rv, momentum, eps in
-            graphOp(g, "batch_norm", [x, gamma, beta]) { pg, n in
-                var stats: BatchNormStatistics?
-                if let rm, let rv, !(pg.encodeAgainDepth > 0 && pg.graph.training) {
-                    stats = BatchNormStatistics(mean: object(rm, as: StateTensor.self).value, variance: object(rv, as: StateTensor.self).value)
-                }
-                return try pg.graph.batchNorm(n[0], gamma: n[1], beta: n[2], running: stats, momentum: momentum, eps: eps)
-            }
+            HostAPITable.batchNorm(g, x, gamma, beta, rm, rv, momentum, eps, relu: false)
+        }
+        api.batch_norm_relu = { g, x, gamma, beta, rm, rv, momentum, eps in
+            HostAPITable.batchNorm(g, x, gamma, beta, rm, rv, momentum, eps, relu: true)
         }
         api.dropout = { g, x, p in graphOp(g, "dropout", [x]) { try $0.graph.dropout($1[0], p: p) } }
 
@@ -193,6 +190,21 @@ extension HostAPITable {
                 pg.fail("encode: \(error)")
                 return nil
             }
+        }
+    }
+
+    /// `batch_norm` and (since ABI 1.1) `batch_norm_relu`. Inside an encode-again pass in training
+    /// the running statistics are left alone (losskit.h, `encode`).
+    fileprivate static func batchNorm(
+        _ g: OpaquePointer?, _ x: OpaquePointer?, _ gamma: OpaquePointer?, _ beta: OpaquePointer?, _ rm: OpaquePointer?,
+        _ rv: OpaquePointer?, _ momentum: Float, _ eps: Float, relu: Bool
+    ) -> OpaquePointer? {
+        graphOp(g, relu ? "batch_norm_relu" : "batch_norm", [x, gamma, beta]) { pg, n in
+            var stats: BatchNormStatistics?
+            if let rm, let rv, !(pg.encodeAgainDepth > 0 && pg.graph.training) {
+                stats = BatchNormStatistics(mean: object(rm, as: StateTensor.self).value, variance: object(rv, as: StateTensor.self).value)
+            }
+            return try pg.graph.batchNorm(n[0], gamma: n[1], beta: n[2], running: stats, momentum: momentum, eps: eps, relu: relu)
         }
     }
 }

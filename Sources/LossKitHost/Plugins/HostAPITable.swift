@@ -15,6 +15,19 @@ public enum HostAPITable {
         return p
     }()
 
+    /// The table an ABI 1.0 host hands out: this host's functions up to `encode`, struct_size and
+    /// abi_minor of 1.0, and nothing allocated past its end. For tests that a plugin built
+    /// against a newer losskit.h falls back on an older host instead of reading past the table.
+    public static let abi10: UnsafePointer<lk_host_api> = {
+        let size = MemoryLayout<lk_host_api>.offset(of: \lk_host_api.batch_norm_relu)!
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<lk_host_api>.alignment)
+        raw.copyMemory(from: UnsafeRawPointer(shared), byteCount: size)
+        let table = raw.assumingMemoryBound(to: lk_host_api.self)
+        table.pointee.struct_size = UInt32(size)
+        table.pointee.abi_minor = 0
+        return UnsafePointer(table)
+    }()
+
     static func make() -> lk_host_api {
         var api = lk_host_api()
         api.struct_size = UInt32(MemoryLayout<lk_host_api>.size)

@@ -12,12 +12,15 @@ public final class PluginInstance {
     public private(set) var optionValues: [String: OptionValue] = [:]
 
     /// Creates the instance and applies every option's default, then the user's `options`.
-    public init(plugin: LoadedPlugin, context: InstanceContext, options: [(key: String, value: String)] = []) throws {
+    /// `api` is the table the plugin gets: the host's own, or in tests an older host's
+    /// (`HostAPITable.abi10`) to check a plugin's fallbacks.
+    public init(plugin: LoadedPlugin, context: InstanceContext, options: [(key: String, value: String)] = [],
+                api: UnsafePointer<lk_host_api> = UnsafePointer(HostAPITable.shared)) throws {
         self.plugin = plugin
         self.context = context
         var err = lk_error()
         guard let create = plugin.descriptor.pointee.create,
-              let made = create(UnsafePointer(HostAPITable.shared), handle(context), &err) else {
+              let made = create(api, handle(context), &err) else {
             let message = readError(err)
             throw HostError("\(plugin.name): create failed: \(message.isEmpty ? "no reason given" : message)")
         }

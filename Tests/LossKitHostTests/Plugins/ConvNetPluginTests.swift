@@ -1,3 +1,4 @@
+import CLossKitABI
 import LossKitCore
 import LossKitHost
 import XCTest
@@ -48,5 +49,34 @@ final class ConvNetPluginTests: XCTestCase {
                                                        datasetSize: 1, pixelMin: 0, pixelMax: 1, batchSize: 1))) {
             XCTAssertEqual("\($0)", "convnet-s: prepare failed: images of 30×30 cannot pass 2 2×2 pools: use sizes divisible by 4")
         }
+    }
+
+    /// ABI 1.1 appended `batch_norm_relu` to the host table; the SDK uses it where the table has
+    /// it and falls back to batch_norm then relu on a 1.0 host. Both give the same taps, and only
+    /// the 1.0 run records separate ReLUs.
+    func testConvNetFusesBatchNormReLUOnThisHostAndFallsBackOnAnABI10Host() throws {
+        XCTAssertEqual(HostAPITable.shared.pointee.abi_minor, 1)
+        XCTAssertNotNil(HostAPITable.shared.pointee.batch_norm_relu)
+        XCTAssertLessThan(Int(HostAPITable.abi10.pointee.struct_size), MemoryLayout<lk_host_api>.size)
+        let loader = try BuiltPlugins.loader(["ConvNet"])
+        let x = Tensor(uninitialized: [2, 1, 28, 28])
+        RandomGenerator(seed: 3).fillNormal(x.data, x.count)
+        func run(_ api: UnsafePointer<lk_host_api>) throws -> (taps: [String: [Float]], ops: Set<String>) {
+            let random = RandomGenerator(seed: 1)
+            let enc = try PluginInstance(plugin: loader.plugin(named: "convnet-s")!,
+                                         context: InstanceContext(instanceName: "encoder", random: random), api: api)
+            try enc.prepare(SetupInfo(instance: "encoder", tap: nil, channels: 1, height: 28, width: 28, numClasses: 10,
+                                      datasetSize: 100, pixelMin: -1, pixelMax: 1, batchSize: 2))
+            let graph = Graph(training: true, random: random)
+            graph.profiler = OpProfiler()
+            let pg = PluginGraph(graph: graph, encoder: nil)
+            let taps = try enc.encode(pg, images: pg.graph.constant(x))
+            return (Dictionary(uniqueKeysWithValues: zip(taps.names, taps.nodes.map(\.value.array))), Set(graph.profiler!.seconds.keys))
+        }
+        let (fused, older) = (try run(UnsafePointer(HostAPITable.shared)), try run(HostAPITable.abi10))
+        XCTAssertEqual(fused.taps.keys.sorted(), older.taps.keys.sorted())
+        for (name, values) in fused.taps { XCTAssertEqual(values, older.taps[name], "tap \(name)") }
+        XCTAssertFalse(fused.ops.contains("relu"), "fused: no separate ReLU")
+        XCTAssertTrue(older.ops.contains("relu"), "ABI 1.0 host: batch_norm, then relu")
     }
 }

@@ -33,7 +33,7 @@ final class PluginLoaderTests: XCTestCase {
         assertGoodPluginsStillLoad(loader)
         XCTAssertTrue(loader.rejected.isEmpty, "\(loader.rejected)")
         XCTAssertEqual(loader.plugin(named: "beta")?.kind, .objective)
-        XCTAssertEqual(loader.plugin(named: "beta")?.abiVersion, "1.0")
+        XCTAssertEqual(loader.plugin(named: "beta")?.abiVersion, "1.1")
     }
 
     func testNotAnELFFileIsRejectedWithWhatItStartsWith() throws {
@@ -66,14 +66,14 @@ final class PluginLoaderTests: XCTestCase {
     func testEntryReturningNullIsRejected() throws {
         try PluginFixtures.build("null_entry", into: folder)
         let loader = load()
-        XCTAssertEqual(reason(loader, "libnull_entry.so"), "its entry returned no plugin list (the plugin declined host ABI 1.0)")
+        XCTAssertEqual(reason(loader, "libnull_entry.so"), "its entry returned no plugin list (the plugin declined host ABI 1.1)")
         assertGoodPluginsStillLoad(loader)
     }
 
     func testAnotherABIMajorIsRejected() throws {
         try PluginFixtures.build("wrong_major", into: folder)
         let loader = load()
-        XCTAssertEqual(reason(loader, "libwrong_major.so"), "built for ABI 2.0; this host speaks ABI 1.0: rebuild the plugin against this losskit.h")
+        XCTAssertEqual(reason(loader, "libwrong_major.so"), "built for ABI 2.0; this host speaks ABI 1.1: rebuild the plugin against this losskit.h")
         assertGoodPluginsStillLoad(loader)
     }
 
@@ -81,7 +81,7 @@ final class PluginLoaderTests: XCTestCase {
         try PluginFixtures.build("newer_minor", into: folder)
         let loader = load()
         XCTAssertTrue(loader.rejected.isEmpty, "\(loader.rejected)")
-        XCTAssertEqual(loader.plugin(named: "newer")?.abiVersion, "1.1")
+        XCTAssertEqual(loader.plugin(named: "newer")?.abiVersion, "1.2")
         let result = try PluginChecker().check(loader.plugin(named: "newer")!)
         XCTAssertTrue(result.report.passed, result.description)
     }
