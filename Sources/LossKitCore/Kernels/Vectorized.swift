@@ -21,39 +21,41 @@ enum Vectorized {
         return (ts, ts2)
     }
 
+    /// A fused ReLU after batch-norm, for its backward: the forward wrote max(scale·(x - mu) +
+    /// shift, 0) with scale = γ·inv and shift = β, so the ReLU's mask is recomputed from x with
+    /// the same arithmetic (bit for bit the forward's comparison) instead of read from the output.
+    struct ReLUAfterNorm {
+        let scale: Float, shift: Float
+        /// g where the forward's output was positive, else 0; `centred` is x - mu.
+        @inline(__always) func mask(_ g: SIMD8<Float>, centred: SIMD8<Float>) -> SIMD8<Float> {
+            g.replacing(with: 0, where: SIMD8(repeating: scale) * centred + SIMD8(repeating: shift) .<= 0)
+        }
+        @inline(__always) func mask(_ g: Float, centred: Float) -> Float { scale * centred + shift > 0 ? g : 0 }
+    }
+
     /// Σ g and Σ g·(x - mu)·inv over `n` floats: batch-norm's Σ dy and Σ dy·x̂ with x̂ recomputed.
-    /// With a `mask` (a fused ReLU's output), g counts only where the mask is positive.
+    /// With `relu`, g counts only where the fused ReLU's output was positive.
     @inline(__always)
     static func sumAndNormalizedDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, mu: Float, inv: Float,
-                                    mask: UnsafePointer<Float>? = nil) -> (Float, Float) {
+                                    relu: ReLUAfterNorm? = nil) -> (Float, Float) {
         let vm = SIMD8<Float>(repeating: mu)
         var s = SIMD8<Float>(), d = SIMD8<Float>()
         var i = 0
         while i + 8 <= n {
-            let gv = maskedLoad(g, mask, i)
-            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - vm
+            var gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            if let relu { gv = relu.mask(gv, centred: xv) }
             s += gv
-            d += gv * (xv - vm)
+            d += gv * xv
             i += 8
         }
         var ts = s.sum(), td = d.sum()
         while i < n {
-            let gi = maskedValue(g, mask, i)
-            ts += gi; td += gi * (x[i] - mu); i += 1
+            let xi = x[i] - mu
+            let gi = relu.map { $0.mask(g[i], centred: xi) } ?? g[i]
+            ts += gi; td += gi * xi; i += 1
         }
         return (ts, td * inv)
-    }
-
-    /// Eight floats of g from i, zero where `mask` (if any) is not positive.
-    @inline(__always) static func maskedLoad(_ g: UnsafePointer<Float>, _ mask: UnsafePointer<Float>?, _ i: Int) -> SIMD8<Float> {
-        let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
-        guard let mask else { return gv }
-        return gv.replacing(with: 0, where: UnsafeRawPointer(mask + i).loadUnaligned(as: SIMD8<Float>.self) .<= 0)
-    }
-
-    @inline(__always) static func maskedValue(_ g: UnsafePointer<Float>, _ mask: UnsafePointer<Float>?, _ i: Int) -> Float {
-        guard let mask else { return g[i] }
-        return mask[i] > 0 ? g[i] : 0
     }
 
     /// y = gamma·(x - mu)·inv + beta, element by element; with `relu`, max(that, 0).
@@ -78,25 +80,27 @@ enum Vectorized {
     }
 
     /// dx (+)= k·(g - a - x̂·b) with x̂ = (x - mu)·inv: batch-norm's input gradient with a = mean(g),
-    /// b = mean(g·x̂); stores instead of adding when not `accumulate`. With a `mask` (a fused
-    /// ReLU's output), g is zero where the mask is not positive.
+    /// b = mean(g·x̂); stores instead of adding when not `accumulate`. With `relu`, g is zero where
+    /// the fused ReLU's output was not positive.
     @inline(__always)
     static func batchNormInputGradient(_ dx: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                                        _ n: Int, mu: Float, inv: Float, k: Float, a: Float, b: Float,
-                                       mask: UnsafePointer<Float>? = nil, accumulate: Bool = true) {
+                                       relu: ReLUAfterNorm? = nil, accumulate: Bool = true) {
         let vk = SIMD8<Float>(repeating: k), va = SIMD8<Float>(repeating: a), vb = SIMD8<Float>(repeating: b * inv)
         let vm = SIMD8<Float>(repeating: mu)
         var i = 0
         while i + 8 <= n {
-            let gv = maskedLoad(g, mask, i)
-            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            var v = vk * (gv - va - (xv - vm) * vb)
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - vm
+            var gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            if let relu { gv = relu.mask(gv, centred: xv) }
+            var v = vk * (gv - va - xv * vb)
             if accumulate { v += UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self) }
             UnsafeMutableRawPointer(dx + i).storeBytes(of: v, as: SIMD8<Float>.self)
             i += 8
         }
         while i < n {
-            let v = k * (maskedValue(g, mask, i) - a - (x[i] - mu) * inv * b)
+            let xi = x[i] - mu
+            let v = k * ((relu.map { $0.mask(g[i], centred: xi) } ?? g[i]) - a - xi * inv * b)
             dx[i] = accumulate ? dx[i] + v : v
             i += 1
         }

@@ -83,18 +83,18 @@ extension Graph {
             }
             return record(out, op: relu ? "batchnorm-relu" : "batchnorm", inputs: [x, gamma, beta]) { node in
                 let g = node.grad!.data, px = x.value.data
-                // with the ReLU, dy is the output's gradient where the output is positive, else 0
-                let mask: UnsafePointer<Float>? = relu ? UnsafePointer(po) : nil
                 let (gx, accumulate) = x.requiresGrad ? x.gradBufferForWriting() : (nil, true)
                 let gg = gamma.requiresGrad ? gamma.gradBuffer().data : nil
                 let gb = beta.requiresGrad ? beta.gradBuffer().data : nil
                 parallelFor(C) { lo, hi in
                     for c in lo..<hi {
                         let (mu, inv) = (means.data[c], invStd.data[c])
+                        // with the ReLU, dy is the output's gradient where the output was positive
+                        let mask = relu ? Vectorized.ReLUAfterNorm(scale: pg[c] * inv, shift: pb[c]) : nil
                         var sumDy: Float = 0, sumDyH: Float = 0
                         for b in 0..<B {
                             let off = (b * C + c) * P
-                            let (s, d) = Vectorized.sumAndNormalizedDot(g + off, px + off, P, mu: mu, inv: inv, mask: mask.map { $0 + off })
+                            let (s, d) = Vectorized.sumAndNormalizedDot(g + off, px + off, P, mu: mu, inv: inv, relu: mask)
                             sumDy += s; sumDyH += d
                         }
                         gb?[c] += sumDy
@@ -106,13 +106,13 @@ extension Graph {
                             for b in 0..<B {
                                 let off = (b * C + c) * P
                                 Vectorized.batchNormInputGradient(gx + off, g + off, px + off, P, mu: mu, inv: inv, k: k, a: meanDy,
-                                                                  b: meanDyH, mask: mask.map { $0 + off }, accumulate: accumulate)
+                                                                  b: meanDyH, relu: mask, accumulate: accumulate)
                             }
                         } else {
                             for b in 0..<B {
                                 let off = (b * C + c) * P
                                 for i in 0..<P {
-                                    let dy = mask.map { $0[off + i] > 0 ? g[off + i] : 0 } ?? g[off + i]
+                                    let dy = mask.map { $0.mask(g[off + i], centred: px[off + i] - mu) } ?? g[off + i]
                                     gx[off + i] = (accumulate ? gx[off + i] : 0) + k * dy
                                 }
                             }
@@ -125,7 +125,8 @@ extension Graph {
 
     /// max(batchNorm(x), 0) as one op: one pass fewer over the activations each way than
     /// `batchNorm` then `relu` (the ReLU's output is not written separately, and its mask is
-    /// applied inside batch-norm's backward), with the same values and gradients.
+    /// recomputed from x inside batch-norm's backward, which reads x anyway), with the same
+    /// values and gradients.
     public func batchNormReLU(
         _ x: Node, gamma: Node, beta: Node, running: BatchNormStatistics?, momentum: Float = 0.1, eps: Float = 1e-5
     ) throws -> Node {
