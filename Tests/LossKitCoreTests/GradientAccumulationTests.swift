@@ -49,6 +49,21 @@ final class GradientAccumulationTests: XCTestCase {
         }
     }
 
+    func testPoolingStoresOrAddsItsGradient() throws {
+        // pooled outputs have another shape than x: projected to a scalar by a fixed weighting
+        let weights = Fixtures.random([2, 3, 2, 9], seed: 211)
+        checkBothOrders(Fixtures.distinct([2, 3, 4, 18], seed: 208)) { g, x in
+            try g.sum(g.mul(g.maxPool2d(x, kernel: 2), g.constant(weights)))
+        }
+        let x = Fixtures.distinct([2, 3, 4, 18], seed: 209)
+        let g0 = Graph(training: true, random: RandomGenerator(seed: 0))
+        let switches = try g0.maxPool2d(g0.constant(x), kernel: 2).switches!
+        let unpooledWeights = Fixtures.random([2, 3, 4, 18], seed: 212)
+        checkBothOrders(Fixtures.random([2, 3, 2, 9], seed: 210)) { g, x in
+            try g.sum(g.mul(g.maxUnpool2d(x, switches: switches, height: 4, width: 18), g.constant(unpooledWeights)))
+        }
+    }
+
     func testConvolutionPathsStoreOrAddTheirInputGradient() {
         let saved = (Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.winogradLargeTileMinOutputSide)
         defer { (Graph.winogradMinChannels, Graph.winogradMinOutputSide, Graph.winogradLargeTileMinOutputSide) = saved }

@@ -81,7 +81,7 @@ extension Graph {
                     }
                 }
             }
-            return record(out, op: relu ? "batchnorm-relu" : "batchnorm", inputs: [x, gamma, beta]) { node in
+            return record(out, op: "batchnorm", inputs: [x, gamma, beta]) { node in  // the ReLU included: one op kind in the shares
                 let g = node.grad!.data, px = x.value.data
                 let (gx, accumulate) = x.requiresGrad ? x.gradBufferForWriting() : (nil, true)
                 let gg = gamma.requiresGrad ? gamma.gradBuffer().data : nil

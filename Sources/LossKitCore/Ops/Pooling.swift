@@ -22,6 +22,10 @@ extension Graph {
                     for plane in lo..<hi {
                         let src = px + plane * H * W
                         let base = plane * Ho * Wo
+                        if kernel == 2 && s == 2 {
+                            MaxPool2x2.plane(src, height: H, width: W, into: po + base, switches: swp + base)
+                            continue
+                        }
                         for oy in 0..<Ho {
                             for ox in 0..<Wo {
                                 var best = -Float.infinity
@@ -42,11 +46,16 @@ extension Graph {
             }
             let node = record(out, op: "pool", inputs: [x]) { node in
                 let g = node.grad!.data
-                let gx = x.gradBuffer().data
-                let sw = node.switches!
-                for plane in 0..<(B * C) {
-                    let dst = gx + plane * H * W, base = plane * Ho * Wo
-                    for i in 0..<(Ho * Wo) { dst[Int(sw[base + i])] += g[base + i] }
+                let (gx, accumulate) = x.gradBufferForWriting()
+                node.switches!.withUnsafeBufferPointer { sw in
+                    let sw = sw.baseAddress!
+                    parallelFor(B * C) { lo, hi in
+                        for plane in lo..<hi {
+                            let dst = gx + plane * H * W, base = plane * Ho * Wo
+                            if !accumulate { dst.update(repeating: 0, count: H * W) }
+                            for i in 0..<(Ho * Wo) { dst[Int(sw[base + i])] += g[base + i] }
+                        }
+                    }
                 }
             }
             node.switches = switches
@@ -80,16 +89,29 @@ extension Graph {
         return timed("pool") {
             let out = Tensor(zeros: [B, C, H, W])
             let px = x.value.data, po = out.data
-            for plane in 0..<(B * C) {
-                let dst = po + plane * H * W, base = plane * h * w
-                for i in 0..<(h * w) { dst[Int(switches[base + i])] += px[base + i] }
+            switches.withUnsafeBufferPointer { sw in
+                let sw = sw.baseAddress!
+                parallelFor(B * C) { lo, hi in
+                    for plane in lo..<hi {
+                        let dst = po + plane * H * W, base = plane * h * w
+                        for i in 0..<(h * w) { dst[Int(sw[base + i])] += px[base + i] }
+                    }
+                }
             }
             return record(out, op: "pool", inputs: [x]) { node in
                 let g = node.grad!.data
-                let gx = x.gradBuffer().data
-                for plane in 0..<(B * C) {
-                    let src = g + plane * H * W, base = plane * h * w
-                    for i in 0..<(h * w) { gx[base + i] += src[Int(switches[base + i])] }
+                let (gx, accumulate) = x.gradBufferForWriting()
+                switches.withUnsafeBufferPointer { sw in
+                    let sw = sw.baseAddress!
+                    parallelFor(B * C) { lo, hi in
+                        for plane in lo..<hi {
+                            let src = g + plane * H * W, base = plane * h * w
+                            for i in 0..<(h * w) {
+                                let v = src[Int(sw[base + i])]
+                                gx[base + i] = accumulate ? gx[base + i] + v : v
+                            }
+                        }
+                    }
                 }
             }
         }
