@@ -49,6 +49,20 @@ final class GradientAccumulationTests: XCTestCase {
         }
     }
 
+    func testElementwiseOpsStoreOrAddTheirGradient() {
+        // long enough to be split over threads
+        let x = Fixtures.random([2, 40_000], seed: 213)
+        let previous = Threads.count
+        defer { Threads.set(previous) }
+        for threads in [1, 2] {
+            Threads.set(threads)
+            var check = GradientCheck()
+            check.maxElementsPerTensor = 32
+            checkBothOrders(x, check: check) { g, x in g.square(x) }
+            checkBothOrders(x, check: check) { g, x in g.tanh(x) }
+        }
+    }
+
     func testPoolingStoresOrAddsItsGradient() throws {
         // pooled outputs have another shape than x: projected to a scalar by a fixed weighting
         let weights = Fixtures.random([2, 3, 2, 9], seed: 211)

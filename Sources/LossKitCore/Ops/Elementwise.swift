@@ -64,29 +64,36 @@ extension Graph {
         let n = a.value.count
         let out = Tensor(uninitialized: a.shape)
         let pa = a.value.data, pb = b.value.data, po = out.data
-        switch kind {
-        case .add: for i in 0..<n { po[i] = pa[i] + pb[i] }
-        case .sub: for i in 0..<n { po[i] = pa[i] - pb[i] }
-        case .mul: for i in 0..<n { po[i] = pa[i] * pb[i] }
-        case .div: for i in 0..<n { po[i] = pa[i] / pb[i] }
+        // split over threads from 32 Ki elements, as the other element-wise ops
+        parallelFor(n, minChunk: 1 << 15) { lo, hi in
+            switch kind {
+            case .add: for i in lo..<hi { po[i] = pa[i] + pb[i] }
+            case .sub: for i in lo..<hi { po[i] = pa[i] - pb[i] }
+            case .mul: for i in lo..<hi { po[i] = pa[i] * pb[i] }
+            case .div: for i in lo..<hi { po[i] = pa[i] / pb[i] }
+            }
         }
         return record(out, op: name, inputs: [a, b]) { node in
             let g = node.grad!.data
             if a.requiresGrad {
                 let ga = a.gradBuffer().data
-                switch kind {
-                case .add, .sub: for i in 0..<n { ga[i] += g[i] }
-                case .mul: for i in 0..<n { ga[i] += g[i] * pb[i] }
-                case .div: for i in 0..<n { ga[i] += g[i] / pb[i] }
+                parallelFor(n, minChunk: 1 << 15) { lo, hi in
+                    switch kind {
+                    case .add, .sub: for i in lo..<hi { ga[i] += g[i] }
+                    case .mul: for i in lo..<hi { ga[i] += g[i] * pb[i] }
+                    case .div: for i in lo..<hi { ga[i] += g[i] / pb[i] }
+                    }
                 }
             }
             if b.requiresGrad {
                 let gb = b.gradBuffer().data
-                switch kind {
-                case .add: for i in 0..<n { gb[i] += g[i] }
-                case .sub: for i in 0..<n { gb[i] -= g[i] }
-                case .mul: for i in 0..<n { gb[i] += g[i] * pa[i] }
-                case .div: for i in 0..<n { gb[i] -= g[i] * pa[i] / (pb[i] * pb[i]) }
+                parallelFor(n, minChunk: 1 << 15) { lo, hi in
+                    switch kind {
+                    case .add: for i in lo..<hi { gb[i] += g[i] }
+                    case .sub: for i in lo..<hi { gb[i] -= g[i] }
+                    case .mul: for i in lo..<hi { gb[i] += g[i] * pa[i] }
+                    case .div: for i in lo..<hi { gb[i] -= g[i] * pa[i] / (pb[i] * pb[i]) }
+                    }
                 }
             }
         }
@@ -103,16 +110,27 @@ extension Graph {
     }
 
     /// Applies `f` element-wise; `df(x, y)` is the derivative given the input and the output.
-    func unary(_ x: Node, _ name: String, _ f: (Float) -> Float, _ df: @escaping (Float, Float) -> Float) -> Node {
+    /// Inlined into each op so that `f` and `df` are too (called through a closure per element
+    /// they cost more than the arithmetic); split over threads from 32 Ki elements.
+    @inline(__always)
+    func unary(_ x: Node, _ name: String, _ f: @escaping (Float) -> Float, _ df: @escaping (Float, Float) -> Float) -> Node {
         timed("elementwise") {
             let n = x.value.count
             let out = Tensor(uninitialized: x.shape)
             let px = x.value.data, po = out.data
-            for i in 0..<n { po[i] = f(px[i]) }
+            parallelFor(n, minChunk: 1 << 15) { lo, hi in
+                for i in lo..<hi { po[i] = f(px[i]) }
+            }
             return record(out, op: name, inputs: [x]) { node in
                 let g = node.grad!.data
-                let gx = x.gradBuffer().data
-                for i in 0..<n { gx[i] += g[i] * df(px[i], po[i]) }
+                let (gx, accumulate) = x.gradBufferForWriting()
+                parallelFor(n, minChunk: 1 << 15) { lo, hi in
+                    if accumulate {
+                        for i in lo..<hi { gx[i] += g[i] * df(px[i], po[i]) }
+                    } else {
+                        for i in lo..<hi { gx[i] = g[i] * df(px[i], po[i]) }
+                    }
+                }
             }
         }
     }
