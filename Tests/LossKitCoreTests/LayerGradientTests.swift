@@ -43,7 +43,7 @@ final class LayerGradientTests: XCTestCase {
     /// Winograd F(2×2, 3×3) and F(4×4, 3×3): gradient-checked at paddings 0-3 on odd and even,
     /// non-square inputs (partial edge tiles; rows wide enough for the vector splits and several
     /// lanes of tiles), and equal to the im2col path in value and gradients with the batch as one
-    /// chunk and as one-image chunks spread over one, two and three workers.
+    /// chunk (at one and two threads) and as one-image chunks spread over one, two and three workers.
     func testConv2dWinogradPath() throws {
         for tile in [2, 4] { try checkWinogradPath(tile: tile) }
     }
@@ -79,7 +79,7 @@ final class LayerGradientTests: XCTestCase {
         }
         Threads.set(1)
         let reference = try run(winograd: false, chunkFloats: saved.3)
-        for (chunkFloats, threads) in [(Int.max, 1), (1, 1), (1, 2), (1, 3)] {
+        for (chunkFloats, threads) in [(Int.max, 1), (Int.max, 2), (1, 1), (1, 2), (1, 3)] {
             Threads.set(threads)
             for (name, (a, c)) in zip(["y", "dx", "dw", "db"], zip(reference, try run(winograd: true, chunkFloats: chunkFloats))) {
                 XCTAssertEqual(a.count, c.count)

@@ -64,15 +64,20 @@ extension Graph {
         let tileFloats = xis * max(C, O) * chunk * perImage + Winograd.slack
         /// Calls `body(worker, start, tiles)` for each chunk (first image, geometry) of the worker's
         /// fixed, contiguous range of chunks, every worker at once, GEMMs on one thread each.
+        /// With one worker (one chunk, or one thread) the chunks run in turn with OpenBLAS and the
+        /// transforms on all threads.
         func forEachChunk(_ body: (_ worker: Int, _ start: Int, _ geo: WinogradTiles) -> Void) {
-            withSingleThreadedBLAS {
-                parallelWorkers(workers) { w in
-                    for index in (chunks * w / workers)..<(chunks * (w + 1) / workers) {
-                        let start = index * chunk
-                        body(w, start, WinogradTiles(batch: min(chunk, B - start), channels: C, height: H, width: W,
-                                                     padding: padding, tile: F.outputTile))
-                    }
+            func run(_ w: Int) {
+                for index in (chunks * w / workers)..<(chunks * (w + 1) / workers) {
+                    let start = index * chunk
+                    body(w, start, WinogradTiles(batch: min(chunk, B - start), channels: C, height: H, width: W,
+                                                 padding: padding, tile: F.outputTile))
                 }
+            }
+            if workers > 1 {
+                withSingleThreadedBLAS { parallelWorkers(workers, run) }
+            } else {
+                run(0)
             }
         }
         let nominalFlops = 2 * Double(O) * Double(C * 9) * Double(B * Ho * Wo)
