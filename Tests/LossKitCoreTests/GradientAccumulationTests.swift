@@ -60,7 +60,26 @@ final class GradientAccumulationTests: XCTestCase {
             check.maxElementsPerTensor = 32
             checkBothOrders(x, check: check) { g, x in g.square(x) }
             checkBothOrders(x, check: check) { g, x in g.tanh(x) }
+            checkBothOrders(x, check: check) { g, x in try g.mean(x) }
         }
+    }
+
+    /// A mean over everything is summed in fixed blocks on the threads: the same bits at any
+    /// thread count, and within float rounding of the plain sum.
+    func testFullMeanIsTheSameAtEveryThreadCount() throws {
+        let x = Fixtures.random([5, 70_001], seed: 214)
+        let previous = Threads.count
+        defer { Threads.set(previous) }
+        var means: [Float] = []
+        for threads in [1, 2, 3] {
+            Threads.set(threads)
+            let g = Graph(training: true, random: RandomGenerator(seed: 0))
+            means.append(try g.mean(g.constant(x)).value.scalar)
+        }
+        XCTAssertEqual(means[1].bitPattern, means[0].bitPattern)
+        XCTAssertEqual(means[2].bitPattern, means[0].bitPattern)
+        let plain = x.array.reduce(0.0) { $0 + Double($1) } / Double(x.count)
+        XCTAssertEqual(Double(means[0]), plain, accuracy: 1e-6)
     }
 
     func testPoolingStoresOrAddsItsGradient() throws {

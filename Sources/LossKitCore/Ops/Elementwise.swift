@@ -113,7 +113,7 @@ extension Graph {
     /// Inlined into each op so that `f` and `df` are too (called through a closure per element
     /// they cost more than the arithmetic); split over threads from 32 Ki elements.
     @inline(__always)
-    func unary(_ x: Node, _ name: String, _ f: @escaping (Float) -> Float, _ df: @escaping (Float, Float) -> Float) -> Node {
+    func unary(_ x: Node, _ name: String, _ f: (Float) -> Float, _ df: @escaping (Float, Float) -> Float) -> Node {
         timed("elementwise") {
             let n = x.value.count
             let out = Tensor(uninitialized: x.shape)

@@ -23,10 +23,23 @@ extension Graph {
         return timed("elementwise") {
             let out = Tensor(zeros: outShape)
             let px = x.value.data, po = out.data
+            let n = x.value.count
             if out.count == 1 {
-                var acc: Double = 0
-                for i in 0..<x.value.count { acc += Double(px[i]) }
-                po[0] = Float(acc) * scale
+                // over everything (a loss's mean): fixed blocks summed on the threads, then added in
+                // block order, so the bits do not depend on the thread count
+                let block = 1 << 16, blocks = max((n + block - 1) / block, 1)
+                var partial = [Double](repeating: 0, count: blocks)
+                partial.withUnsafeMutableBufferPointer { sums in
+                    let sums = sums.baseAddress!
+                    parallelFor(blocks) { lo, hi in
+                        for b in lo..<hi {
+                            var acc: Double = 0
+                            for i in (b * block)..<min(n, (b + 1) * block) { acc += Double(px[i]) }
+                            sums[b] = acc
+                        }
+                    }
+                }
+                po[0] = Float(partial.reduce(0, +)) * scale
             } else {
                 plan.forEachRow { o, _, ib, n, _, sb in
                     for k in 0..<n { po[ib + k * sb] += px[o + k] }
@@ -35,6 +48,18 @@ extension Graph {
             }
             return record(out, op: mean ? "mean" : "sum", inputs: [x]) { node in
                 let g = node.grad!.data
+                if out.count == 1 {
+                    let v = g[0] * scale
+                    let (gx, accumulate) = x.gradBufferForWriting()
+                    parallelFor(n, minChunk: 1 << 15) { lo, hi in
+                        if accumulate {
+                            for i in lo..<hi { gx[i] += v }
+                        } else {
+                            (gx + lo).update(repeating: v, count: hi - lo)
+                        }
+                    }
+                    return
+                }
                 let gx = x.gradBuffer().data
                 plan.forEachRow { o, _, ib, n, _, sb in
                     for k in 0..<n { gx[o + k] += g[ib + k * sb] * scale }
