@@ -58,8 +58,8 @@ public struct Taps {
 
     public var names: [String] {
         guard let handle else { return [] }
-        let api = graph.api.pointee
-        return (0..<api.tap_count(handle)).compactMap { api.tap_name(handle, $0).map { String(cString: $0) } }
+        let api = graph.api  // through the pointer, field by field: never a copy of the whole table
+        return (0..<api.pointee.tap_count(handle)).compactMap { api.pointee.tap_name(handle, $0).map { String(cString: $0) } }
     }
 
     /// Encoders: publishes `value` as tap `name`.

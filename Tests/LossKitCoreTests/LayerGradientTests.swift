@@ -243,6 +243,21 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// The fused op refuses what batch-norm refuses, with batch-norm's messages.
+    func testBatchNormReLURejectsBadShapes() {
+        let g = Graph(training: true, random: RandomGenerator(seed: 0))
+        let gamma = g.constant(Tensor(shape: [2], repeating: 1)), beta = g.constant(Tensor(zeros: [2]))
+        XCTAssertThrowsError(try g.batchNormReLU(g.constant(Tensor(zeros: [2, 2, 3])), gamma: gamma, beta: beta, running: nil)) {
+            XCTAssertEqual("\($0)", "batchNorm needs [B, C] or [B, C, H, W]; got [2×2×3]")
+        }
+        XCTAssertThrowsError(try g.batchNormReLU(g.constant(Tensor(zeros: [2, 3])), gamma: gamma, beta: beta, running: nil)) {
+            XCTAssertEqual("\($0)", "batchNorm: γ and β must be [3]; got [2] and [2]")
+        }
+        XCTAssertThrowsError(try g.batchNormReLU(g.constant(Tensor(zeros: [1, 2])), gamma: gamma, beta: beta, running: nil)) {
+            XCTAssertEqual("\($0)", "batchNorm in training mode needs more than one value per channel; got [1×2]")
+        }
+    }
+
     /// ReLU's kernel splits long inputs over threads and 8-wide blocks; compare it with the
     /// definition on every element, forward and backward, including exact zeros and NaN.
     func testReluKernelMatchesTheDefinitionOnLongInputs() throws {

@@ -48,7 +48,6 @@ extension Graph {
     /// √x; derivative 1/(2√x).
     public func sqrt(_ x: Node) -> Node { unary(x, "sqrt", { $0.squareRoot() }, { _, y in 0.5 / y }) }
 
-    /// x²; derivative 2x.
     /// x²; derivative 2x. Its own loops rather than `unary`'s closures: reconstruction losses
     /// square whole images and feature maps (SWWAE), and a closure call per element cost more
     /// than the arithmetic.

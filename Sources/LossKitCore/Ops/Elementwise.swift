@@ -110,9 +110,9 @@ extension Graph {
     }
 
     /// Applies `f` element-wise; `df(x, y)` is the derivative given the input and the output.
-    /// Inlined into each op so that `f` and `df` are too (called through a closure per element
-    /// they cost more than the arithmetic); split over threads from 32 Ki elements.
-    @inline(__always)
+    /// Split over threads from 32 Ki elements. `df` is kept for the backward pass and called as a
+    /// closure per element (`perf` showed `f` not inlined either): an op hot on large tensors,
+    /// such as `square`, has loops of its own.
     func unary(_ x: Node, _ name: String, _ f: (Float) -> Float, _ df: @escaping (Float, Float) -> Float) -> Node {
         timed("elementwise") {
             let n = x.value.count

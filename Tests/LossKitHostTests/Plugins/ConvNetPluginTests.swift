@@ -1,6 +1,6 @@
 import CLossKitABI
 import LossKitCore
-import LossKitHost
+@testable import LossKitHost
 import XCTest
 
 final class ConvNetPluginTests: XCTestCase {
@@ -78,5 +78,19 @@ final class ConvNetPluginTests: XCTestCase {
         for (name, values) in fused.taps { XCTAssertEqual(values, older.taps[name], "tap \(name)") }
         XCTAssertFalse(fused.ops.contains("relu"), "fused: no separate ReLU")
         XCTAssertTrue(older.ops.contains("relu"), "ABI 1.0 host: batch_norm, then relu")
+    }
+
+    /// A bad call of the 1.1 function leaves the sticky error naming it, as every graph function does.
+    func testBatchNormReLUThroughTheTableReportsBadInputByName() {
+        let api = HostAPITable.shared.pointee
+        let pg = PluginGraph(graph: Graph(training: true, random: RandomGenerator(seed: 0)), encoder: nil)
+        let x = pg.graph.constant(Tensor(zeros: [2, 2, 3]))
+        let gamma = pg.graph.constant(Tensor(shape: [2], repeating: 1)), beta = pg.graph.constant(Tensor(zeros: [2]))
+        XCTAssertNil(api.batch_norm_relu(handle(pg), handle(x), handle(gamma), handle(beta), nil, nil, 0.1, 1e-5))
+        XCTAssertTrue(pg.error?.hasSuffix("batch_norm_relu: batchNorm needs [B, C] or [B, C, H, W]; got [2×2×3]") ?? false,
+                      pg.error ?? "no error")
+        let fresh = PluginGraph(graph: Graph(training: true, random: RandomGenerator(seed: 0)), encoder: nil)
+        XCTAssertNil(api.batch_norm_relu(handle(fresh), nil, handle(gamma), handle(beta), nil, nil, 0.1, 1e-5))
+        XCTAssertTrue(fresh.error?.hasSuffix("batch_norm_relu: input 1 is NULL") ?? false, fresh.error ?? "no error")
     }
 }
