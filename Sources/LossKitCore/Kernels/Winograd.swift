@@ -94,21 +94,21 @@ enum Winograd: WinogradTransform {
     static let width = Lane.scalarCount
 
     // The tile transforms work on `width` horizontally adjacent tiles at once (one lane per tile).
-    // Tile tx reads input columns 2tx…2tx+3, so each image row is first split into its even and odd
-    // columns (with the padding's zeros): the four columns a row of tiles needs are then four
+    // Tile tx reads padded columns 2tx…2tx+3, so each padded row is first split into its even and
+    // odd columns (`Phases`, two phases): the four columns a row of tiles needs are then four
     // contiguous loads, even[tx], odd[tx], even[tx+1], odd[tx+1].
 
-    /// `forEachPlane` over the input planes of `geo`, each with a padded image plane split into
-    /// even and odd columns (uninitialised; `rows` rows of `half` floats each, with slack for
-    /// full-width reads).
+    /// `forEachPlane` over the input planes of `geo`, each with scratch for its padded plane split
+    /// into even and odd columns (uninitialised): padded row r's even columns at
+    /// `split + 2r · length`, its odd ones `length` further, and as much again for `Phases`' lines.
     @inline(__always) private static func forEachSplitPlane(
         _ geo: WinogradTiles,
-        _ body: (_ plane: Int, _ image: Int, _ channel: Int, _ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>,
-                 _ rows: Int, _ half: Int) -> Void
+        _ body: (_ plane: Int, _ image: Int, _ channel: Int, _ split: UnsafeMutablePointer<Float>, _ lines: UnsafeMutablePointer<Float>,
+                 _ rows: Int, _ length: Int) -> Void
     ) {
-        let rows = 2 * geo.tilesH + 2, half = geo.tilesW + 1 + width
-        forEachPlane(batch: geo.batch, channels: geo.channels, scratch: 2 * rows * half) { plane, b, c, buffer in
-            body(plane, b, c, buffer.baseAddress!, buffer.baseAddress! + rows * half, rows, half)
+        let rows = 2 * geo.tilesH + 2, length = Phases.length(geo.tilesW + 1 + width)
+        forEachPlane(batch: geo.batch, channels: geo.channels, scratch: 4 * rows * length) { plane, b, c, buffer in
+            body(plane, b, c, buffer.baseAddress!, buffer.baseAddress! + 2 * rows * length, rows, length)
         }
     }
 
@@ -131,38 +131,16 @@ enum Winograd: WinogradTransform {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
         let stride = C * T
-        forEachSplitPlane(geo) { plane, b, c, even, odd, rows, half in
+        forEachSplitPlane(geo) { plane, b, c, split, lines, rows, length in
             let src = x + plane * H * W
-            for r in 0..<rows {
-                let iy = r - p
-                let e = even + r * half, o = odd + r * half
-                guard iy >= 0, iy < H else {
-                    e.update(repeating: 0, count: half); o.update(repeating: 0, count: half)
-                    continue
-                }
-                let row = src + iy * W
-                var q = 0
-                @inline(__always) func splitOne() {
-                    let ix = 2 * q - p
-                    e[q] = ix >= 0 && ix < W ? row[ix] : 0
-                    o[q] = ix + 1 >= 0 && ix + 1 < W ? row[ix + 1] : 0
-                    q += 1
-                }
-                while q < half && 2 * q - p < 0 { splitOne() }
-                // inside the row: eight floats split into four even and four odd columns at once
-                while q + 4 <= half && 2 * q - p + 8 <= W {
-                    let v = UnsafeRawPointer(row + 2 * q - p).loadUnaligned(as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(e + q).storeBytes(of: v.evenHalf, as: Lane.self)
-                    UnsafeMutableRawPointer(o + q).storeBytes(of: v.oddHalf, as: Lane.self)
-                    q += 4
-                }
-                while q < half { splitOne() }
+            Phases.split(rows: rows, count: W, offset: p, phases: 2, length: length, into: split, lines: lines) { r in
+                r - p >= 0 && r - p < H ? src + (r - p) * W : nil
             }
             let dst = v + c * T + b * geo.tilesPerImage
             for ty in 0..<th {
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
                     @inline(__always) func column(_ i: Int) -> Row {
-                        let e = even + (2 * ty + i) * half + t0, o = odd + (2 * ty + i) * half + t0
+                        let e = split + 2 * (2 * ty + i) * length + t0, o = e + length
                         return (loadLane(e), loadLane(o), loadLane(e + 1), loadLane(o + 1))
                     }
                     let (d0, d1, d2, d3) = (column(0), column(1), column(2), column(3))
@@ -192,38 +170,42 @@ enum Winograd: WinogradTransform {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
         let stride = C * T
-        forEachSplitPlane(geo) { plane, b, c, even, odd, rows, half in
-            even.initialize(repeating: 0, count: 2 * rows * half)
+        forEachSplitPlane(geo) { plane, b, c, split, lines, rows, length in
+            split.initialize(repeating: 0, count: 2 * rows * length)
             let src = dv + c * T + b * geo.tilesPerImage
             for ty in 0..<th {
+                // Tile tx adds to even and odd columns tx and tx + 1. The part for tx + 1 is shifted
+                // one lane in registers and carried into the next group, so each column is read and
+                // written once: adding at tx and then at the overlapping tx + 1 made every second
+                // load wait for the store before it (store forwarding fails on a straddled store).
+                var carry = SIMD8<Float>()  // even then odd carries of the four rows
+                var end = 0
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
                     let s = src + ty * tw + t0, count = min(width, tw - t0)
                     let (v0, v1, v2, v3) = loadTiles(s, stride: stride, count)
                     // rows of B dV, then each row's columns times Bᵀ, added at input row 2ty+i
                     @inline(__always) func add(_ i: Int, _ r: Row) {
-                        let e = even + (2 * ty + i) * half + t0, o = odd + (2 * ty + i) * half + t0
+                        let e = split + 2 * (2 * ty + i) * length + t0, o = e + length
                         // lanes past `count` are zero, so whole-vector adds stay exact
-                        addLane(r.0, e)
-                        addLane(r.1 - r.2 + r.3, o)
-                        addLane(r.1 + r.2 - r.0, e + 1)
-                        addLane(-r.3, o + 1)
+                        let nextEven = r.1 + r.2 - r.0, nextOdd = -r.3
+                        addLane(r.0 + Lane(carry[i], nextEven[0], nextEven[1], nextEven[2]), e)
+                        addLane(r.1 - r.2 + r.3 + Lane(carry[4 + i], nextOdd[0], nextOdd[1], nextOdd[2]), o)
+                        carry[i] = nextEven[3]; carry[4 + i] = nextOdd[3]
                     }
                     add(0, v0)
                     add(1, (v1.0 - v2.0 + v3.0, v1.1 - v2.1 + v3.1, v1.2 - v2.2 + v3.2, v1.3 - v2.3 + v3.3))
                     add(2, (v1.0 + v2.0 - v0.0, v1.1 + v2.1 - v0.1, v1.2 + v2.2 - v0.2, v1.3 + v2.3 - v0.3))
                     add(3, (-v3.0, -v3.1, -v3.2, -v3.3))
+                    end = t0 + width
+                }
+                for i in 0..<4 {
+                    let e = split + 2 * (2 * ty + i) * length + end
+                    e[0] += carry[i]; e[length] += carry[4 + i]
                 }
             }
             let dst = dx + plane * H * W
-            for iy in 0..<H {
-                let e = even + (iy + p) * half, o = odd + (iy + p) * half, row = dst + iy * W
-                // padded column q = ix + p: with p odd, dx's even columns come from the odd split
-                if p & 1 == 0 {
-                    interleave(e + p / 2, o + p / 2, count: W, into: row, accumulate: accumulate)
-                } else {
-                    interleave(o + p / 2, e + p / 2 + 1, count: W, into: row, accumulate: accumulate)
-                }
-            }
+            Phases.merge(rows: H, phases: 2, length: length, offset: p, count: W, from: split + 2 * p * length, lines: lines,
+                         accumulate: accumulate) { iy in dst + iy * W }
         }
     }
 
@@ -233,14 +215,15 @@ enum Winograd: WinogradTransform {
     static func transformOutput(_ m: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, bias: UnsafePointer<Float>?,
                                 into y: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = O * T, half = tw + width
-        forEachPlane(batch: geo.batch, channels: O, scratch: 4 * half) { plane, b, o, buffer in
-            let (even0, odd0, even1, odd1) = (buffer.baseAddress!, buffer.baseAddress! + half, buffer.baseAddress! + 2 * half,
-                                              buffer.baseAddress! + 3 * half)
+        let stride = O * T, length = Phases.length(tw + width), rows = 2 * th
+        forEachPlane(batch: geo.batch, channels: O, scratch: 4 * rows * length) { plane, b, o, buffer in
+            // output row r's even columns at 2r · length, its odd ones `length` further
+            let phases = buffer.baseAddress!, lines = phases + 2 * rows * length
             let add = bias?[o] ?? 0
             let src = m + o * T + b * geo.tilesPerImage
             let dst = y + plane * Ho * Wo
             for ty in 0..<th {
+                let even0 = phases + 4 * ty * length, odd0 = even0 + length, even1 = even0 + 2 * length, odd1 = even0 + 3 * length
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
                     let s = src + ty * tw + t0, count = min(width, tw - t0)
                     let (m0, m1, m2, m3) = loadTiles(s, stride: stride, count)
@@ -252,13 +235,9 @@ enum Winograd: WinogradTransform {
                     storeLane(r1.0 + r1.1 + r1.2, even1 + t0, width)
                     storeLane(r1.1 - r1.2 - r1.3, odd1 + t0, width)
                 }
-                @inline(__always) func writeRow(_ oy: Int, _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>) {
-                    guard oy < Ho else { return }
-                    let out = dst + oy * Wo
-                    Winograd.interleave(even, odd, count: Wo, into: out, adding: add)
-                }
-                writeRow(2 * ty, even0, odd0)
-                writeRow(2 * ty + 1, even1, odd1)
+            }
+            Phases.merge(rows: Ho, phases: 2, length: length, offset: 0, count: Wo, from: phases, lines: lines, adding: add) { oy in
+                dst + oy * Wo
             }
         }
     }
@@ -266,22 +245,17 @@ enum Winograd: WinogradTransform {
     /// dM = A dY Aᵀ for every tile (the adjoint of `transformOutput`; cropped positions count as 0).
     static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = O * T, half = tw + width
-        forEachPlane(batch: geo.batch, channels: O, scratch: 4 * half) { plane, b, o, buffer in
-            let (even0, odd0, even1, odd1) = (buffer.baseAddress!, buffer.baseAddress! + half, buffer.baseAddress! + 2 * half,
-                                              buffer.baseAddress! + 3 * half)
+        let stride = O * T, length = Phases.length(tw + width), rows = 2 * th
+        forEachPlane(batch: geo.batch, channels: O, scratch: 4 * rows * length) { plane, b, o, buffer in
+            let phases = buffer.baseAddress!, lines = phases + 2 * rows * length
             let src = dy + plane * Ho * Wo
             let dst = dm + o * T + b * geo.tilesPerImage
+            // the output rows split into even and odd columns (zeros where cropped)
+            Phases.split(rows: rows, count: Wo, offset: 0, phases: 2, length: length, into: phases, lines: lines) { oy in
+                oy < Ho ? src + oy * Wo : nil
+            }
             for ty in 0..<th {
-                // the tiles' two output rows, split into even and odd columns (zeros where cropped)
-                buffer.initialize(repeating: 0)
-                @inline(__always) func splitRow(_ oy: Int, _ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>) {
-                    guard oy < Ho else { return }
-                    let row = src + oy * Wo
-                    Winograd.splitColumns(row, count: Wo, even: even, odd: odd)
-                }
-                splitRow(2 * ty, even0, odd0)
-                splitRow(2 * ty + 1, even1, odd1)
+                let even0 = phases + 4 * ty * length, odd0 = even0 + length, even1 = even0 + 2 * length, odd1 = even0 + 3 * length
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
                     let count = ty + 1 < th ? width : min(width, tw - t0)  // as in transformInput
                     let (y00, y01) = (loadLane(even0 + t0), loadLane(odd0 + t0))
@@ -310,44 +284,6 @@ enum Winograd: WinogradTransform {
              loadLane(s + (4 * i + 2) * stride, count), loadLane(s + (4 * i + 3) * stride, count))
         }
         return (row(0), row(1), row(2), row(3))
-    }
-
-    /// dst[i] = (i even ? first : second)[i / 2] (+ `adding`), or += that with `accumulate`, for
-    /// i < count: two split rows merged back into one, eight columns at a time.
-    @inline(__always) private static func interleave(
-        _ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, count: Int, into dst: UnsafeMutablePointer<Float>,
-        adding: Float = 0, accumulate: Bool = false
-    ) {
-        var i = 0
-        while i + 8 <= count {
-            let a = loadLane(first + i / 2), b = loadLane(second + i / 2)
-            var v = SIMD8<Float>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3]) + SIMD8(repeating: adding)
-            if accumulate { v += UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self) }
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            let v = (i & 1 == 0 ? first : second)[i >> 1] + adding
-            dst[i] = accumulate ? dst[i] + v : v
-            i += 1
-        }
-    }
-
-    /// even[i / 2] or odd[i / 2] = src[i] for i < count: one row split into its even and odd columns.
-    @inline(__always) private static func splitColumns(
-        _ src: UnsafePointer<Float>, count: Int, even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>
-    ) {
-        var i = 0
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(even + i / 2).storeBytes(of: v.evenHalf, as: Lane.self)
-            UnsafeMutableRawPointer(odd + i / 2).storeBytes(of: v.oddHalf, as: Lane.self)
-            i += 8
-        }
-        while i < count {
-            (i & 1 == 0 ? even : odd)[i >> 1] = src[i]
-            i += 1
-        }
     }
 
     @inline(__always) static func loadLane(_ p: UnsafePointer<Float>) -> Lane {

@@ -152,12 +152,11 @@ enum Winograd4: WinogradTransform {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
         let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
-        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 4 * (rows + 1) * length) { plane, b, c, buffer in
-            let split = buffer.baseAddress!, line = split + 4 * rows * length
+        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length) { plane, b, c, buffer in
+            let split = buffer.baseAddress!, lines = split + 4 * rows * length
             let src = x + plane * H * W
-            for r in 0..<rows {
-                let iy = r - p
-                Phases.split(iy >= 0 && iy < H ? src + iy * W : nil, count: W, offset: p, into: split + 4 * r * length, length: length, line: line)
+            Phases.split(rows: rows, count: W, offset: p, phases: 4, length: length, into: split, lines: lines) { r in
+                r - p >= 0 && r - p < H ? src + (r - p) * W : nil
             }
             let dst = v + c * T + b * geo.tilesPerImage
             for ty in 0..<th {
@@ -184,17 +183,30 @@ enum Winograd4: WinogradTransform {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let T = geo.tiles
         let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
-        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 4 * (rows + 1) * length) { plane, b, c, buffer in
-            let split = buffer.baseAddress!, line = split + 4 * rows * length
+        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length) { plane, b, c, buffer in
+            let split = buffer.baseAddress!, lines = split + 4 * rows * length
             split.initialize(repeating: 0, count: 4 * rows * length)
             let src = dv + c * T + b * geo.tilesPerImage
-            forEachTileGroup(src, geo, stride: stride) { ty, t0, rows in
+            // Column j of a tile is phase j % 4 at tile index t0 + j / 4: columns 4 and 5 land one
+            // index on, on phases 0 and 1, overlapping the next group's columns 0 and 1. They are
+            // shifted one lane in registers and carried into the next group, so each phase vector
+            // is read and written once (adding at t0 and then at the overlapping t0 + 1 made the
+            // second load wait for the store before it: store forwarding fails on a straddled store).
+            var carry4 = SIMD8<Float>(), carry5 = SIMD8<Float>()  // per tile row i, lanes 0…5
+            var end = 0
+            forEachTileGroup(src, geo, stride: stride, { ty, t0, rows in
                 @inline(__always) func row(_ v: Six) -> Six { inputAdjoint(v.0, v.1, v.2, v.3, v.4, v.5) }
-                // column j of the tile is phase j % 4 at tile index t0 + j / 4; lanes past the
-                // row's last tile are zero, so whole-vector adds stay exact
-                forEachColumn((row(rows.0), row(rows.1), row(rows.2), row(rows.3), row(rows.4), row(rows.5))) { j, a, b, c, d, e, f in
-                    let y = inputAdjoint(a, b, c, d, e, f)
-                    let base = split + (4 * 4 * ty + j % 4) * length + t0 + j / 4
+                let r = (row(rows.0), row(rows.1), row(rows.2), row(rows.3), row(rows.4), row(rows.5))
+                let c4 = inputAdjoint(r.0.4, r.1.4, r.2.4, r.3.4, r.4.4, r.5.4)
+                let c5 = inputAdjoint(r.0.5, r.1.5, r.2.5, r.3.5, r.4.5, r.5.5)
+                @inline(__always) func shifted(_ v: Lane, _ carry: inout SIMD8<Float>, _ i: Int) -> Lane {
+                    let s = Lane(carry[i], v[0], v[1], v[2])
+                    carry[i] = v[3]
+                    return s
+                }
+                // lanes past the row's last tile are zero, so whole-vector adds stay exact
+                @inline(__always) func add(_ phase: Int, _ y: Six) {
+                    let base = split + (16 * ty + phase) * length + t0
                     Winograd.addLane(y.0, base)
                     Winograd.addLane(y.1, base + 4 * length)
                     Winograd.addLane(y.2, base + 8 * length)
@@ -202,11 +214,25 @@ enum Winograd4: WinogradTransform {
                     Winograd.addLane(y.4, base + 16 * length)
                     Winograd.addLane(y.5, base + 20 * length)
                 }
-            }
+                let y0 = inputAdjoint(r.0.0, r.1.0, r.2.0, r.3.0, r.4.0, r.5.0)
+                add(0, (y0.0 + shifted(c4.0, &carry4, 0), y0.1 + shifted(c4.1, &carry4, 1), y0.2 + shifted(c4.2, &carry4, 2),
+                        y0.3 + shifted(c4.3, &carry4, 3), y0.4 + shifted(c4.4, &carry4, 4), y0.5 + shifted(c4.5, &carry4, 5)))
+                let y1 = inputAdjoint(r.0.1, r.1.1, r.2.1, r.3.1, r.4.1, r.5.1)
+                add(1, (y1.0 + shifted(c5.0, &carry5, 0), y1.1 + shifted(c5.1, &carry5, 1), y1.2 + shifted(c5.2, &carry5, 2),
+                        y1.3 + shifted(c5.3, &carry5, 3), y1.4 + shifted(c5.4, &carry5, 4), y1.5 + shifted(c5.5, &carry5, 5)))
+                add(2, inputAdjoint(r.0.2, r.1.2, r.2.2, r.3.2, r.4.2, r.5.2))
+                add(3, inputAdjoint(r.0.3, r.1.3, r.2.3, r.3.3, r.4.3, r.5.3))
+                end = t0 + width
+            }, rowDone: { ty in
+                for i in 0..<6 {
+                    let base = split + 4 * (4 * ty + i) * length + end
+                    base[0] += carry4[i]; base[length] += carry5[i]
+                }
+                carry4 = SIMD8(); carry5 = SIMD8()
+            })
             let dst = dx + plane * H * W
-            for iy in 0..<H {
-                Phases.merge(split + 4 * (iy + p) * length, length: length, offset: p, count: W, into: dst + iy * W, line: line, accumulate: accumulate)
-            }
+            Phases.merge(rows: H, phases: 4, length: length, offset: p, count: W, from: split + 4 * p * length, lines: lines,
+                         accumulate: accumulate) { iy in dst + iy * W }
         }
     }
 
@@ -214,22 +240,22 @@ enum Winograd4: WinogradTransform {
 
     /// y[b, o] = Aᵀ M A for every tile (+ bias), cropped to the output size; planes split across
     /// threads. A row of tiles gives four output rows, each written as its four column phases with
-    /// whole-lane stores, then merged.
+    /// whole-lane stores; the plane's rows are merged at the end.
     static func transformOutput(_ m: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, bias: UnsafePointer<Float>?,
                                 into y: UnsafeMutablePointer<Float>) {
-        let (Ho, Wo, tw, T) = (geo.outH, geo.outW, geo.tilesW, geo.tiles)
-        let stride = O * T, length = Phases.length(tw + width)
-        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 20 * length) { plane, b, o, buffer in
-            let phases = buffer.baseAddress!, line = phases + 16 * length  // output row r, phase c at (4r + c) · length
+        let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
+        let stride = O * T, length = Phases.length(tw + width), rows = 4 * th
+        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 8 * rows * length) { plane, b, o, buffer in
+            let phases = buffer.baseAddress!, lines = phases + 4 * rows * length  // output row r, phase c at (4r + c) · length
             let add = bias?[o] ?? 0
             let src = m + o * T + b * geo.tilesPerImage
             let dst = y + plane * Ho * Wo
-            forEachTileGroup(src, geo, stride: stride, { _, t0, rows in
+            forEachTileGroup(src, geo, stride: stride) { ty, t0, rows in
                 @inline(__always) func row(_ v: Six) -> Four { outputMap(v.0, v.1, v.2, v.3, v.4, v.5) }
                 let (r0, r1, r2, r3, r4, r5) = (row(rows.0), row(rows.1), row(rows.2), row(rows.3), row(rows.4), row(rows.5))
                 @inline(__always) func column(_ c: Int, _ a: Lane, _ b: Lane, _ cc: Lane, _ d: Lane, _ e: Lane, _ f: Lane) {
                     let out = outputMap(a, b, cc, d, e, f)
-                    let base = phases + c * length + t0
+                    let base = phases + (16 * ty + c) * length + t0
                     Winograd.storeLane(out.0, base, width)
                     Winograd.storeLane(out.1, base + 4 * length, width)
                     Winograd.storeLane(out.2, base + 8 * length, width)
@@ -239,31 +265,29 @@ enum Winograd4: WinogradTransform {
                 column(1, r0.1, r1.1, r2.1, r3.1, r4.1, r5.1)
                 column(2, r0.2, r1.2, r2.2, r3.2, r4.2, r5.2)
                 column(3, r0.3, r1.3, r2.3, r3.3, r4.3, r5.3)
-            }, rowDone: { ty in
-                for r in 0..<4 where 4 * ty + r < Ho {
-                    Phases.merge(phases + 4 * r * length, length: length, offset: 0, count: Wo, into: dst + (4 * ty + r) * Wo, line: line, adding: add)
-                }
-            })
+            }
+            Phases.merge(rows: Ho, phases: 4, length: length, offset: 0, count: Wo, from: phases, lines: lines, adding: add) { oy in
+                dst + oy * Wo
+            }
         }
     }
 
     /// dM = A dY Aᵀ for every tile (the adjoint of `transformOutput`; cropped positions count as 0).
     static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = O * T, length = Phases.length(tw + width)
-        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 20 * length) { plane, b, o, buffer in
-            let phases = buffer.baseAddress!, line = phases + 16 * length
+        let stride = O * T, length = Phases.length(tw + width), rows = 4 * th
+        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 8 * rows * length) { plane, b, o, buffer in
+            let phases = buffer.baseAddress!, lines = phases + 4 * rows * length
             let src = dy + plane * Ho * Wo
             let dst = dm + o * T + b * geo.tilesPerImage
+            Phases.split(rows: rows, count: Wo, offset: 0, phases: 4, length: length, into: phases, lines: lines) { oy in
+                oy < Ho ? src + oy * Wo : nil
+            }
             for ty in 0..<th {
-                for r in 0..<4 {
-                    let oy = 4 * ty + r
-                    Phases.split(oy < Ho ? src + oy * Wo : nil, count: Wo, offset: 0, into: phases + 4 * r * length, length: length, line: line)
-                }
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
                     let count = ty + 1 < th ? width : min(width, tw - t0)  // as in transformInput
                     @inline(__always) func row(_ r: Int) -> Six {
-                        let s = phases + 4 * r * length + t0
+                        let s = phases + 4 * (4 * ty + r) * length + t0
                         return outputAdjoint(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),
                                              Winograd.loadLane(s + 3 * length))
                     }
@@ -280,70 +304,6 @@ enum Winograd4: WinogradTransform {
                     column(5, g0.5, g1.5, g2.5, g3.5)
                 }
             }
-        }
-    }
-}
-
-/// A row split into its four column phases and merged back: padded column q = i + offset of a
-/// row of `count` values goes to phase q % 4 at index q / 4 (phase k at `k · length`). Both go
-/// through a zero-padded copy of the row (`line`, 4 · length floats), so the transposes run on
-/// whole vectors with no edge cases: convnet-s's 14-wide rows would otherwise be all edge.
-enum Phases {
-    typealias Lane = Winograd.Lane
-
-    /// The 4×4 transpose of four lanes: sixteen consecutive columns ↔ four phases of four.
-    @inline(__always) static func transpose(_ a: Lane, _ b: Lane, _ c: Lane, _ d: Lane) -> (Lane, Lane, Lane, Lane) {
-        (Lane(a[0], b[0], c[0], d[0]), Lane(a[1], b[1], c[1], d[1]), Lane(a[2], b[2], c[2], d[2]), Lane(a[3], b[3], c[3], d[3]))
-    }
-
-    /// A phase length for at least `minimum` indices: a multiple of four, so whole-vector
-    /// transposes cover it exactly.
-    static func length(_ minimum: Int) -> Int { (minimum + 3) & ~3 }
-
-    /// Fills the four phases (all `length` indices; zeros outside the row, or everywhere for a nil row).
-    @inline(__always) static func split(_ row: UnsafePointer<Float>?, count: Int, offset p: Int,
-                                        into phases: UnsafeMutablePointer<Float>, length: Int, line: UnsafeMutablePointer<Float>) {
-        guard let row else {
-            phases.update(repeating: 0, count: 4 * length)
-            return
-        }
-        line.update(repeating: 0, count: 4 * length)
-        (line + p).update(from: row, count: count)
-        for t in Swift.stride(from: 0, to: length, by: 4) {
-            let s = line + 4 * t
-            let v = transpose(Winograd.loadLane(s), Winograd.loadLane(s + 4), Winograd.loadLane(s + 8), Winograd.loadLane(s + 12))
-            Winograd.storeLane(v.0, phases + t, 4)
-            Winograd.storeLane(v.1, phases + length + t, 4)
-            Winograd.storeLane(v.2, phases + 2 * length + t, 4)
-            Winograd.storeLane(v.3, phases + 3 * length + t, 4)
-        }
-    }
-
-    /// dst[i] = phase[(i + offset) % 4][(i + offset) / 4] (+ `adding`), or += that with
-    /// `accumulate`, for i < count: the inverse (and adjoint) of `split`.
-    @inline(__always) static func merge(_ phases: UnsafePointer<Float>, length: Int, offset p: Int, count: Int,
-                                        into dst: UnsafeMutablePointer<Float>, line: UnsafeMutablePointer<Float>,
-                                        adding: Float = 0, accumulate: Bool = false) {
-        for t in Swift.stride(from: 0, to: length, by: 4) {
-            let v = transpose(Winograd.loadLane(phases + t), Winograd.loadLane(phases + length + t),
-                              Winograd.loadLane(phases + 2 * length + t), Winograd.loadLane(phases + 3 * length + t))
-            let out = line + 4 * t
-            Winograd.storeLane(v.0, out, 4)
-            Winograd.storeLane(v.1, out + 4, 4)
-            Winograd.storeLane(v.2, out + 8, 4)
-            Winograd.storeLane(v.3, out + 12, 4)
-        }
-        let src = line + p, shift = Lane(repeating: adding)
-        var i = 0
-        while i + 4 <= count {
-            let v = Winograd.loadLane(src + i) + shift
-            Winograd.storeLane(accumulate ? v + Winograd.loadLane(dst + i) : v, dst + i, 4)
-            i += 4
-        }
-        while i < count {
-            let v = src[i] + adding
-            dst[i] = accumulate ? dst[i] + v : v
-            i += 1
         }
     }
 }
