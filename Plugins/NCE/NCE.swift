@@ -22,6 +22,14 @@ import LossKitPluginSDK
 /// v = normalise(W₂ relu(BN(W₁ f)) + b₂) with W₁ [H, F] and batch-norm on the batch's statistics:
 /// the features the encoder hands to evaluation sit before that head, so what the head learns to
 /// throw away for instance discrimination (e.g. which crop) need not be thrown away by them.
+///
+/// `views = 2` (beyond the paper) adds a second, fresh view of each image as a positive, as the
+/// later contrastive methods do (Ye et al. 2019; Chen et al. 2020): the plugin warps the batch
+/// (`secondView`: a random zoomed crop of 50–100 % of the area, half of them mirrored), encodes it
+/// with the same encoder, and adds the symmetric in-batch term
+/// ½[CE(v·v'ᵀ/τ, diagonal) + CE(v'·vᵀ/τ, diagonal)] to the bank term, where the bank's positive
+/// is only the image's previous-epoch average. The bank still stores the first view. It costs a
+/// second encoder pass per step.
 final class NCE: Objective {
     var dimension = 128
     var tau = 0.07
@@ -29,6 +37,7 @@ final class NCE: Objective {
     var momentum = 0.5
     var proximal = 0.0
     var hidden = 0
+    var views = 1
 
     private var context: Context
     private var tap = "features"
@@ -72,14 +81,36 @@ final class NCE: Objective {
         z = try context.state("z", [1], fill: 0)
     }
 
-    func loss(_ g: GraphBuilder, batch: Batch, taps: Taps) throws -> Value {
-        guard let projection, let bank, let z else { throw PluginError("nce was not prepared") }
-        var f = taps[tap]
+    /// v = normalise(head(f)) for a [B, F] feature.
+    private func embed(_ g: GraphBuilder, _ features: Value, projection: (weight: Param, bias: Param)) -> Value {
+        var f = features
         if let h = hiddenLayer {
             // batch statistics only: the head is used in training, never in evaluation
             f = f.linear(g(h.weight)).batchNormReLU(g(h.gamma), g(h.beta), running: nil)
         }
-        let v = f.linear(g(projection.weight), g(projection.bias)).l2Normalized()
+        return f.linear(g(projection.weight), g(projection.bias)).l2Normalized()
+    }
+
+    /// The warp of `views = 2`, one per image (output → input, normalised coordinates): zoom by
+    /// s = 1/√a for an area share a ∈ [0.5, 1], a centre that keeps the crop inside the image,
+    /// and a mirror image half of the time.
+    private func secondView(count: Int) -> [Float] {
+        var theta: [Float] = []
+        theta.reserveCapacity(6 * count)
+        for _ in 0..<count {
+            let u = context.uniform(4, 0, 1)
+            let side = Float((0.5 + 0.5 * Double(u[0])).squareRoot())  // the crop's side, as a share of the image's
+            let room = 1 - side
+            let cx = (2 * u[1] - 1) * room, cy = (2 * u[2] - 1) * room
+            let mirror: Float = u[3] < 0.5 ? -1 : 1
+            theta += [mirror * side, 0, cx, 0, side, cy]
+        }
+        return theta
+    }
+
+    func loss(_ g: GraphBuilder, batch: Batch, taps: Taps) throws -> Value {
+        guard let projection, let bank, let z else { throw PluginError("nce was not prepared") }
+        let v = embed(g, taps[tap], projection: projection)
         let B = batch.size, D = dimension
         let memory = g.state(bank)
         var loss: Value
@@ -114,6 +145,14 @@ final class NCE: Objective {
         let own = memory.gatherRows(batch.indices)
         if proximal > 0 {
             loss = loss + Float(proximal) * (v - own).square().sum(axes: [1]).mean()
+        }
+        if views == 2 {
+            let warped = batch.images.affineWarp(secondView(count: B), fill: batch.pixelMin)
+            let other = embed(g, g.encode(warped, frozen: false)[tap], projection: projection)
+            let diagonal = (0..<B).map { Int32($0) }
+            let forward = (v.matmul(other, transposeOther: true) / Float(tau)).crossEntropy(labels: diagonal)
+            let backward = (other.matmul(v, transposeOther: true) / Float(tau)).crossEntropy(labels: diagonal)
+            loss = loss + 0.5 * (forward + backward)
         }
         // remember this step's vectors for the bank update after the optimiser step
         let values = Array(v.values)
@@ -177,6 +216,11 @@ public func nceSetHidden(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeM
     Runtime.set(p, e, v, check: Check.within("hidden", 0...8192)) { (n: NCE, v) in n.hidden = Int(v) }
 }
 
+@_cdecl("nce_set_views")
+public func nceSetViews(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
+    Runtime.set(p, e, v, check: Check.within("views", 1...2)) { (n: NCE, v) in n.views = Int(v) }
+}
+
 @_cdecl("nce_probe_z")
 public func nceProbeZ(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (n: NCE) in n.normalisationConstant } }
 
@@ -185,7 +229,7 @@ public func nceProbePositive(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.
 
 private let plugins = makePluginList([
     makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "nce", version: "1.1.0",
+        kind: LK_KIND_OBJECTIVE, name: "nce", version: "1.2.0",
         summary: "instance discrimination with a memory bank and NCE (Wu et al. 2018)",
         tapsRead: ["features"], defaultTap: "features",
         options: [
@@ -195,6 +239,7 @@ private let plugins = makePluginList([
             OptionSpec("momentum", .double, default: "0.5", doc: "bank update M_i ← normalise(μ M_i + (1-μ) v_i)", setter: "nce_set_momentum"),
             OptionSpec("proximal", .double, default: "0", doc: "λ of the proximal term λ‖v_i - M_i‖²", setter: "nce_set_proximal"),
             OptionSpec("hidden", .int64, default: "0", doc: "0: linear projection (the paper); H > 0: MLP head linear(H) → batch-norm → ReLU → linear(D) (SimCLR)", setter: "nce_set_hidden"),
+            OptionSpec("views", .int64, default: "1", doc: "1: the paper; 2: also a second, warped view of each image as an in-batch positive (a second encoder pass)", setter: "nce_set_views"),
         ],
         probes: [
             ProbeSpec("z", doc: "the normalisation constant Z (estimated once)", getter: "nce_probe_z"),

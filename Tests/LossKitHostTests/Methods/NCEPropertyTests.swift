@@ -12,8 +12,18 @@ import XCTest
 /// takes hundreds of steps). `MethodGradientTests` checks the noise-sampled loss itself.
 final class NCEPropertyTests: XCTestCase {
     func testNCEAloneLearnsToRecogniseInstances() throws {
+        try checkInstanceRecognition(loss: "nce(negatives=0, tau=0.1)")
+    }
+
+    /// The same with a second, warped view of each image as an in-batch positive (`views = 2`):
+    /// the two terms together still learn to find each image's own bank row.
+    func testNCEWithASecondViewLearnsToRecogniseInstances() throws {
+        try checkInstanceRecognition(loss: "nce(negatives=0, tau=0.1, views=2)")
+    }
+
+    private func checkInstanceRecognition(loss: String) throws {
         let h = try MethodHarness(plugins: ["NCE"], data: try SyntheticData.makeFolder(train: 160, test: 16))
-        var config = h.config(loss: "nce(negatives=0, tau=0.1)", steps: 60)
+        var config = h.config(loss: loss, steps: 60)
         config.learningRate = 0.01
         let (trainer, lines) = try h.train(config)
         let losses = MethodHarness.series(lines, term: "nce")

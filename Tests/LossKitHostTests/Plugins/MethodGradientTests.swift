@@ -15,6 +15,7 @@ final class MethodGradientTests: XCTestCase {
     func testNCEWithTheDefaultFourThousandNegatives() throws { try check("NCE", "nce") }
     func testNCEExactSoftmaxWithProximalTerm() throws { try check("NCE", "nce", [("negatives", "0"), ("proximal", "0.5")]) }
     func testNCEWithTheMLPHeadsBatchNorm() throws { try check("NCE", "nce", [("negatives", "64"), ("hidden", "16")]) }
+    func testNCEWithASecondViewThroughEncodeAgain() throws { try check("NCE", "nce", [("negatives", "0"), ("views", "2")]) }
     func testSpatialContrasting() throws { try check("SC", "sc", [("region", "0.5")]) }
     func testSpatialContrastingSquaredOneSided() throws { try check("SC", "sc", [("squared", "true"), ("symmetric", "false")]) }
     func testSWWAEWithSwitches() throws { try check("SWWAE", "swwae") }
