@@ -95,14 +95,14 @@ final class NCE: Objective {
     /// s = 1/√a for an area share a ∈ [0.5, 1], a centre that keeps the crop inside the image,
     /// and a mirror image half of the time.
     private func secondView(count: Int) -> [Float] {
+        let u = context.uniform(4 * count, 0, 1)
         var theta: [Float] = []
         theta.reserveCapacity(6 * count)
-        for _ in 0..<count {
-            let u = context.uniform(4, 0, 1)
-            let side = Float((0.5 + 0.5 * Double(u[0])).squareRoot())  // the crop's side, as a share of the image's
+        for i in 0..<count {
+            let side = Float((0.5 + 0.5 * Double(u[4 * i])).squareRoot())  // the crop's side, as a share of the image's
             let room = 1 - side
-            let cx = (2 * u[1] - 1) * room, cy = (2 * u[2] - 1) * room
-            let mirror: Float = u[3] < 0.5 ? -1 : 1
+            let cx = (2 * u[4 * i + 1] - 1) * room, cy = (2 * u[4 * i + 2] - 1) * room
+            let mirror: Float = u[4 * i + 3] < 0.5 ? -1 : 1
             theta += [mirror * side, 0, cx, 0, side, cy]
         }
         return theta

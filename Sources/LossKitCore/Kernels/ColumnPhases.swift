@@ -2,8 +2,8 @@
 /// phases (2 for F(2×2, 3×3), 4 for F(4×4, 3×3)), padded column q = i + offset of a row of
 /// `count` values goes to phase q % n at index q / n (phase k at `k · length`). Both directions go
 /// through a zero-padded copy of the row (`line`, n · length floats), so the shuffles run on whole
-/// vectors with no edge cases: convnet-s's 14- and 7-wide rows would otherwise be all edge (the
-/// F(2×2) transforms spent a third of their time in scalar edge loops before they used this).
+/// vectors with no edge cases: convnet-s's 14- and 7-wide rows would otherwise be mostly edge
+/// (F(2×2)'s input transform, before it used this, spent most of its samples in scalar edge loops).
 enum Phases {
     typealias Lane = Winograd.Lane
 
@@ -44,7 +44,8 @@ enum Phases {
     /// Every row is copied into its zero-padded line before any line is shuffled, so each vector
     /// load reads floats stored long before. A load that straddles several just-written stores
     /// cannot be forwarded from the store buffer and waits for them to reach the cache: done row by
-    /// row, that wait was half of `outputGradient`'s time and a sixth of `transformInput`'s (perf).
+    /// row, the load after it held half of F(2×2)'s `outputGradient` samples and a sixth of its
+    /// `transformInput`'s (perf).
     @inline(__always) static func split(rows: Int, count: Int, offset p: Int, phases n: Int, length: Int,
                                         into out: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>,
                                         source: (_ row: Int) -> UnsafePointer<Float>?) {

@@ -169,7 +169,7 @@ enum Winograd: WinogradTransform {
     static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = C * T
+        let stride = C * T, end = (tw + width - 1) / width * width  // where the last group's carry lands
         forEachSplitPlane(geo) { plane, b, c, split, lines, rows, length in
             split.initialize(repeating: 0, count: 2 * rows * length)
             let src = dv + c * T + b * geo.tilesPerImage
@@ -179,7 +179,6 @@ enum Winograd: WinogradTransform {
                 // written once: adding at tx and then at the overlapping tx + 1 made every second
                 // load wait for the store before it (store forwarding fails on a straddled store).
                 var carry = SIMD8<Float>()  // even then odd carries of the four rows
-                var end = 0
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
                     let s = src + ty * tw + t0, count = min(width, tw - t0)
                     let (v0, v1, v2, v3) = loadTiles(s, stride: stride, count)
@@ -196,7 +195,6 @@ enum Winograd: WinogradTransform {
                     add(1, (v1.0 - v2.0 + v3.0, v1.1 - v2.1 + v3.1, v1.2 - v2.2 + v3.2, v1.3 - v2.3 + v3.3))
                     add(2, (v1.0 + v2.0 - v0.0, v1.1 + v2.1 - v0.1, v1.2 + v2.2 - v0.2, v1.3 + v2.3 - v0.3))
                     add(3, (-v3.0, -v3.1, -v3.2, -v3.3))
-                    end = t0 + width
                 }
                 for i in 0..<4 {
                     let e = split + 2 * (2 * ty + i) * length + end

@@ -193,7 +193,7 @@ enum Winograd4: WinogradTransform {
             // is read and written once (adding at t0 and then at the overlapping t0 + 1 made the
             // second load wait for the store before it: store forwarding fails on a straddled store).
             var carry4 = SIMD8<Float>(), carry5 = SIMD8<Float>()  // per tile row i, lanes 0…5
-            var end = 0
+            let end = (geo.tilesW + width - 1) / width * width  // where the last group's carries land
             forEachTileGroup(src, geo, stride: stride, { ty, t0, rows in
                 @inline(__always) func row(_ v: Six) -> Six { inputAdjoint(v.0, v.1, v.2, v.3, v.4, v.5) }
                 let r = (row(rows.0), row(rows.1), row(rows.2), row(rows.3), row(rows.4), row(rows.5))
@@ -222,7 +222,6 @@ enum Winograd4: WinogradTransform {
                         y1.3 + shifted(c5.3, &carry5, 3), y1.4 + shifted(c5.4, &carry5, 4), y1.5 + shifted(c5.5, &carry5, 5)))
                 add(2, inputAdjoint(r.0.2, r.1.2, r.2.2, r.3.2, r.4.2, r.5.2))
                 add(3, inputAdjoint(r.0.3, r.1.3, r.2.3, r.3.3, r.4.3, r.5.3))
-                end = t0 + width
             }, rowDone: { ty in
                 for i in 0..<6 {
                     let base = split + 4 * (4 * ty + i) * length + end
