@@ -21,6 +21,11 @@ public final class Node {
     public internal(set) var switches: [Int32]?
     /// For max-pool outputs: the input's spatial size, so unpooling knows the size to restore.
     public internal(set) var switchesInputSize: (height: Int, width: Int)?
+    /// For convolution outputs in training mode, [B, C, 2]: Σ and Σ² of each (image, channel)
+    /// plane, as `Vectorized.sumAndSquares` returns them, taken while the convolution's output was
+    /// still in cache. A batch-norm that follows reads its statistics from them instead of from
+    /// another pass over the activation (`batchNorm`).
+    public internal(set) var planeMoments: Tensor?
 
     init(value: Tensor, requiresGrad: Bool, op: String, index: Int) {
         self.value = value

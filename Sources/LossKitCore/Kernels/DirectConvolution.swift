@@ -41,8 +41,10 @@ enum DirectConvolution {
 
     /// y[b, o] (+)= bias[o] + Σ_c Σ_ky,kx w[o, c, ky, kx] · x_padded[b, c, y + ky, x + kx] for `batch`
     /// images; `accumulate` adds to y instead of overwriting it. Images split across threads.
+    /// With `moments`, each finished plane's Σ and Σ² go there too (`Vectorized.planeMoments`).
     static func forward(_ x: UnsafePointer<Float>, _ g: Planes, batch: Int, weight w: UnsafePointer<Float>, outChannels O: Int,
-                        bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+                        bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+                        moments: UnsafeMutablePointer<Float>? = nil) {
         let (C, Ho, Wo, pw, pp) = (g.channels, g.outH, g.outW, g.paddedWidth, g.paddedPlane)
         let inPlane = g.height * g.width, outPlane = Ho * Wo
         parallelFor(batch) { lo, hi in
@@ -78,6 +80,7 @@ enum DirectConvolution {
                                 }
                             }
                         }
+                        if let moments { Vectorized.planeMoments(dst, planes: 1, plane: outPlane, into: moments + 2 * (b * O + o)) }
                     }
                 }
             }

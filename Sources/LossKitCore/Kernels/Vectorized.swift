@@ -21,6 +21,14 @@ enum Vectorized {
         return (ts, ts2)
     }
 
+    /// `sumAndSquares` of each of `planes` consecutive planes of `plane` floats, as pairs into
+    /// `moments` (Σ of plane i at 2i, Σ² at 2i + 1).
+    static func planeMoments(_ x: UnsafePointer<Float>, planes: Int, plane: Int, into moments: UnsafeMutablePointer<Float>) {
+        for i in 0..<planes {
+            (moments[2 * i], moments[2 * i + 1]) = sumAndSquares(x + i * plane, plane)
+        }
+    }
+
     /// A fused ReLU after batch-norm, for its backward: the forward wrote max(scale·(x - mu) +
     /// shift, 0) with scale = γ·inv and shift = β, so the ReLU's mask is recomputed from x with
     /// the same arithmetic (bit for bit the forward's comparison) instead of read from the output.

@@ -25,11 +25,12 @@ extension Graph {
         return timed("conv") {
             let prof = profiler  // captured by value: the closure must not retain the graph
             let out = Tensor(uninitialized: [B, O, Ho, Wo])
+            let moments = training ? Tensor(uninitialized: [B, O, 2]) : nil  // for batch-norm: Node.planeMoments
             DirectConvolution.forward(x.value.data, planes, batch: B, weight: weight.value.data, outChannels: O,
-                                      bias: bias?.value.data, into: out.data)
+                                      bias: bias?.value.data, into: out.data, moments: moments?.data)
             profiler?.addFlops(flops)
             let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-            return record(out, op: "conv", inputs: inputs) { node in
+            let result = record(out, op: "conv", inputs: inputs) { node in
                 let gy = node.grad!.data
                 if let bias, bias.requiresGrad { Graph.addBiasGradient(gy, batch: B, channels: O, plane: Ho * Wo, into: bias.gradBuffer().data) }
                 if weight.requiresGrad {
@@ -43,6 +44,8 @@ extension Graph {
                 }
                 prof?.addFlops(flops * Double((weight.requiresGrad ? 1 : 0) + (x.requiresGrad ? 1 : 0)))
             }
+            result.planeMoments = moments
+            return result
         }
     }
 }

@@ -50,13 +50,19 @@ extension Graph {
             let means = Tensor(uninitialized: [C]), invStd = Tensor(uninitialized: [C])
             let px = x.value.data, po = out.data
             let pg = gamma.value.data, pb = beta.value.data
+            // A convolution's output comes with each plane's Σ and Σ² (Node.planeMoments), taken
+            // while it was in cache: the same numbers this op would sum, so the same bits, one pass
+            // over the activation fewer. Without them each channel's planes are summed here and
+            // normalised right after, while still in cache.
+            let moments = useBatch ? x.planeMoments.flatMap { $0.shape == [B, C, 2] ? $0.data : nil } : nil
             parallelFor(C) { lo, hi in
                 for c in lo..<hi {
                     var mu: Float, variance: Float
                     if useBatch {
                         var s: Double = 0, s2: Double = 0
                         for b in 0..<B {
-                            let (rs, rs2) = Vectorized.sumAndSquares(px + (b * C + c) * P, P)
+                            let plane = b * C + c
+                            let (rs, rs2) = moments.map { ($0[2 * plane], $0[2 * plane + 1]) } ?? Vectorized.sumAndSquares(px + plane * P, P)
                             s += Double(rs); s2 += Double(rs2)
                         }
                         let m = s / Double(M)
@@ -74,10 +80,20 @@ extension Graph {
                     let inv = 1 / (variance + eps).squareRoot()
                     means.data[c] = mu
                     invStd.data[c] = inv
-                    let g = pg[c], bb = pb[c]
+                    guard moments == nil else { continue }
                     for b in 0..<B {
                         let off = (b * C + c) * P
-                        Vectorized.normalize(px + off, po + off, P, mu: mu, inv: inv, gamma: g, beta: bb, relu: relu)
+                        Vectorized.normalize(px + off, po + off, P, mu: mu, inv: inv, gamma: pg[c], beta: pb[c], relu: relu)
+                    }
+                }
+            }
+            if moments != nil {
+                // in memory order: one stream through the activation, which the prefetcher follows
+                let (pm, pi) = (means.data, invStd.data)
+                parallelFor(B * C, minChunk: max(1, (1 << 14) / P)) { lo, hi in
+                    for plane in lo..<hi {
+                        let c = plane % C
+                        Vectorized.normalize(px + plane * P, po + plane * P, P, mu: pm[c], inv: pi[c], gamma: pg[c], beta: pb[c], relu: relu)
                     }
                 }
             }

@@ -84,13 +84,15 @@ extension Graph {
         return timed("conv") {
             let prof = profiler  // captured by value: the closure must not retain the graph
             let out = Tensor(uninitialized: [B, O, Ho, Wo])
+            // batch-norm's statistics, taken while each chunk's output is in cache (Node.planeMoments)
+            let moments = training ? Tensor(uninitialized: [B, O, 2]) : nil
             let u = Tensor(uninitialized: [xis, O, C])
             F.transformFilters(weight.value.data, outChannels: O, channels: C, into: u.data)
             do {
                 // per worker: the chunk's transformed input V [xis, C, T] and output M [xis, O, T]
                 let scratch = Tensor(uninitialized: [workers, 2, tileFloats])
                 let (xs, ys, us) = (x.value.data, out.data, u.data)
-                let biasData = bias?.value.data
+                let biasData = bias?.value.data, momentData = moments?.data
                 forEachChunk { w, start, geo in
                     let v = scratch.data + (2 * w) * tileFloats, m = v + tileFloats, T = geo.tiles
                     F.transformInput(xs + start * C * H * W, geo, into: v)
@@ -98,11 +100,15 @@ extension Graph {
                         sgemm(m: O, n: T, k: C, a: us + xi * O * C, b: v + xi * C * T, c: m + xi * O * T)
                     }
                     F.transformOutput(m, geo, outChannels: O, bias: biasData, into: ys + start * O * Ho * Wo)
+                    if let momentData {
+                        Vectorized.planeMoments(ys + start * O * Ho * Wo, planes: geo.batch * O, plane: Ho * Wo,
+                                                into: momentData + start * O * 2)
+                    }
                 }
             }
             profiler?.addFlops(nominalFlops)
             let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-            return record(out, op: "conv", inputs: inputs) { node in
+            let result = record(out, op: "conv", inputs: inputs) { node in
                 let gy = node.grad!.data
                 if let bias, bias.requiresGrad { Graph.addBiasGradient(gy, batch: B, channels: O, plane: Ho * Wo, into: bias.gradBuffer().data) }
                 let needW = weight.requiresGrad, needX = x.requiresGrad
@@ -140,6 +146,8 @@ extension Graph {
                 }
                 prof?.addFlops(nominalFlops * Double((needW ? 1 : 0) + (needX ? 1 : 0)))
             }
+            result.planeMoments = moments
+            return result
         }
     }
 }
