@@ -32,11 +32,7 @@ extension Graph {
                 partial.withUnsafeMutableBufferPointer { sums in
                     let sums = sums.baseAddress!
                     parallelFor(blocks) { lo, hi in
-                        for b in lo..<hi {
-                            var acc: Double = 0
-                            for i in (b * block)..<min(n, (b + 1) * block) { acc += Double(px[i]) }
-                            sums[b] = acc
-                        }
+                        for b in lo..<hi { sums[b] = Vectorized.sum(px + b * block, min(n, (b + 1) * block) - b * block) }
                     }
                 }
                 po[0] = Float(partial.reduce(0, +)) * scale
