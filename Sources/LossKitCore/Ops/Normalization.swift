@@ -102,35 +102,48 @@ extension Graph {
                 let (gx, accumulate) = x.requiresGrad ? x.gradBufferForWriting() : (nil, true)
                 let gg = gamma.requiresGrad ? gamma.gradBuffer().data : nil
                 let gb = beta.requiresGrad ? beta.gradBuffer().data : nil
-                parallelFor(C) { lo, hi in
-                    for c in lo..<hi {
-                        let (mu, inv) = (means.data[c], invStd.data[c])
-                        // with the ReLU, dy is the output's gradient where the output was positive
-                        let mask = relu ? Vectorized.ReLUAfterNorm(scale: pg[c] * inv, shift: pb[c]) : nil
-                        var sumDy: Float = 0, sumDyH: Float = 0
-                        for b in 0..<B {
-                            let off = (b * C + c) * P
-                            let (s, d) = Vectorized.sumAndNormalizedDot(g + off, px + off, P, mu: mu, inv: inv, relu: mask)
-                            sumDy += s; sumDyH += d
-                        }
-                        gb?[c] += sumDy
-                        gg?[c] += sumDyH
-                        guard let gx else { continue }
-                        let k = pg[c] * inv
+                // Both passes walk the planes in memory order: one stream each through dy and x,
+                // which the prefetcher follows, where a channel's planes lie B strides apart.
+                // Each plane's two sums are added per channel in image order, as before.
+                let (pm, pi) = (means.data, invStd.data)
+                @inline(__always) func mask(_ c: Int) -> Vectorized.ReLUAfterNorm? {
+                    // with the ReLU, dy is the output's gradient where the output was positive
+                    relu ? Vectorized.ReLUAfterNorm(scale: pg[c] * pi[c], shift: pb[c]) : nil
+                }
+                let minChunk = max(1, (1 << 14) / P)
+                let planeSums = Tensor(uninitialized: [B, C, 2]), ps = planeSums.data
+                parallelFor(B * C, minChunk: minChunk) { lo, hi in
+                    for plane in lo..<hi {
+                        let c = plane % C
+                        (ps[2 * plane], ps[2 * plane + 1]) = Vectorized.sumAndNormalizedDot(
+                            g + plane * P, px + plane * P, P, mu: pm[c], inv: pi[c], relu: mask(c))
+                    }
+                }
+                let sums = Tensor(zeros: [2, C]), sumDy = sums.data, sumDyH = sums.data + C
+                for b in 0..<B {
+                    for c in 0..<C {
+                        sumDy[c] += ps[2 * (b * C + c)]
+                        sumDyH[c] += ps[2 * (b * C + c) + 1]
+                    }
+                }
+                for c in 0..<C {
+                    gb?[c] += sumDy[c]
+                    gg?[c] += sumDyH[c]
+                }
+                guard let gx else { return }
+                parallelFor(B * C, minChunk: minChunk) { lo, hi in
+                    for plane in lo..<hi {
+                        let c = plane % C, off = plane * P
+                        let (mu, inv, k) = (pm[c], pi[c], pg[c] * pi[c])
                         if useBatch {
-                            let meanDy = sumDy / Float(M), meanDyH = sumDyH / Float(M)
-                            for b in 0..<B {
-                                let off = (b * C + c) * P
-                                Vectorized.batchNormInputGradient(gx + off, g + off, px + off, P, mu: mu, inv: inv, k: k, a: meanDy,
-                                                                  b: meanDyH, relu: mask, accumulate: accumulate)
-                            }
+                            Vectorized.batchNormInputGradient(gx + off, g + off, px + off, P, mu: mu, inv: inv, k: k,
+                                                              a: sumDy[c] / Float(M), b: sumDyH[c] / Float(M), relu: mask(c),
+                                                              accumulate: accumulate)
                         } else {
-                            for b in 0..<B {
-                                let off = (b * C + c) * P
-                                for i in 0..<P {
-                                    let dy = mask.map { $0.mask(g[off + i], centred: px[off + i] - mu) } ?? g[off + i]
-                                    gx[off + i] = (accumulate ? gx[off + i] : 0) + k * dy
-                                }
+                            let m = mask(c)
+                            for i in 0..<P {
+                                let dy = m.map { $0.mask(g[off + i], centred: px[off + i] - mu) } ?? g[off + i]
+                                gx[off + i] = (accumulate ? gx[off + i] : 0) + k * dy
                             }
                         }
                     }
