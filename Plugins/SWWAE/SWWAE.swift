@@ -85,12 +85,12 @@ final class SWWAE: Objective {
         for stage in stages {
             h = block(h, stage.into)
             h = useSwitches ? h.maxUnpool(switchesOf: taps[stage.pool]) : h.upsample(2)
-            let error = (h - taps[stage.input]).square().mean()
+            let error = h.meanSquaredError(taps[stage.input])
             middle = middle.map { $0 + error } ?? error
             h = block(h, stage.after)
         }
         let reconstruction = h.conv2d(g(last.weight), g(last.bias), padding: 1)
-        let rec = (reconstruction - batch.images).square().mean()
+        let rec = reconstruction.meanSquaredError(batch.images)
         reconstructionError = Double(rec.scalar)
         calls += 1
         if calls % 50 == 1 && g.isTraining { show(batch: batch, reconstruction: reconstruction) }
@@ -135,7 +135,7 @@ public func swwaeProbeReconstruction(_ p: UnsafeMutableRawPointer?) -> Double { 
 
 private let plugins = makePluginList([
     makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "swwae", version: "1.1.0",
+        kind: LK_KIND_OBJECTIVE, name: "swwae", version: "1.1.1",
         summary: "stacked what-where auto-encoder: unpools with the encoder's switches (Zhao et al. 2015)",
         tapsRead: ["conv5", "pool*", "conv*"], defaultTap: "conv5",
         options: [

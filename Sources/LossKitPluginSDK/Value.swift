@@ -118,6 +118,12 @@ public struct Value {
         return wrap(fused(g, node, gamma.node, beta.node, running?.mean.handle, running?.variance.handle, momentum, eps))
     }
     public func dropout(_ p: Float) -> Value { wrap(api.pointee.dropout(g, node, p)) }
+    /// mean((self - other)²) over every element, self and other of one shape: the host's one op
+    /// where it has it (ABI 1.2), else sub, square and mean — the same bits either way.
+    public func meanSquaredError(_ other: Value) -> Value {
+        guard let fused = graph.hostFunction(\.mean_squared_error) else { return (self - other).square().mean() }
+        return wrap(fused(g, node, other.node))
+    }
     public func affineWarp(_ theta: [Float], fill: Float) -> Value {
         wrap(theta.withUnsafeBufferPointer { api.pointee.affine_warp(g, node, $0.baseAddress, fill) })
     }

@@ -103,9 +103,10 @@ extern "C" {
 #endif
 
 /* Since 1.0. The major changes only when the contract breaks; the minor when fields or
- * functions are appended. 1.1 appended lk_host_api.batch_norm_relu. */
+ * functions are appended. 1.1 appended lk_host_api.batch_norm_relu; 1.2 appended
+ * lk_host_api.mean_squared_error. */
 #define LOSSKIT_ABI_MAJOR 1
-#define LOSSKIT_ABI_MINOR 1
+#define LOSSKIT_ABI_MINOR 2
 
 /* The largest tensor rank the ABI carries. Since 1.0. */
 #define LK_MAX_RANK 8
@@ -436,6 +437,13 @@ typedef struct lk_host_api {
      * backward). Since 1.1. */
     lk_node *(*batch_norm_relu)(lk_graph *g, lk_node *x, lk_node *gamma, lk_node *beta,
                                 lk_state *running_mean, lk_state *running_var, float momentum, float eps);
+
+    /* -- Appended in 1.2: check LK_HOST_HAS(api, name) first; a 1.1 host's table ends above. -- */
+    /* mean((a - b)^2) over every element of a and b, which must have one shape: a scalar node,
+     * owned by the graph like every node. The same value and gradients, bit for bit, as
+     * mean(square(sub(a, b))), in one pass over a and b each way instead of three, with no
+     * intermediate tensors (a reconstruction loss). Since 1.2. */
+    lk_node *(*mean_squared_error)(lk_graph *g, lk_node *a, lk_node *b);
 } lk_host_api;
 
 /* Whether host table `api` carries function `fn`, one appended after 1.0: its struct_size

@@ -37,6 +37,39 @@ enum Vectorized {
         return total
     }
 
+    /// Σ (a - b)² over `n` floats, in Double, with `sum`'s running sums: the same bits as `sum`
+    /// over the squared differences written out first.
+    static func sumOfSquaredDifferences(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Double {
+        var s = SIMD4<Double>(), t = SIMD4<Double>()
+        var i = 0
+        while i + 8 <= n {
+            let d = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD4<Float>.self) - UnsafeRawPointer(b + i).loadUnaligned(as: SIMD4<Float>.self)
+            let e = UnsafeRawPointer(a + i + 4).loadUnaligned(as: SIMD4<Float>.self)
+                - UnsafeRawPointer(b + i + 4).loadUnaligned(as: SIMD4<Float>.self)
+            s += SIMD4<Double>(d * d)
+            t += SIMD4<Double>(e * e)
+            i += 8
+        }
+        var total = (s + t).sum()
+        while i < n { let d = a[i] - b[i]; total += Double(d * d); i += 1 }
+        return total
+    }
+
+    /// A sum over `n` elements in fixed blocks of 64 Ki: `partial(lo, hi)` sums one block, the
+    /// blocks run on the threads, and their sums are added in block order, so the bits do not
+    /// depend on the thread count.
+    static func blockwiseSum(_ n: Int, _ partial: (_ lo: Int, _ hi: Int) -> Double) -> Double {
+        let block = 1 << 16, blocks = max((n + block - 1) / block, 1)
+        var sums = [Double](repeating: 0, count: blocks)
+        sums.withUnsafeMutableBufferPointer { sums in
+            let sums = sums.baseAddress!
+            parallelFor(blocks) { lo, hi in
+                for b in lo..<hi { sums[b] = partial(b * block, min(n, (b + 1) * block)) }
+            }
+        }
+        return sums.reduce(0, +)
+    }
+
     /// `sumAndSquares` of each of `planes` consecutive planes of `plane` floats, as pairs into
     /// `moments` (Σ of plane i at 2i, Σ² at 2i + 1).
     static func planeMoments(_ x: UnsafePointer<Float>, planes: Int, plane: Int, into moments: UnsafeMutablePointer<Float>) {

@@ -25,17 +25,8 @@ extension Graph {
             let px = x.value.data, po = out.data
             let n = x.value.count
             if out.count == 1 {
-                // over everything (a loss's mean): fixed blocks summed on the threads, then added in
-                // block order, so the bits do not depend on the thread count
-                let block = 1 << 16, blocks = max((n + block - 1) / block, 1)
-                var partial = [Double](repeating: 0, count: blocks)
-                partial.withUnsafeMutableBufferPointer { sums in
-                    let sums = sums.baseAddress!
-                    parallelFor(blocks) { lo, hi in
-                        for b in lo..<hi { sums[b] = Vectorized.sum(px + b * block, min(n, (b + 1) * block) - b * block) }
-                    }
-                }
-                po[0] = Float(partial.reduce(0, +)) * scale
+                // over everything (a loss's mean)
+                po[0] = Float(Vectorized.blockwiseSum(n) { Vectorized.sum(px + $0, $1 - $0) }) * scale
             } else {
                 plan.forEachRow { o, _, ib, n, _, sb in
                     for k in 0..<n { po[ib + k * sb] += px[o + k] }

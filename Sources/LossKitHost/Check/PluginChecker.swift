@@ -1,3 +1,4 @@
+import CLossKitABI
 import Foundation
 import LossKitCore
 
@@ -10,6 +11,9 @@ public struct PluginChecker {
     public var seed: UInt64 = 7
     /// Called before each phase, so a parent process can tell where a crash happened.
     public var phase: (String) -> Void = { _ in }
+    /// The host table the plugin gets: this host's, or in tests an older host's
+    /// (`HostAPITable.abi11`) to check the plugin's fallbacks.
+    public var api = UnsafePointer(HostAPITable.shared)
 
     public init() {}
 
@@ -37,7 +41,7 @@ public struct PluginChecker {
 
         phase("create")
         let context = InstanceContext(instanceName: plugin.name, random: random, logSink: { _ in })
-        let instance = try PluginInstance(plugin: plugin, context: context, options: options)
+        let instance = try PluginInstance(plugin: plugin, context: context, options: options, api: api)
 
         switch plugin.kind {
         case .objective:

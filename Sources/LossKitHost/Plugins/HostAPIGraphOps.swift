@@ -91,6 +91,7 @@ extension HostAPITable {
             HostAPITable.batchNorm(g, x, gamma, beta, rm, rv, momentum, eps, relu: true)
         }
         api.dropout = { g, x, p in graphOp(g, "dropout", [x]) { try $0.graph.dropout($1[0], p: p) } }
+        api.mean_squared_error = { g, a, b in graphOp(g, "mean_squared_error", [a, b]) { try $0.graph.meanSquaredError($1[0], $1[1]) } }
 
         // Rows
         api.log_softmax = { g, x in graphOp(g, "log_softmax", [x]) { try $0.graph.logSoftmax($1[0]) } }

@@ -18,15 +18,19 @@ public enum HostAPITable {
     /// The table an ABI 1.0 host hands out: this host's functions up to `encode`, struct_size and
     /// abi_minor of 1.0, and nothing allocated past its end. For tests that a plugin built
     /// against a newer losskit.h falls back on an older host instead of reading past the table.
-    public static let abi10: UnsafePointer<lk_host_api> = {
-        let size = MemoryLayout<lk_host_api>.offset(of: \lk_host_api.batch_norm_relu)!
+    public static let abi10 = olderTable(minor: 0, endingBefore: \.batch_norm_relu)
+    /// The table an ABI 1.1 host hands out: up to `batch_norm_relu`, as `abi10`.
+    public static let abi11 = olderTable(minor: 1, endingBefore: \.mean_squared_error)
+
+    private static func olderTable<F>(minor: UInt16, endingBefore firstMissing: KeyPath<lk_host_api, F>) -> UnsafePointer<lk_host_api> {
+        let size = MemoryLayout<lk_host_api>.offset(of: firstMissing)!
         let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<lk_host_api>.alignment)
         raw.copyMemory(from: UnsafeRawPointer(shared), byteCount: size)
         let table = raw.assumingMemoryBound(to: lk_host_api.self)
         table.pointee.struct_size = UInt32(size)
-        table.pointee.abi_minor = 0
+        table.pointee.abi_minor = minor
         return UnsafePointer(table)
-    }()
+    }
 
     static func make() -> lk_host_api {
         var api = lk_host_api()

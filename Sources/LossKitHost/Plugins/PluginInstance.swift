@@ -13,7 +13,7 @@ public final class PluginInstance {
 
     /// Creates the instance and applies every option's default, then the user's `options`.
     /// `api` is the table the plugin gets: the host's own, or in tests an older host's
-    /// (`HostAPITable.abi10`) to check a plugin's fallbacks.
+    /// (`HostAPITable.abi10`, `abi11`) to check a plugin's fallbacks.
     public init(plugin: LoadedPlugin, context: InstanceContext, options: [(key: String, value: String)] = [],
                 api: UnsafePointer<lk_host_api> = UnsafePointer(HostAPITable.shared)) throws {
         self.plugin = plugin

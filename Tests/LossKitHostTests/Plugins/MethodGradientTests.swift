@@ -1,4 +1,6 @@
-import LossKitHost
+import CLossKitABI
+import LossKitCore
+@testable import LossKitHost
 import XCTest
 
 /// `losskit plugins check` on every shipped objective, in-process: each loss is gradient-checked
@@ -20,6 +22,32 @@ final class MethodGradientTests: XCTestCase {
     func testSpatialContrastingSquaredOneSided() throws { try check("SC", "sc", [("squared", "true"), ("symmetric", "false")]) }
     func testSWWAEWithSwitches() throws { try check("SWWAE", "swwae") }
     func testSWWAEWithoutSwitches() throws { try check("SWWAE", "swwae", [("switches", "false")]) }
+
+    /// SWWAE's reconstruction terms take ABI 1.2's `mean_squared_error` where the host has it and
+    /// sub, square and mean on a 1.1 host: both pass the check, with the same loss to the bit.
+    func testSWWAEOnAnABI11HostFallsBackWithTheSameLoss() throws {
+        XCTAssertLessThan(Int(HostAPITable.abi11.pointee.struct_size), MemoryLayout<lk_host_api>.size)
+        XCTAssertNotNil(HostAPITable.shared.pointee.mean_squared_error)
+        let loader = try BuiltPlugins.loader(["SWWAE"])
+        var results: [PluginChecker.Result] = []
+        for api in [UnsafePointer(HostAPITable.shared), HostAPITable.abi11] {
+            var checker = PluginChecker()
+            checker.api = api
+            let result = try checker.check(loader.plugin(named: "swwae")!)
+            XCTAssertTrue(result.report.passed, result.description)
+            results.append(result)
+        }
+        XCTAssertEqual(results[0].lossValue.bitPattern, results[1].lossValue.bitPattern, "\(results[0].lossValue) against \(results[1].lossValue)")
+    }
+
+    /// A bad call of the 1.2 function leaves the sticky error naming it, as every graph function does.
+    func testMeanSquaredErrorThroughTheTableReportsBadInputByName() {
+        let pg = PluginGraph(graph: Graph(training: true, random: RandomGenerator(seed: 0)), encoder: nil)
+        let (a, b) = (pg.graph.constant(Tensor(zeros: [2, 3])), pg.graph.constant(Tensor(zeros: [6])))
+        XCTAssertNil(HostAPITable.shared.pointee.mean_squared_error(handle(pg), handle(a), handle(b)))
+        XCTAssertTrue(pg.error?.hasSuffix("mean_squared_error: meanSquaredError needs two tensors of one shape; got [2×3] and [6]") ?? false,
+                      pg.error ?? "no error")
+    }
     func testDIMJensenShannon() throws { try check("DIM", "dim", [("width", "16")]) }
     func testDIMInfoNCEWithGlobalTermAndPriorMatching() throws {
         try check("DIM", "dim", [("width", "16"), ("estimator", "infonce"), ("alpha", "0.5"), ("gamma", "0.1")])

@@ -1,3 +1,4 @@
+import CLossKitABI
 import Foundation
 import LossKitHost
 import XCTest
@@ -33,7 +34,7 @@ final class PluginLoaderTests: XCTestCase {
         assertGoodPluginsStillLoad(loader)
         XCTAssertTrue(loader.rejected.isEmpty, "\(loader.rejected)")
         XCTAssertEqual(loader.plugin(named: "beta")?.kind, .objective)
-        XCTAssertEqual(loader.plugin(named: "beta")?.abiVersion, "1.1")
+        XCTAssertEqual(loader.plugin(named: "beta")?.abiVersion, "\(LOSSKIT_ABI_MAJOR).\(LOSSKIT_ABI_MINOR)")
     }
 
     func testNotAnELFFileIsRejectedWithWhatItStartsWith() throws {
@@ -66,14 +67,14 @@ final class PluginLoaderTests: XCTestCase {
     func testEntryReturningNullIsRejected() throws {
         try PluginFixtures.build("null_entry", into: folder)
         let loader = load()
-        XCTAssertEqual(reason(loader, "libnull_entry.so"), "its entry returned no plugin list (the plugin declined host ABI 1.1)")
+        XCTAssertEqual(reason(loader, "libnull_entry.so"), "its entry returned no plugin list (the plugin declined host ABI \(LOSSKIT_ABI_MAJOR).\(LOSSKIT_ABI_MINOR))")
         assertGoodPluginsStillLoad(loader)
     }
 
     func testAnotherABIMajorIsRejected() throws {
         try PluginFixtures.build("wrong_major", into: folder)
         let loader = load()
-        XCTAssertEqual(reason(loader, "libwrong_major.so"), "built for ABI 2.0; this host speaks ABI 1.1: rebuild the plugin against this losskit.h")
+        XCTAssertEqual(reason(loader, "libwrong_major.so"), "built for ABI 2.0; this host speaks ABI \(LOSSKIT_ABI_MAJOR).\(LOSSKIT_ABI_MINOR): rebuild the plugin against this losskit.h")
         assertGoodPluginsStillLoad(loader)
     }
 
@@ -81,7 +82,7 @@ final class PluginLoaderTests: XCTestCase {
         try PluginFixtures.build("newer_minor", into: folder)
         let loader = load()
         XCTAssertTrue(loader.rejected.isEmpty, "\(loader.rejected)")
-        XCTAssertEqual(loader.plugin(named: "newer")?.abiVersion, "1.2")
+        XCTAssertEqual(loader.plugin(named: "newer")?.abiVersion, "\(LOSSKIT_ABI_MAJOR).\(LOSSKIT_ABI_MINOR + 1)")
         let result = try PluginChecker().check(loader.plugin(named: "newer")!)
         XCTAssertTrue(result.report.passed, result.description)
     }

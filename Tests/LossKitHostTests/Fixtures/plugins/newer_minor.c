@@ -1,4 +1,4 @@
-/* A plugin built against a later minor (1.1) whose descriptor carries one more field: the host
+/* A plugin built against a later minor (this header's + 1) whose descriptor carries one more field: the host
  * reads only the 1.0 fields and accepts it (append-only structs within a major). */
 #include "losskit.h"
 #include <stdlib.h>
@@ -26,7 +26,7 @@ static void added(void *self) { (void)self; }
 static const char *reads[] = { "features", NULL };
 static const lk_plugin_1_1 plugin = {
     .base = { .struct_size = sizeof(lk_plugin_1_1), .abi_major = LOSSKIT_ABI_MAJOR, .abi_minor = LOSSKIT_ABI_MINOR + 1,
-              .kind = LK_KIND_OBJECTIVE, .name = "newer", .version = "1.1.0", .summary = "built for ABI 1.1",
+              .kind = LK_KIND_OBJECTIVE, .name = "newer", .version = "1.1.0", .summary = "built for a later ABI minor",
               .taps_read = reads, .default_tap = "features",
               .create = create, .prepare = prepare, .loss = loss, .destroy = destroy },
     .added_in_1_1 = added,
