@@ -103,7 +103,7 @@ extension Graph {
                 let gg = gamma.requiresGrad ? gamma.gradBuffer().data : nil
                 let gb = beta.requiresGrad ? beta.gradBuffer().data : nil
                 // Both passes walk the planes in memory order: one stream each through dy and x,
-                // which the prefetcher follows, where a channel's planes lie B strides apart.
+                // which the prefetcher follows, where one channel's B planes lie C·P floats apart.
                 // Each plane's two sums are added per channel in image order, as before.
                 let (pm, pi) = (means.data, invStd.data)
                 @inline(__always) func mask(_ c: Int) -> Vectorized.ReLUAfterNorm? {
