@@ -54,7 +54,7 @@ extension Graph {
             // while it was in cache: the same numbers this op would sum, so the same bits, one pass
             // over the activation fewer. Without them each channel's planes are summed here and
             // normalised right after, while still in cache.
-            let moments = useBatch ? x.planeMoments.flatMap { $0.shape == [B, C, 2] ? $0.data : nil } : nil
+            let moments = useBatch ? x.planeMoments?.data : nil
             parallelFor(C) { lo, hi in
                 for c in lo..<hi {
                     var mu: Float, variance: Float
