@@ -8,7 +8,11 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train an encoder with a composed loss; writes config, metrics, checkpoints to --out.",
         discussion: """
         The loss is a weighted sum of terms: 'ce + 0.5*nce + 0.1*sc@conv4(region=0.5)'. A term is a \
-        plugin name, optionally @TAP to choose the layer it reads, optionally (key=value, ...) options.
+        plugin name, optionally @TAP to choose the layer it reads, optionally (key=value, ...) options, \
+        optionally [setting=steps, ...] saying when it is on: from=N (off for the first N steps), until=N \
+        (off after step N), warmup=N (weight rises linearly over N steps) or ramp=N (sigmoid-shaped \
+        ramp-up over N steps), e.g. 'ce + 0.3*nce[until=750]' or 'ce + 0.1*nce[ramp=1000]'. A term that \
+        is off is not computed and its plugin's parameters do not move.
 
         Each step draws --labelled-per-batch rows from the labelled subset (--labels-per-class images of \
         each class, chosen with --seed) and the rest from all training images, unlabelled.

@@ -49,9 +49,17 @@ public final class Optimizer {
 
     public func settings(for group: String) -> OptimizerSettings { settings[group] ?? defaultSettings }
 
-    public func step(learningRateFactor: Float = 1) {
+    /// One update of every parameter except those named in `frozen`, which keep their values and
+    /// moments (as PyTorch's optimisers skip parameters without a gradient: a loss term switched
+    /// off by its schedule must not move its plugin's parameters through decay or momentum).
+    /// A group counts a step (Adam's bias correction) only when one of its parameters moved.
+    public func step(learningRateFactor: Float = 1, frozen: Set<String> = []) {
         var counted = Set<String>()
         for p in parameters {
+            if frozen.contains(p.name) {
+                p.grad.zero()
+                continue
+            }
             let s = settings(for: p.group)
             if !counted.contains(p.group) {
                 stepsTaken[p.group, default: 0] += 1

@@ -20,13 +20,15 @@ public struct OptionSetting: Equatable {
     }
 }
 
-/// One weighted objective, e.g. `0.1*sc@conv4(region=0.5)`.
+/// One weighted objective, e.g. `0.1*sc@conv4(region=0.5)[until=750]`.
 public struct LossTerm: Equatable {
     public var weight: Double
     public var plugin: String
     public var tap: String?
     public var options: [OptionSetting]
-    /// Character offsets of the whole term (weight to closing ')'); a '-' that
+    /// When the term is on and how its weight ramps (`[...]` after the term); empty: always, full weight.
+    public var schedule: TermSchedule
+    /// Character offsets of the whole term (weight to closing ')' or ']'); a '-' that
     /// negates it is an operator between terms and is not included.
     public var sourceRange: Range<Int>
     /// Character offsets of the plugin name, for errors about the name.
@@ -35,11 +37,13 @@ public struct LossTerm: Equatable {
     public var tapRange: Range<Int>?
 
     public init(weight: Double = 1, plugin: String, tap: String? = nil, options: [OptionSetting] = [],
+                schedule: TermSchedule = TermSchedule(),
                 sourceRange: Range<Int> = 0..<0, nameRange: Range<Int> = 0..<0, tapRange: Range<Int>? = nil) {
         self.weight = weight
         self.plugin = plugin
         self.tap = tap
         self.options = options
+        self.schedule = schedule
         self.sourceRange = sourceRange
         self.nameRange = nameRange
         self.tapRange = tapRange
@@ -48,7 +52,7 @@ public struct LossTerm: Equatable {
     /// Equal when they mean the same objective; source positions are ignored,
     /// so `parse(e.description) == e` holds even though the text moved.
     public static func == (a: LossTerm, b: LossTerm) -> Bool {
-        a.weight == b.weight && a.plugin == b.plugin && a.tap == b.tap && a.options == b.options
+        a.weight == b.weight && a.plugin == b.plugin && a.tap == b.tap && a.options == b.options && a.schedule == b.schedule
     }
 }
 
@@ -73,12 +77,14 @@ public struct LossExpression: Equatable, CustomStringConvertible {
     /// ```
     /// expression := [ '-' ] term ( ('+' | '-') term )*
     /// term       := [ number ws* '*' ws* ] name [ '@' tap ] [ '(' option ( ',' option )* ')' ]
+    ///               [ '[' setting ( ',' setting )* ']' ]
     /// name       := [A-Za-z][A-Za-z0-9_-]*     (entropy-min, nce, sc; a '-' must be followed by a letter)
     /// tap        := [A-Za-z][A-Za-z0-9_*]*     (conv4, pool*, features)
     /// option     := key ws* '=' ws* value ;  key := [A-Za-z][A-Za-z0-9_]*
     /// value      := number | true | false | bare word [A-Za-z0-9_.-]+
     ///             | "double-quoted string with \" and \\ escapes"
     /// number     := decimal with optional fraction and exponent: 0.5, .5, 1e-3, 2
+    /// setting    := ( 'from' | 'until' | 'warmup' | 'ramp' ) ws* '=' ws* steps    (see `TermSchedule`)
     /// ```
     ///
     /// Whitespace is allowed between all tokens. A leading '-' or a '-' between
@@ -97,7 +103,7 @@ public struct LossExpression: Equatable, CustomStringConvertible {
     /// Equal when the terms are equal (source positions ignored).
     public static func == (a: LossExpression, b: LossExpression) -> Bool { a.terms == b.terms }
 
-    /// Canonical text, e.g. `ce + 0.5*nce - 0.1*sc@conv4(region=0.5)`.
+    /// Canonical text, e.g. `ce + 0.5*nce[ramp=500] - 0.1*sc@conv4(region=0.5)`.
     /// Parsing it gives back an equal expression.
     public var description: String {
         var out = ""
@@ -116,6 +122,7 @@ public struct LossExpression: Equatable, CustomStringConvertible {
             if !term.options.isEmpty {
                 out += "(" + term.options.map { "\($0.key)=\(formatValue($0.value))" }.joined(separator: ", ") + ")"
             }
+            out += term.schedule.description
         }
         return out
     }
@@ -237,9 +244,16 @@ struct Parser {
         if s.peek() == "(" {
             options = try parseOptions(of: plugin)
             end = s.pos
+            s.skipWhitespace()
         }
 
-        let term = LossTerm(weight: weight ?? 1, plugin: plugin, tap: tap, options: options,
+        var schedule = TermSchedule()
+        if s.peek() == "[" {
+            schedule = try parseSchedule(of: plugin)
+            end = s.pos
+        }
+
+        let term = LossTerm(weight: weight ?? 1, plugin: plugin, tap: tap, options: options, schedule: schedule,
                             sourceRange: start..<end, nameRange: nameRange, tapRange: tapRange)
         return (term, weight != nil)
     }

@@ -5,16 +5,20 @@ import LossKitCore
 public final class ObjectiveTerm {
     public let label: String
     public let weight: Double
+    /// When the term is on and how its weight ramps; the weight at a step is `weight` times
+    /// `schedule.factor(afterSteps:)`.
+    public let schedule: TermSchedule
     public let plugin: String
     public let instance: PluginInstance?
     /// A loss computed inside the host process instead of `instance`: only the boundary
     /// benchmark's twin of a plugin uses it, to measure what the C ABI costs.
     let inProcess: ((PluginGraph, BatchView, TapSet) throws -> Node)?
 
-    init(label: String, weight: Double, plugin: String, instance: PluginInstance?,
+    init(label: String, weight: Double, schedule: TermSchedule = TermSchedule(), plugin: String, instance: PluginInstance?,
          inProcess: ((PluginGraph, BatchView, TapSet) throws -> Node)? = nil) {
         self.label = label
         self.weight = weight
+        self.schedule = schedule
         self.plugin = plugin
         self.instance = instance
         self.inProcess = inProcess
@@ -50,7 +54,7 @@ public enum LossComposer {
             if term.plugin == "ce" {
                 if let tap = term.tap, tap != "logits" { throw HostError("ce reads the head's logits; '@\(tap)' is not supported") }
                 if !term.options.isEmpty { throw HostError("ce takes no options") }
-                terms.append(ObjectiveTerm(label: label, weight: term.weight, plugin: "ce", instance: nil))
+                terms.append(ObjectiveTerm(label: label, weight: term.weight, schedule: term.schedule, plugin: "ce", instance: nil))
                 continue
             }
             let plugin = loader.plugin(named: term.plugin)!
@@ -69,7 +73,7 @@ public enum LossComposer {
             s.instance = label
             s.tap = tap
             try instance.prepare(s)
-            terms.append(ObjectiveTerm(label: label, weight: term.weight, plugin: term.plugin, instance: instance))
+            terms.append(ObjectiveTerm(label: label, weight: term.weight, schedule: term.schedule, plugin: term.plugin, instance: instance))
         }
         return terms
     }

@@ -7,6 +7,18 @@ public protocol TrainingObserver: AnyObject {
     func message(_ text: String)
 }
 
+/// What one optimiser step computed.
+public struct StepOutcome {
+    /// Each computed term's unweighted value; a term its schedule switched off is absent.
+    public let values: [(label: String, value: Double)]
+    /// The weight each computed term carried at this step (its weight times its schedule's factor).
+    public let weights: [String: Double]
+    /// The weighted sum that was minimised.
+    public let loss: Double
+    /// The learning-rate schedule's factor at this step.
+    public let factor: Float
+}
+
 public struct TrainingProgress {
     public let step: Int            // 1-based count of steps done
     public let totalSteps: Int
@@ -34,6 +46,8 @@ public final class Trainer {
     /// Whether the classification head learns in this run: a `ce` term with a non-zero weight and
     /// labelled rows in each batch. Without both, its test accuracy is that of random weights.
     public var trainsTheHead: Bool { sampler.labelledPerBatch > 0 && terms.contains { $0.plugin == "ce" && $0.weight != 0 } }
+    /// Whether any term has a schedule (`[...]`): then metrics lines also log the weights.
+    private var hasSchedules: Bool { terms.contains { !$0.schedule.isConstant } }
     public let random: RandomGenerator
     public let optimizer: Optimizer
     public let parameters: [Parameter]
@@ -54,6 +68,9 @@ public final class Trainer {
         random = RandomGenerator(seed: config.seed)
         run = try RunSetup(config: config, loader: loader, random: random, log: log)
         terms = try LossComposer.compose(config.loss, loader: loader, model: run.model, setup: run.setup, random: random, log: log)
+        if let idle = Trainer.firstStepWithoutTerms(terms, steps: config.steps) {
+            throw HostError("no term of the loss '\(config.loss)' is on at step \(idle + 1): the schedules in [ ] leave it empty (--steps is \(config.steps))")
+        }
         let pluginContexts = terms.compactMap { $0.instance?.context }
         parameters = run.model.parameters + pluginContexts.flatMap(\.parameters)
         states = run.model.states + pluginContexts.flatMap(\.states)
@@ -143,7 +160,8 @@ public final class Trainer {
         var imagesPerSecond = 0.0
         let firstStep = step
         while step < config.steps {
-            let (values, factor) = try trainStep()
+            let outcome = try trainStep()
+            let values = outcome.values
 
             windowImages += config.batchSize
             let elapsed = Date().timeIntervalSince(windowStart)
@@ -153,13 +171,16 @@ public final class Trainer {
                 windowImages = 0
             }
             let logged = step % config.logEvery == 0 || step == config.steps
-            let lossValue = values.reduce(0) { $0 + $1.value * weight(of: $1.label) }
+            let lossValue = outcome.loss
             if logged {
                 var probes: [String: Double] = [:]
                 for t in terms { for p in t.instance?.probes() ?? [] where p.value.isFinite { probes["\(t.label).\(p.name)"] = p.value } }
-                log.append(["step": step, "loss": lossValue, "terms": Dictionary(uniqueKeysWithValues: values.map { ($0.label, $0.value) }),
-                            "probes": probes, "lr": Double(config.learningRate * factor), "images_per_s": imagesPerSecond,
-                            "seconds": Date().timeIntervalSince(started)])
+                var line: [String: Any] = [
+                    "step": step, "loss": lossValue, "terms": Dictionary(uniqueKeysWithValues: values.map { ($0.label, $0.value) }),
+                    "probes": probes, "lr": Double(config.learningRate * outcome.factor), "images_per_s": imagesPerSecond,
+                    "seconds": Date().timeIntervalSince(started)]
+                if hasSchedules { line["weights"] = outcome.weights }
+                log.append(line)
             }
             let left = Double(config.steps - step) * Double(config.batchSize) / max(imagesPerSecond, 1e-9)
             observer?.stepFinished(TrainingProgress(step: step, totalSteps: config.steps, loss: lossValue, terms: values,
@@ -175,11 +196,12 @@ public final class Trainer {
         return eval["test_accuracy"]
     }
 
-    /// One optimiser step: sample, encode, add the weighted terms, backpropagate, check every
-    /// term and gradient is finite (before anything is applied), step, run after-step hooks.
-    /// Returns each term's unweighted value and the schedule's factor. `profiler` times ops.
+    /// One optimiser step: sample, encode, add the weighted terms that are on at this step,
+    /// backpropagate, check every term and gradient is finite (before anything is applied), step
+    /// (leaving the parameters of terms that are off untouched), run the computed terms'
+    /// after-step hooks. `profiler` times ops.
     @discardableResult
-    public func trainStep(profiler: OpProfiler? = nil) throws -> (values: [(label: String, value: Double)], factor: Float) {
+    public func trainStep(profiler: OpProfiler? = nil) throws -> StepOutcome {
         let schedule = config.learningRateSchedule
         let augmentation = config.augmentation
         let batch = sampler.next()
@@ -196,29 +218,43 @@ public final class Trainer {
         let taps = try run.model.encode(pg, images: imageNode)
         var total: Node?
         var values: [(label: String, value: Double)] = []
+        var weights: [String: Double] = [:]
+        var lossValue = 0.0
+        var computed: [ObjectiveTerm] = [], frozen: Set<String> = []
         for term in terms {
+            guard let scheduled = term.schedule.factor(afterSteps: step) else {
+                frozen.formUnion(term.instance?.context.parameters.map(\.name) ?? [])
+                continue
+            }
             let v = try term.value(pg, batch: view, taps: taps)
             let x = Double(v.value.scalar)
             guard x.isFinite else { throw nonFinite("term '\(term.label)' is \(x.isNaN ? "NaN" : "infinite (\(x))")") }
+            let weight = term.weight * scheduled
             values.append((term.label, x))
-            let weighted = graph.scale(v, Float(term.weight))
+            weights[term.label] = weight
+            lossValue += weight * x
+            computed.append(term)
+            let weighted = graph.scale(v, Float(weight))
             total = try total.map { try graph.add($0, weighted) } ?? weighted
         }
-        guard let loss = total else { throw HostError("the loss expression has no terms") }
+        guard let loss = total else { throw HostError("no term of the loss is on at step \(step + 1)") }
         try graph.backward(from: loss)
         for p in parameters where !p.grad.buffer.allSatisfy({ $0.isFinite }) {
             throw nonFinite("the gradient of parameter '\(p.name)' is not finite")
         }
         let factor = schedule.factor(at: step)
         let t0 = profiler.map { _ in DispatchTime.now().uptimeNanoseconds }
-        optimizer.step(learningRateFactor: factor)
+        optimizer.step(learningRateFactor: factor, frozen: frozen)
         if let t0, let profiler { profiler.add("optimizer", Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9) }
-        for term in terms { term.instance?.afterStep(step: step, totalSteps: config.steps, learningRateFactor: factor) }
+        for term in computed { term.instance?.afterStep(step: step, totalSteps: config.steps, learningRateFactor: factor) }
         step += 1
-        return (values, factor)
+        return StepOutcome(values: values, weights: weights, loss: lossValue, factor: factor)
     }
 
-    private func weight(of label: String) -> Double { terms.first { $0.label == label }?.weight ?? 0 }
+    /// The first 0-based step of `0..<steps` at which every term's schedule is off, if any.
+    static func firstStepWithoutTerms(_ terms: [ObjectiveTerm], steps: Int) -> Int? {
+        (0..<steps).first { s in terms.allSatisfy { $0.schedule.factor(afterSteps: s) == nil } }
+    }
 
     private func nonFinite(_ what: String) -> TrainingError {
         let kept = FileManager.default.fileExists(atPath: checkpointPath)

@@ -13,17 +13,6 @@ final class LossExprTests: XCTestCase {
         }
     }
 
-    private func assertParseError(_ text: String, _ message: String, at offset: Int,
-                                  file: StaticString = #filePath, line: UInt = #line) {
-        do throws(LossExpressionError) {
-            let e = try LossExpression.parse(text)
-            XCTFail("expected an error, got \(e)", file: file, line: line)
-        } catch {
-            XCTAssertEqual(error.message, message, file: file, line: line)
-            XCTAssertEqual(error.offset, offset, "offset in \(text)", file: file, line: line)
-        }
-    }
-
     private let plugins = ["sc", "nce", "ce"]
     private let taps = ["conv1", "conv2", "conv3", "conv4", "pool1", "pool2"]
 

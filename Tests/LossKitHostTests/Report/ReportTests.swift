@@ -23,7 +23,7 @@ final class ReportTests: XCTestCase {
 
     func testAReportOfAShortRunReferencesFilesThatExistAndDrawsOnePathPerTerm() throws {
         let h = try MethodHarness(plugins: ["SWWAE", "NCE"], data: try SyntheticData.makeFolder(train: 64, test: 32))
-        var config = h.config(loss: "ce + 0.5*swwae + 0.1*nce(negatives=16)", steps: 3)
+        var config = h.config(loss: "ce + 0.5*swwae + 0.1*nce(negatives=16)[warmup=2]", steps: 3)
         config.checkpointEvery = 3
         config.knnEvery = 1
         let (a, _) = try h.train(config)
@@ -43,6 +43,8 @@ final class ReportTests: XCTestCase {
         let terms = try String(contentsOfFile: out + "/terms.svg", encoding: .utf8)
         XCTAssertEqual(terms.components(separatedBy: "<path ").count - 1, 4, "ce, swwae, nce of run a and ce of run b")
         XCTAssertTrue(page.contains("head accuracy"))
+        let weights = try String(contentsOfFile: out + "/weights.svg", encoding: .utf8)
+        XCTAssertEqual(weights.components(separatedBy: "<path ").count - 1, 3, "run a's schedule: its three terms' weights; run b has none")
         XCTAssertTrue(sources.contains("knn.svg"), "kNN measured during run a is drawn: \(sources)")
         let knn = try String(contentsOfFile: out + "/knn.svg", encoding: .utf8)
         XCTAssertEqual(knn.components(separatedBy: "<path ").count - 1, 1, "one curve: run b measured no kNN")

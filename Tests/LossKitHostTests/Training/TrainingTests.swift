@@ -95,6 +95,42 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(message("ce + nce(taus=1)"), "nce has no option 'taus' (options: dim, tau, negatives, momentum, proximal, hidden, views)")
     }
 
+    func testATermSwitchedOffByItsScheduleIsNotComputedAndItsPluginStaysStill() throws {
+        let t = try trainer(SyntheticData.config(data: data, loss: "ce + 0.5*nce(negatives=32)[until=2]", steps: 4), SyntheticData.runFolder())
+        let nce = t.parameters.filter { $0.name.hasPrefix("nce.") }.map(\.value) + t.states.filter { $0.name.hasPrefix("nce.") }.map(\.value)
+        XCTAssertFalse(nce.isEmpty)
+        for _ in 0..<2 { XCTAssertEqual(try t.trainStep().values.map(\.label), ["ce", "nce"]) }
+        let atTwo = nce.map(\.array), encoderAtTwo = t.run.model.parameters.map(\.value.array)
+        for _ in 2..<4 {
+            let outcome = try t.trainStep()
+            XCTAssertEqual(outcome.values.map(\.label), ["ce"], "nce is off after step 2")
+            XCTAssertEqual(outcome.weights, ["ce": 1])
+        }
+        XCTAssertEqual(nce.map(\.array), atTwo, "nce's projection, bank and Z neither stepped nor decayed")
+        XCTAssertNotEqual(t.run.model.parameters.map(\.value.array), encoderAtTwo, "while the encoder trained on ce")
+    }
+
+    func testAWarmingUpTermIsWeightedByItsFactorAndTheWeightsAreLogged() throws {
+        let out = SyntheticData.runFolder()
+        let t = try trainer(SyntheticData.config(data: data, loss: "ce + 0.5*nce(negatives=32)[from=1, warmup=4]", steps: 4), out)
+        try t.train()
+        let lines = try MetricsLog.read(out + "/metrics.jsonl").filter { $0["loss"] != nil }
+        XCTAssertEqual(lines.count, 4)
+        let weights = lines.map { ($0["weights"] as? [String: Double])?["nce"] }
+        XCTAssertEqual(weights, [nil, 0.125, 0.25, 0.375])
+        for line in lines {
+            let terms = try XCTUnwrap(line["terms"] as? [String: Double]), w = try XCTUnwrap(line["weights"] as? [String: Double])
+            let loss = try XCTUnwrap(line["loss"] as? Double)
+            XCTAssertEqual(loss, terms.reduce(0) { $0 + $1.value * w[$1.key]! }, accuracy: 1e-9 * max(1, abs(loss)))
+        }
+    }
+
+    func testSchedulesThatLeaveAStepWithoutTermsAreRefusedBeforeStepOne() {
+        XCTAssertThrowsError(try trainer(SyntheticData.config(data: data, loss: "ce[until=2] + nce(negatives=32)[from=3]", steps: 6), SyntheticData.runFolder())) {
+            XCTAssertEqual("\($0)", "no term of the loss 'ce[until=2] + nce(negatives=32)[from=3]' is on at step 3: the schedules in [ ] leave it empty (--steps is 6)")
+        }
+    }
+
     func testACorruptOrTruncatedCheckpointIsRefusedOnResume() throws {
         let config = SyntheticData.config(data: data, steps: 3)
         let out = SyntheticData.runFolder()
