@@ -30,7 +30,7 @@ public final class BufferPool: @unchecked Sendable {
         }
         allocations += 1
         lock.unlock()
-        return UnsafeMutablePointer<Float>.allocate(capacity: n)
+        return BufferPool.allocate(n)
     }
 
     func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
@@ -42,14 +42,47 @@ public final class BufferPool: @unchecked Sendable {
             lock.unlock()
         } else {
             lock.unlock()
-            p.deallocate()
+            BufferPool.release(p, n)
         }
+    }
+
+    /// From this many floats (one 2 MiB page) a buffer is mapped on its own, starting on a 2 MiB
+    /// boundary, and offered to the kernel for huge pages (transparent huge pages in `madvise`
+    /// mode, Debian's default); its tail past the last whole 2 MiB stays on 4 KiB pages, so
+    /// nothing is rounded up. Not through malloc: glibc serves sizes under its (moving) mmap
+    /// threshold from heap memory already faulted in on 4 KiB pages. The convolutions' and
+    /// batch-norm's passes stride through whole activations plane by plane, and with 4 KiB pages
+    /// each plane of a batch is another TLB entry.
+    nonisolated(unsafe) public static var hugePageMinFloats = hugePage / 4
+    static let hugePage = 2 << 20
+
+    /// Whole 4 KiB pages, with at least 64 bytes past the last float: a vector load that
+    /// reaches past the end (as a load from malloc'ed memory safely could) must not fault.
+    private static func mappedLength(_ n: Int) -> Int { (n * 4 + 64 + 4095) / 4096 * 4096 }
+
+    static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
+        guard n >= hugePageMinFloats else { return UnsafeMutablePointer<Float>.allocate(capacity: n) }
+        let length = mappedLength(n)
+        // map a huge page more than needed, then unmap the slack before and after the aligned part
+        guard let map = mmap(nil, length + hugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              map != MAP_FAILED else { fatalError("out of memory: mapping \(length) bytes failed") }
+        let address = Int(bitPattern: map), aligned = (address + hugePage - 1) / hugePage * hugePage
+        let head = aligned - address
+        if head > 0 { munmap(map, head) }
+        munmap(UnsafeMutableRawPointer(bitPattern: aligned + length), hugePage - head)
+        let raw = UnsafeMutableRawPointer(bitPattern: aligned)!
+        _ = madvise(raw, length, MADV_HUGEPAGE)   // a hint: without huge pages all still works
+        return raw.bindMemory(to: Float.self, capacity: n)
+    }
+
+    static func release(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        if n >= hugePageMinFloats { munmap(p, mappedLength(n)) } else { p.deallocate() }
     }
 
     /// Frees every idle buffer (tests and memory measurements).
     public func drain() {
         lock.lock()
-        for (_, list) in free { list.forEach { $0.deallocate() } }
+        for (n, list) in free { list.forEach { BufferPool.release($0, n) } }
         free = [:]
         idleBytes = 0
         lock.unlock()
