@@ -174,7 +174,10 @@ public final class Trainer {
             let lossValue = outcome.loss
             if logged {
                 var probes: [String: Double] = [:]
-                for t in terms { for p in t.instance?.probes() ?? [] where p.value.isFinite { probes["\(t.label).\(p.name)"] = p.value } }
+                // a term its schedule switched off this step has nothing new to report
+                for t in terms where outcome.weights[t.label] != nil {
+                    for p in t.instance?.probes() ?? [] where p.value.isFinite { probes["\(t.label).\(p.name)"] = p.value }
+                }
                 var line: [String: Any] = [
                     "step": step, "loss": lossValue, "terms": Dictionary(uniqueKeysWithValues: values.map { ($0.label, $0.value) }),
                     "probes": probes, "lr": Double(config.learningRate * outcome.factor), "images_per_s": imagesPerSecond,

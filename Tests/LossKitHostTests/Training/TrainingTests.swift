@@ -118,6 +118,8 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(lines.count, 4)
         let weights = lines.map { ($0["weights"] as? [String: Double])?["nce"] }
         XCTAssertEqual(weights, [nil, 0.125, 0.25, 0.375])
+        let probed = lines.map { ($0["probes"] as? [String: Double])?.keys.contains { $0.hasPrefix("nce.") } }
+        XCTAssertEqual(probed, [false, true, true, true], "an off term's probes are not logged")
         for line in lines {
             let terms = try XCTUnwrap(line["terms"] as? [String: Double]), w = try XCTUnwrap(line["weights"] as? [String: Double])
             let loss = try XCTUnwrap(line["loss"] as? Double)
