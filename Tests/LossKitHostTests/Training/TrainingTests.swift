@@ -164,9 +164,9 @@ final class TrainingTests: XCTestCase {
 
     func testExperimentFileSetsTheConfigAndRejectsUnknownKeys() throws {
         let path = NSTemporaryDirectory() + "exp-\(UUID().uuidString).yaml"
-        try "loss: ce + 0.5*nce\nsteps: 42\nlabels_per_class: 7\nhorizontal_flip: true\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "loss: ce + 0.5*nce(views=2)[from=5, until=40]\nsteps: 42\nlabels_per_class: 7\nhorizontal_flip: true\n".write(toFile: path, atomically: true, encoding: .utf8)
         let c = try ExperimentFile.load(path: path)
-        XCTAssertEqual(c.loss, "ce + 0.5*nce")
+        XCTAssertEqual(c.loss, "ce + 0.5*nce(views=2)[from=5, until=40]", "a schedule needs no YAML quotes")
         XCTAssertEqual(c.steps, 42)
         XCTAssertEqual(c.labelsPerClass, 7)
         XCTAssertTrue(c.horizontalFlip)
