@@ -10,7 +10,8 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Rows: ce alone, ce + each installed objective at its defaults (weight 1), inference at batch 256. \
         Images are random (speed only). Each figure is the median of --windows timed windows of \
-        --steps steps after a warm-up. --conv adds convolution forward/backward GFLOP/s at the encoder's \
+        --steps steps after a warm-up; the op shares and GFLOP/s come from three steps timed op by op \
+        between the warm-up and the windows. --conv adds convolution forward/backward GFLOP/s at the encoder's \
         layer shapes, on each path (im2col + GEMM; direct summation for 3×3 stride-1 layers with up to 3 input \
         or output channels, the default for 1 input or 1 output channel; Winograd F(2×2,3×3) and F(4×4,3×3) for \
         3×3 stride-1 layers with 8+ input channels, the default there from 4×4 outputs up, F(4×4,3×3) from \

@@ -9,6 +9,8 @@ public struct TrainingBenchmark {
     public var stepsPerWindow = 10
     public var windows = 5
     public var warmupSteps = 3
+    /// Steps timed op by op after the warm-up, for the shares and the FLOP count.
+    static let profiledSteps = 3
     public var threads = 2
 
     public init() {}
@@ -58,10 +60,10 @@ public struct TrainingBenchmark {
         defer { try? FileManager.default.removeItem(atPath: out) }
         let trainer = try Trainer(config: config, runDirectory: out, loader: loader, resume: false, log: { _ in })
         for _ in 0..<warmupSteps { try trainer.trainStep() }
-        // one profiled step: op shares and FLOPs
+        // profiled steps: op shares and FLOPs (several, so one step's hiccup does not set the shares)
         let profiler = OpProfiler()
         let t0 = DispatchTime.now().uptimeNanoseconds
-        try trainer.trainStep(profiler: profiler)
+        for _ in 0..<TrainingBenchmark.profiledSteps { try trainer.trainStep(profiler: profiler) }
         let profiled = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
         let pool = BufferPool.shared
         let allocationsBefore = pool.allocations
@@ -79,8 +81,9 @@ public struct TrainingBenchmark {
         var shares = profiler.seconds.map { (kind: $0.key, fraction: $0.value / profiled) }.sorted { $0.fraction > $1.fraction }
         let measured = profiler.seconds.values.reduce(0, +)
         shares.append((kind: "other (plugin code, host glue, data)", fraction: max(0, profiled - measured) / profiled))
-        return Row(name: loss, imagesPerSecond: (median, rates.first!, rates.last!), gflopsPerSecond: profiler.flops / stepSeconds / 1e9,
-                   flopsPerImage: profiler.flops / Double(batchSize), shares: shares, allocationsPerStep: allocations)
+        let stepFlops = profiler.flops / Double(TrainingBenchmark.profiledSteps)
+        return Row(name: loss, imagesPerSecond: (median, rates.first!, rates.last!), gflopsPerSecond: stepFlops / stepSeconds / 1e9,
+                   flopsPerImage: stepFlops / Double(batchSize), shares: shares, allocationsPerStep: allocations)
     }
 
     /// Forward passes in evaluation mode at batch 256.
