@@ -14,9 +14,10 @@ extension Graph {
         let Ho = (H - kernel) / s + 1, Wo = (W - kernel) / s + 1
         return timed("pool") {
             let out = Tensor(uninitialized: [B, C, Ho, Wo])
-            var switches = [Int32](repeating: 0, count: B * C * Ho * Wo)
             let px = x.value.data, po = out.data
-            switches.withUnsafeMutableBufferPointer { sw in
+            // every switch is written below, by the worker that owns its plane
+            let switches = [Int32](unsafeUninitializedCapacity: B * C * Ho * Wo) { sw, initialized in
+                initialized = B * C * Ho * Wo
                 let swp = sw.baseAddress!
                 parallelFor(B * C) { lo, hi in
                     for plane in lo..<hi {
@@ -74,7 +75,8 @@ extension Graph {
         guard x.shape == pooled.shape else {
             throw ShapeError("maxUnpool2d: input \(shapeText(x.shape)) must have the pooled shape \(shapeText(pooled.shape))")
         }
-        return try maxUnpool2d(x, switches: switches, height: size.height, width: size.width)
+        // a max-pool's own switches lie inside its input planes: no need to scan them again
+        return unpool(x, switches: switches, height: size.height, width: size.width)
     }
 
     /// Max-unpool with explicit switches (flat positions within each H×W output plane).
@@ -86,14 +88,22 @@ extension Graph {
         if let bad = switches.first(where: { $0 < 0 || Int($0) >= H * W }) {
             throw ShapeError("maxUnpool2d: switch \(bad) is outside the \(H)×\(W) output plane")
         }
+        return unpool(x, switches: switches, height: H, width: W)
+    }
+
+    /// `maxUnpool2d` on checked switches.
+    private func unpool(_ x: Node, switches: [Int32], height H: Int, width W: Int) -> Node {
+        let (B, C, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         return timed("pool") {
-            let out = Tensor(zeros: [B, C, H, W])
+            let out = Tensor(uninitialized: [B, C, H, W])
             let px = x.value.data, po = out.data
             switches.withUnsafeBufferPointer { sw in
                 let sw = sw.baseAddress!
                 parallelFor(B * C) { lo, hi in
                     for plane in lo..<hi {
+                        // each worker zeroes its own planes right before filling them (in cache)
                         let dst = po + plane * H * W, base = plane * h * w
+                        dst.update(repeating: 0, count: H * W)
                         for i in 0..<(h * w) { dst[Int(sw[base + i])] += px[base + i] }
                     }
                 }
