@@ -52,8 +52,9 @@ public final class BufferPool: @unchecked Sendable {
     /// nothing is rounded up. Not through malloc: glibc serves sizes under its (moving) mmap
     /// threshold from heap memory already faulted in on 4 KiB pages. The convolutions' and
     /// batch-norm's passes stride through whole activations plane by plane, and with 4 KiB pages
-    /// each plane of a batch is another TLB entry.
-    nonisolated(unsafe) public static var hugePageMinFloats = hugePage / 4
+    /// each plane of a batch is another TLB entry. A constant: `release` tells the two kinds of
+    /// buffer apart by their size alone.
+    public static let hugePageMinFloats = hugePage / 4
     static let hugePage = 2 << 20
 
     /// Whole 4 KiB pages, with at least 64 bytes past the last float: a vector load that
