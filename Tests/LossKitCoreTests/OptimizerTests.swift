@@ -32,6 +32,28 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(b.value[0], -2e-4, accuracy: 1e-7)
     }
 
+    func testAFrozenParameterKeepsItsValueMomentsAndItsGroupsStepCount() {
+        // an Adam group frozen for two steps, then stepped: exactly one fresh Adam step
+        let frozen = Parameter(name: "g", group: "generator", value: Tensor(shape: [1], values: [1]))
+        let fresh = Parameter(name: "g", group: "generator", value: Tensor(shape: [1], values: [1]))
+        let other = Parameter(name: "w", value: Tensor(shape: [1], values: [0]))
+        let settings: [String: OptimizerSettings] = ["generator": .adam(lr: 0.01, weightDecay: 0.1)]
+        let a = Optimizer(parameters: [frozen, other], defaultSettings: .sgd(lr: 1, momentum: 0.9), groupSettings: settings)
+        let b = Optimizer(parameters: [fresh], defaultSettings: .sgd(lr: 1), groupSettings: settings)
+        for _ in 0..<2 {
+            frozen.grad[0] = 5; other.grad[0] = 1
+            a.step(frozen: ["g"])
+            XCTAssertEqual(frozen.value[0], 1, "not decayed, not moved")
+            XCTAssertEqual(frozen.grad[0], 0, "its gradient is still cleared")
+        }
+        XCTAssertNotEqual(other.value[0], 0, "the rest of the model stepped")
+        frozen.grad[0] = 3; fresh.grad[0] = 3
+        a.step()
+        b.step()
+        XCTAssertEqual(frozen.value[0], fresh.value[0], "bias correction as at step 1: the group counted no steps while frozen")
+        XCTAssertEqual(a.firstMoment["g"]!.array, b.firstMoment["g"]!.array)
+    }
+
     func testNoWeightDecayParametersSkipDecay() {
         let p = Parameter(name: "bias", value: Tensor(shape: [1], values: [1]), noWeightDecay: true)
         let opt = Optimizer(parameters: [p], defaultSettings: .sgd(lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0.5))
