@@ -254,9 +254,12 @@ public final class Trainer {
         return StepOutcome(values: values, weights: weights, loss: lossValue, factor: factor)
     }
 
-    /// The first 0-based step of `0..<steps` at which every term's schedule is off, if any.
+    /// The first 0-based step of `0..<steps` at which every term's schedule is off, if any. Each
+    /// term is on over one interval [from, until), so a gap can only begin at step 0 or where some
+    /// term's interval ends: those steps are the only ones to check.
     static func firstStepWithoutTerms(_ terms: [ObjectiveTerm], steps: Int) -> Int? {
-        (0..<steps).first { s in terms.allSatisfy { $0.schedule.factor(afterSteps: s) == nil } }
+        let candidates = ([0] + terms.compactMap(\.schedule.until)).filter { $0 < steps }.sorted()
+        return candidates.first { s in terms.allSatisfy { $0.schedule.factor(afterSteps: s) == nil } }
     }
 
     private func nonFinite(_ what: String) -> TrainingError {

@@ -127,10 +127,15 @@ final class TrainingTests: XCTestCase {
         }
     }
 
-    func testSchedulesThatLeaveAStepWithoutTermsAreRefusedBeforeStepOne() {
-        XCTAssertThrowsError(try trainer(SyntheticData.config(data: data, loss: "ce[until=2] + nce(negatives=32)[from=3]", steps: 6), SyntheticData.runFolder())) {
-            XCTAssertEqual("\($0)", "no term of the loss 'ce[until=2] + nce(negatives=32)[from=3]' is on at step 3: the schedules in [ ] leave it empty (--steps is 6)")
+    func testSchedulesThatLeaveAStepWithoutTermsAreRefusedBeforeStepOne() throws {
+        for (loss, step) in [("ce[until=2] + nce(negatives=32)[from=3]", 3), ("ce[from=2] + nce(negatives=32)[from=1, until=4]", 1),
+                             ("ce[until=3] + nce(negatives=32)[from=1, until=5]", 6)] {
+            XCTAssertThrowsError(try trainer(SyntheticData.config(data: data, loss: loss, steps: 6), SyntheticData.runFolder())) {
+                XCTAssertEqual("\($0)", "no term of the loss '\(loss)' is on at step \(step): the schedules in [ ] leave it empty (--steps is 6)")
+            }
         }
+        // intervals that meet leave no gap, and steps past --steps do not count
+        _ = try trainer(SyntheticData.config(data: data, loss: "ce[until=3] + nce(negatives=32)[from=3, until=6]", steps: 6), SyntheticData.runFolder())
     }
 
     func testACorruptOrTruncatedCheckpointIsRefusedOnResume() throws {
