@@ -45,12 +45,16 @@ public enum ConvBenchmark {
 
     /// Median of `repeats` timings of `body`, in seconds.
     static func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
-        var times: [Double] = []
-        for _ in 0..<repeats {
+        try median(repeats) { () -> Double in
             let t0 = DispatchTime.now().uptimeNanoseconds
             try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+            return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
         }
+    }
+
+    /// Median of `repeats` durations that `body` clocks itself, in seconds.
+    static func median(_ repeats: Int, _ body: () throws -> Double) rethrows -> Double {
+        let times = try (0..<repeats).map { _ in try body() }
         return times.sorted()[times.count / 2]
     }
 
@@ -94,17 +98,16 @@ public enum ConvBenchmark {
                 // forward alone (constant input: no gradient bookkeeping)
                 _ = try forward(x, weight)
                 let fwd = try median(repeats) { _ = try forward(x, weight) }
-                // forward + backward through input and weight; backward = total - forward
-                let both = try median(repeats) {
+                // backward through input and weight, clocked on its own: a difference of two
+                // medians (forward + backward minus forward) can come out at or below zero
+                let bwd = try median(repeats) { () -> Double in
                     let g = Graph(training: true, random: random)
                     let y = try g.conv2d(g.variable(x), weight: g.param(weight), padding: 1)
-                    try g.backward(from: g.sum(y))
+                    let loss = try g.sum(y)
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    try g.backward(from: loss)
+                    return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
                 }
-                let sum = try median(repeats) {
-                    let g = Graph(training: true, random: random)
-                    _ = try g.sum(g.constant(Tensor(zeros: [l.batch, l.outChannels, l.size, l.size])))
-                }
-                let bwd = max(both - fwd - sum, 1e-9)
                 return Row(layer: l, path: name, isDefault: name == defaultPath,
                            forwardGFlops: l.forwardFlops / fwd / 1e9, backwardGFlops: 2 * l.forwardFlops / bwd / 1e9,
                            sgemmGFlops: l.forwardFlops / gemm / 1e9)

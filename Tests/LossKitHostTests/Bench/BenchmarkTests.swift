@@ -34,6 +34,9 @@ final class BenchmarkTests: XCTestCase {
                        "direct the default for 1 input channel only, Winograd from 4×4 outputs, F(4×4) from 16×16")
         for row in rows {
             XCTAssertGreaterThan(row.forwardGFlops, 0)
+            // the backward is clocked on its own; a difference of medians once printed 1e8 GFLOP/s
+            XCTAssertGreaterThan(row.backwardGFlops, 0)
+            XCTAssertLessThan(row.backwardGFlops, 5_000, "\(row.layer.name) \(row.path): no two-core CPU computes this fast")
             XCTAssertGreaterThan(row.sgemmGFlops, 0)
         }
         XCTAssertTrue(Graph.winogradConvolution, "the benchmark restores the engine's setting")
