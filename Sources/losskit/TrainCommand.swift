@@ -11,7 +11,8 @@ struct TrainCommand: ParsableCommand {
         plugin name, optionally @TAP to choose the layer it reads, optionally (key=value, ...) options, \
         optionally [setting=steps, ...] saying when it is on: from=N (off for the first N steps), until=N \
         (off after step N), warmup=N (weight rises linearly over N steps) or ramp=N (sigmoid-shaped \
-        ramp-up over N steps), e.g. 'ce + 0.3*nce[until=750]' or 'ce + 0.1*nce[ramp=1000]'. A term that \
+        ramp-up over N steps), decay=N (with until: weight falls linearly to 0 over the last N steps), \
+        e.g. 'ce + 0.3*nce[until=750]' or 'ce + 0.1*nce[ramp=1000]'. A term that \
         is off is not computed and its plugin's parameters do not move.
 
         Each step draws --labelled-per-batch rows from the labelled subset (--labels-per-class images of \

@@ -7,6 +7,7 @@ import Foundation
 /// ce + 0.3*nce(views=2)[until=750]        nce for the first 750 steps, then ce alone
 /// ce + 0.1*nce[ramp=1000]                 nce's weight ramped up over the first 1000 steps
 /// ce + 0.5*sc[from=500, warmup=200]       sc off for 500 steps, then 0 → 0.5 over 200 steps
+/// ce + 0.3*nce[until=2000, decay=500]     nce at 0.3 until step 1500, then 0.3 → 0 by step 2000
 /// ```
 ///
 /// With `s` the number of steps done before the current one:
@@ -14,7 +15,9 @@ import Foundation
 /// - `until=N`: the term is off once `s ≥ N` (on for the steps up to N);
 /// - `warmup=N`: the weight rises linearly, factor `min(1, (s − from + 1) / N)`;
 /// - `ramp=N`: the sigmoid-shaped ramp-up of Laine & Aila (2017) and Tarvainen & Valpola (2017),
-///   factor `exp(−5 (1 − t)²)` with `t = min(1, (s − from + 1) / N)`.
+///   factor `exp(−5 (1 − t)²)` with `t = min(1, (s − from + 1) / N)`;
+/// - `decay=N` (needs `until`): the weight falls linearly to zero over the last N steps before
+///   `until`, factor `min(1, (until − s) / N)`, times the rise's factor where both apply.
 ///
 /// A term that is off is not computed at all: its plugin is not called, its after-step hook does
 /// not run, and its own parameters are not stepped (as PyTorch skips parameters without a
@@ -24,16 +27,18 @@ public struct TermSchedule: Equatable {
     public var until: Int?
     public var warmup: Int?
     public var ramp: Int?
+    public var decay: Int?
 
-    public init(from: Int? = nil, until: Int? = nil, warmup: Int? = nil, ramp: Int? = nil) {
+    public init(from: Int? = nil, until: Int? = nil, warmup: Int? = nil, ramp: Int? = nil, decay: Int? = nil) {
         self.from = from
         self.until = until
         self.warmup = warmup
         self.ramp = ramp
+        self.decay = decay
     }
 
     /// The settings in canonical order, the order `description` writes them.
-    static let keys = ["from", "until", "warmup", "ramp"]
+    static let keys = ["from", "until", "warmup", "ramp", "decay"]
 
     /// True when the term is always on at full weight (nothing in brackets).
     public var isConstant: Bool { self == TermSchedule() }
@@ -45,17 +50,19 @@ public struct TermSchedule: Equatable {
         if s < start { return nil }
         if let until, s >= until { return nil }
         let since = Double(s - start + 1)
-        if let warmup { return min(1, since / Double(warmup)) }
+        var rise = 1.0
+        if let warmup { rise = min(1, since / Double(warmup)) }
         if let ramp {
             let t = min(1, since / Double(ramp))
-            return Foundation.exp(-5 * (1 - t) * (1 - t))
+            rise = Foundation.exp(-5 * (1 - t) * (1 - t))
         }
-        return 1
+        guard let decay, let until else { return rise }
+        return rise * min(1, Double(until - s) / Double(decay))
     }
 
     /// `[from=…, until=…, …]`, or the empty string when the term has no schedule.
     var description: String {
-        let values = [from, until, warmup, ramp]
+        let values = [from, until, warmup, ramp, decay]
         let written = zip(TermSchedule.keys, values).compactMap { key, value in value.map { "\(key)=\($0)" } }
         return written.isEmpty ? "" : "[" + written.joined(separator: ", ") + "]"
     }
@@ -65,7 +72,8 @@ public struct TermSchedule: Equatable {
         case "from": from = value
         case "until": until = value
         case "warmup": warmup = value
-        default: ramp = value
+        case "ramp": ramp = value
+        default: decay = value
         }
     }
 }
@@ -99,7 +107,7 @@ extension Parser {
             guard let steps = Int(text), steps >= 0 else {
                 throw s.error("'\(key)' takes a whole number of steps (0 or more), not '\(text)'", at: valueStart)
             }
-            if (key == "warmup" || key == "ramp") && steps == 0 {
+            if (key == "warmup" || key == "ramp" || key == "decay") && steps == 0 {
                 throw s.error("'\(key)' needs at least 1 step", at: valueStart)
             }
             given[key] = valueStart
@@ -115,6 +123,14 @@ extension Parser {
                 }
                 if let from = schedule.from, let until = schedule.until, until <= from {
                     throw s.error("'until' (\(until)) must be after 'from' (\(from)): the term would never be on", at: given["until"]!)
+                }
+                if let decay = schedule.decay {
+                    guard let until = schedule.until else {
+                        throw s.error("'decay' falls to zero at 'until': give 'until' too", at: given["decay"]!)
+                    }
+                    if decay > until - (schedule.from ?? 0) {
+                        throw s.error("'decay' (\(decay)) is longer than the term is on (\(until - (schedule.from ?? 0)) steps)", at: given["decay"]!)
+                    }
                 }
                 return schedule
             case ","?: s.advance()

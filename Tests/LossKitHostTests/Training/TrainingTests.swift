@@ -110,16 +110,16 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(t.run.model.parameters.map(\.value.array), encoderAtTwo, "while the encoder trained on ce")
     }
 
-    func testAWarmingUpTermIsWeightedByItsFactorAndTheWeightsAreLogged() throws {
+    func testAWarmingUpAndDecayingTermIsWeightedByItsFactorAndTheWeightsAreLogged() throws {
         let out = SyntheticData.runFolder()
-        let t = try trainer(SyntheticData.config(data: data, loss: "ce + 0.5*nce(negatives=32)[from=1, warmup=4]", steps: 4), out)
+        let t = try trainer(SyntheticData.config(data: data, loss: "ce + 0.5*nce(negatives=32)[from=1, until=6, warmup=4, decay=2]", steps: 7), out)
         try t.train()
         let lines = try MetricsLog.read(out + "/metrics.jsonl").filter { $0["loss"] != nil }
-        XCTAssertEqual(lines.count, 4)
+        XCTAssertEqual(lines.count, 7)
         let weights = lines.map { ($0["weights"] as? [String: Double])?["nce"] }
-        XCTAssertEqual(weights, [nil, 0.125, 0.25, 0.375])
+        XCTAssertEqual(weights, [nil, 0.125, 0.25, 0.375, 0.5, 0.25, nil], "up over four steps, down over the last two")
         let probed = lines.map { ($0["probes"] as? [String: Double])?.keys.contains { $0.hasPrefix("nce.") } }
-        XCTAssertEqual(probed, [false, true, true, true], "an off term's probes are not logged")
+        XCTAssertEqual(probed, [false, true, true, true, true, true, false], "an off term's probes are not logged")
         for line in lines {
             let terms = try XCTUnwrap(line["terms"] as? [String: Double]), w = try XCTUnwrap(line["weights"] as? [String: Double])
             let loss = try XCTUnwrap(line["loss"] as? Double)
