@@ -42,7 +42,7 @@ struct BenchCommand: ParsableCommand {
                 [$0.layer.name, $0.path + ($0.isDefault ? " *" : ""), String(format: "%.1f", $0.forwardGFlops),
                  String(format: "%.1f", $0.backwardGFlops), String(format: "%.1f", $0.sgemmGFlops), String(format: "%.0f%%", $0.ratio * 100)]
             }, indent: 2))
-            print("  * the path training takes; rates count the direct convolution's FLOPs (Winograd's are effective rates)")
+            print("  * the path training takes; rates count the direct convolution's FLOPs (Winograd's are effective rates); the first layer's backward, like training's, computes no input gradient")
             report["conv"] = rows.map { ["layer": $0.layer.name, "path": $0.path, "default": $0.isDefault, "forward_gflops": $0.forwardGFlops,
                                          "backward_gflops": $0.backwardGFlops, "sgemm_gflops": $0.sgemmGFlops, "ratio": $0.ratio] }
             if convOnly { try write(report); return }

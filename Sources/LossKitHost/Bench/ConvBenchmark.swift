@@ -10,20 +10,26 @@ import LossKitCore
 public enum ConvBenchmark {
     public struct Layer {
         public let batch: Int, inChannels: Int, outChannels: Int, size: Int
-        public init(batch: Int, inChannels: Int, outChannels: Int, size: Int) {
+        /// Whether the backward computes the input's gradient as well as the weights': not for a
+        /// first layer, whose input is the images (training skips it there too).
+        public let inputGradient: Bool
+        public init(batch: Int, inChannels: Int, outChannels: Int, size: Int, inputGradient: Bool = true) {
             self.batch = batch
             self.inChannels = inChannels
             self.outChannels = outChannels
             self.size = size
+            self.inputGradient = inputGradient
         }
         public var name: String { "\(inChannels)→\(outChannels) @\(size)×\(size)" }
         /// 2·O·(C·9)·(B·H·W): the forward pass's multiply-adds, counted twice.
         public var forwardFlops: Double { 2 * Double(outChannels) * Double(inChannels * 9) * Double(batch * size * size) }
+        /// The backward's: the weights' gradient, and the input's where it is computed.
+        public var backwardFlops: Double { (inputGradient ? 2 : 1) * forwardFlops }
     }
 
     /// The reference encoder's 3×3 convolutions at batch 128.
     public static let convnetS: [Layer] = [
-        Layer(batch: 128, inChannels: 1, outChannels: 32, size: 28), Layer(batch: 128, inChannels: 32, outChannels: 32, size: 28),
+        Layer(batch: 128, inChannels: 1, outChannels: 32, size: 28, inputGradient: false), Layer(batch: 128, inChannels: 32, outChannels: 32, size: 28),
         Layer(batch: 128, inChannels: 32, outChannels: 64, size: 14), Layer(batch: 128, inChannels: 64, outChannels: 64, size: 14),
         Layer(batch: 128, inChannels: 64, outChannels: 128, size: 7),
     ]
@@ -38,7 +44,7 @@ public enum ConvBenchmark {
         public let sgemmGFlops: Double
         /// Forward + backward rate as a fraction of the sgemm rate.
         public var ratio: Double {
-            let conv = 3 * layer.forwardFlops / (layer.forwardFlops / forwardGFlops + 2 * layer.forwardFlops / backwardGFlops)
+            let conv = (layer.forwardFlops + layer.backwardFlops) / (layer.forwardFlops / forwardGFlops + layer.backwardFlops / backwardGFlops)
             return conv / sgemmGFlops
         }
     }
@@ -102,14 +108,15 @@ public enum ConvBenchmark {
                 // medians (forward + backward minus forward) can come out at or below zero
                 let bwd = try median(repeats) { () -> Double in
                     let g = Graph(training: true, random: random)
-                    let y = try g.conv2d(g.variable(x), weight: g.param(weight), padding: 1)
+                    let input = l.inputGradient ? g.variable(x) : g.constant(x)
+                    let y = try g.conv2d(input, weight: g.param(weight), padding: 1)
                     let loss = try g.sum(y)
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     try g.backward(from: loss)
                     return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
                 }
                 return Row(layer: l, path: name, isDefault: name == defaultPath,
-                           forwardGFlops: l.forwardFlops / fwd / 1e9, backwardGFlops: 2 * l.forwardFlops / bwd / 1e9,
+                           forwardGFlops: l.forwardFlops / fwd / 1e9, backwardGFlops: l.backwardFlops / bwd / 1e9,
                            sgemmGFlops: l.forwardFlops / gemm / 1e9)
             }
         }

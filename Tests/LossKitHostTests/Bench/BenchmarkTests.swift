@@ -44,6 +44,9 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertEqual(Graph.directConvolutionMaxChannels, 1, "the benchmark restores the engine's setting")
         XCTAssertEqual(Graph.directConvolutionMaxOutChannels, 1, "the benchmark restores the engine's setting")
         XCTAssertEqual(ConvBenchmark.convnetS.count, 5)
+        XCTAssertEqual(ConvBenchmark.convnetS.map(\.inputGradient), [false, true, true, true, true], "as in training: no image gradient")
+        let first = ConvBenchmark.convnetS[0]
+        XCTAssertEqual(first.backwardFlops, first.forwardFlops, "the weights' gradient alone")
     }
 
     /// The boundary benchmark compares like with like only if the in-process twin of SC does
