@@ -44,7 +44,8 @@ final class LayerGradientTests: XCTestCase {
     /// non-square inputs (partial edge tiles; rows wide enough for the vector splits and several
     /// lanes of tiles; unpadded rows of exactly four tiles, whose last column the input gradient
     /// carries past the last lane onto the image), and equal to the im2col path in value and gradients with the batch as one
-    /// chunk (at one and two threads) and as one-image chunks spread over one, two and three workers.
+    /// chunk (at one and two threads), as one-image chunks spread over one, two and three workers, and
+    /// as chunks of at most two images split unevenly between two workers.
     func testConv2dWinogradPath() throws {
         for tile in [2, 4] { try checkWinogradPath(tile: tile) }
     }
@@ -80,7 +81,10 @@ final class LayerGradientTests: XCTestCase {
         }
         Threads.set(1)
         let reference = try run(winograd: false, chunkFloats: saved.3)
-        for (chunkFloats, threads) in [(Int.max, 1), (Int.max, 2), (1, 1), (1, 2), (1, 3)] {
+        // floats of one image's transformed tiles: twice that makes two-image chunks, which two
+        // workers split as one image and two
+        let imageFloats = (tile + 2) * (tile + 2) * 9 * ((11 + tile - 1) / tile) * ((41 + tile - 1) / tile)
+        for (chunkFloats, threads) in [(Int.max, 1), (Int.max, 2), (1, 1), (1, 2), (1, 3), (2 * imageFloats, 1), (2 * imageFloats, 2)] {
             Threads.set(threads)
             for (name, (a, c)) in zip(["y", "dx", "dw", "db"], zip(reference, try run(winograd: true, chunkFloats: chunkFloats))) {
                 XCTAssertEqual(a.count, c.count)

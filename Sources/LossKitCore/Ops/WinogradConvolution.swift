@@ -63,14 +63,19 @@ extension Graph {
         let workers = min(Threads.count, chunks)
         let tileFloats = xis * max(C, O) * chunk * perImage + Winograd.slack
         /// Calls `body(worker, start, tiles)` for each chunk (first image, geometry) of the worker's
-        /// fixed, contiguous range of chunks, every worker at once, GEMMs on one thread each.
+        /// fixed, contiguous range of images, every worker at once, GEMMs on one thread each.
+        /// The images are split evenly between the workers first and each worker's share into
+        /// near-equal chunks of at most `chunk`: with whole chunks dealt out, F(4×4) at 7×7 (chunks
+        /// of 7 images, 19 of them) left one worker a chunk more than the other.
         /// With one worker (one chunk, or one thread) the chunks run in turn with OpenBLAS and the
         /// transforms on all threads.
         func forEachChunk(_ body: (_ worker: Int, _ start: Int, _ geo: WinogradTiles) -> Void) {
             func run(_ w: Int) {
-                for index in (chunks * w / workers)..<(chunks * (w + 1) / workers) {
-                    let start = index * chunk
-                    body(w, start, WinogradTiles(batch: min(chunk, B - start), channels: C, height: H, width: W,
+                let first = B * w / workers, count = B * (w + 1) / workers - first
+                let pieces = (count + chunk - 1) / chunk
+                for piece in 0..<pieces {
+                    let start = first + count * piece / pieces, end = first + count * (piece + 1) / pieces
+                    body(w, start, WinogradTiles(batch: end - start, channels: C, height: H, width: W,
                                                  padding: padding, tile: F.outputTile))
                 }
             }
