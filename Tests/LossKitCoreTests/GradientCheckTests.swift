@@ -35,4 +35,16 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertTrue(tolerant.passed, "\(tolerant)")
         XCTAssertEqual(tolerant.kinks, 1)
     }
+
+    func testTheReportSaysHowMuchOfItsToleranceTheWorstElementUsed() throws {
+        // x³ at x = 2, step 0.1: central difference 12 + h² = 12.01 against 12; tolerance 2e-3 + 2e-2·12.01
+        let x = Tensor(shape: [2], values: [2, 3])  // at 3: 0.01 of 0.5422, less
+        let report = try GradientCheck(step: 0.1).run(inputs: [(name: "x", tensor: x)]) { g, v in
+            try g.sum(g.mul(g.mul(v[0], v[0]), v[0]))
+        }
+        XCTAssertTrue(report.passed, "\(report)")
+        XCTAssertEqual(report.worstToleranceUsed, 0.01 / (2e-3 + 2e-2 * 12.01), accuracy: 1e-3)
+        XCTAssertEqual(report.retried, 0)
+        XCTAssertTrue("\(report)".hasPrefix("gradient check passed: 2 elements, the worst at 0.04 of its tolerance"), "\(report)")
+    }
 }
