@@ -32,6 +32,20 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Step pairs of the boundary benchmark.") var pairs = 30
     @Option(help: "Write the results as JSON to this file.") var json: String?
 
+    func validate() throws {
+        for (value, flag) in [(threads, "--threads"), (steps, "--steps"), (windows, "--windows"), (pairs, "--pairs")] where value < 1 {
+            throw ValidationError("\(flag) must be at least 1, got \(value)")
+        }
+        // checked before the minutes of timing, not after
+        if let json {
+            let folder = URL(fileURLWithPath: json).deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--json \(json): no folder \(folder) to write it in")
+            }
+        }
+    }
+
     func run() throws {
         Threads.set(threads)
         var report: [String: Any] = ["threads": threads, "batch": 128]
@@ -106,6 +120,10 @@ struct BenchCommand: ParsableCommand {
     private func write(_ report: [String: Any]) throws {
         guard let json else { return }
         let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: json))
+        do {
+            try data.write(to: URL(fileURLWithPath: json))
+        } catch {
+            throw ValidationError("cannot write --json \(json): \(error.localizedDescription)")
+        }
     }
 }

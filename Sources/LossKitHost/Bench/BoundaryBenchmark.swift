@@ -78,6 +78,7 @@ public struct BoundaryBenchmark {
     }
 
     public func run(data: String, loader: PluginLoader) throws -> Result {
+        try BenchmarkError.requirePositive(pairs, "pairs")
         let (plugin, inProcess, clocks) = try trainers(data: data, loader: loader)
         for _ in 0..<warmupSteps {
             try plugin.trainStep()

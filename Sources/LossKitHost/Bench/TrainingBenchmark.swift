@@ -15,6 +15,13 @@ public struct TrainingBenchmark {
 
     public init() {}
 
+    /// The counts every row divides by or takes a median over.
+    func checkCounts() throws(BenchmarkError) {
+        try BenchmarkError.requirePositive(windows, "windows")
+        try BenchmarkError.requirePositive(stepsPerWindow, "steps per window")
+        try BenchmarkError.requirePositive(batchSize, "batch size")
+    }
+
     public struct Row {
         public let name: String
         public let imagesPerSecond: (median: Double, min: Double, max: Double)
@@ -46,6 +53,7 @@ public struct TrainingBenchmark {
 
     /// Times training steps of `loss` on `data`.
     public func training(loss: String, data: String, encoder: String = "convnet-s", loader: PluginLoader) throws -> Row {
+        try checkCounts()
         var config = TrainingConfig()
         config.data = "idx:" + data
         config.encoder = encoder
@@ -88,6 +96,7 @@ public struct TrainingBenchmark {
 
     /// Forward passes in evaluation mode at batch 256.
     public func inference(data: String, encoder: String = "convnet-s", loader: PluginLoader) throws -> (median: Double, min: Double, max: Double) {
+        try checkCounts()
         Threads.set(threads)
         var config = TrainingConfig()
         config.data = "idx:" + data

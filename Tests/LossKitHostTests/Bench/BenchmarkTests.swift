@@ -24,6 +24,25 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertTrue(row.shares.contains { $0.kind == "conv" })
     }
 
+    func testCountsOfZeroAreRefusedBeforeAnyTiming() throws {
+        let loader = try BuiltPlugins.loader(["ConvNet", "SC"])
+        var bench = TrainingBenchmark()
+        bench.windows = 0   // once a crash: the median of no windows
+        XCTAssertThrowsError(try bench.training(loss: "ce", data: "/nonexistent", loader: loader)) {
+            XCTAssertEqual($0 as? BenchmarkError, BenchmarkError("windows must be at least 1, got 0"))
+        }
+        bench.windows = 1
+        bench.stepsPerWindow = 0   // once a NaN rate, and JSON that could not be written
+        XCTAssertThrowsError(try bench.inference(data: "/nonexistent", loader: loader)) {
+            XCTAssertEqual($0 as? BenchmarkError, BenchmarkError("steps per window must be at least 1, got 0"))
+        }
+        var boundary = BoundaryBenchmark()
+        boundary.pairs = 0
+        XCTAssertThrowsError(try boundary.run(data: "/nonexistent", loader: loader)) {
+            XCTAssertEqual($0 as? BenchmarkError, BenchmarkError("pairs must be at least 1, got 0"))
+        }
+    }
+
     func testConvBenchmarkReportsAllFiveLayers() throws {
         let rows = try ConvBenchmark.run([ConvBenchmark.Layer(batch: 2, inChannels: 3, outChannels: 4, size: 6),
                                           ConvBenchmark.Layer(batch: 2, inChannels: 8, outChannels: 4, size: 16),
