@@ -28,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Loss expression, e.g. 'ce + 0.5*nce'.") var loss: String?
     @Option(help: "Labelled images per class (the rest are unlabelled).") var labelsPerClass: Int?
     @Flag(help: "Use every training label (supervised ceiling).") var allLabels = false
-    @Option(help: "Rows per batch.") var batchSize: Int?
+    @Option(help: "Rows per batch (alone, it keeps the labelled fraction: a quarter by default).") var batchSize: Int?
     @Option(help: "Labelled rows per batch.") var labelledPerBatch: Int?
     @Option(help: "Labelled fraction of each batch (alternative to --labelled-per-batch).") var labelledFractionPerBatch: Double?
     @Option(help: "Optimiser steps.") var steps: Int?
@@ -53,6 +53,18 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
     @Option(help: "Start the encoder from this run folder's checkpoint (fine-tuning after pretraining).") var initFrom: String?
 
+    func validate() throws {
+        for (a, b, given) in [("--steps", "--epochs", steps != nil && epochs != nil),
+                              ("--labelled-per-batch", "--labelled-fraction-per-batch", labelledPerBatch != nil && labelledFractionPerBatch != nil),
+                              ("--labels-per-class", "--all-labels", labelsPerClass != nil && allLabels)] where given {
+            throw ValidationError("give \(a) or \(b), not both")
+        }
+        if let f = labelledFractionPerBatch, !(f >= 0 && f <= 1) {
+            throw ValidationError("--labelled-fraction-per-batch must be in [0, 1], got \(f)")
+        }
+        if let e = epochs, !(e > 0) { throw ValidationError("--epochs must be > 0, got \(e)") }
+    }
+
     func resolved() throws -> TrainingConfig {
         var c: TrainingConfig
         if resume, config == nil, let saved = FileManager.default.contents(atPath: out + "/config.json") {
@@ -65,10 +77,14 @@ struct TrainCommand: ParsableCommand {
         if let v = loss { c.loss = v }
         if let v = labelsPerClass { c.labelsPerClass = v }
         if allLabels { c.labelsPerClass = nil }
-        if let v = batchSize { c.batchSize = v }
+        if let v = batchSize {
+            if labelledPerBatch == nil, labelledFractionPerBatch == nil {
+                c.labelledPerBatch = Int((Double(c.labelledPerBatch) * Double(v) / Double(c.batchSize)).rounded())
+            }
+            c.batchSize = v
+        }
         if let v = labelledPerBatch { c.labelledPerBatch = v }
         if let f = labelledFractionPerBatch {
-            guard f >= 0, f <= 1 else { throw ValidationError("--labelled-fraction-per-batch must be in [0, 1], got \(f)") }
             c.labelledPerBatch = Int((Double(c.batchSize) * f).rounded())
         }
         if let v = steps { c.steps = v }
@@ -90,7 +106,6 @@ struct TrainCommand: ParsableCommand {
         if let v = knnEvery { c.knnEvery = v }
         if let v = initFrom { c.initFrom = v }
         if let e = epochs {
-            guard e > 0 else { throw ValidationError("--epochs must be > 0") }
             let n = try DataSource.parse(c.data).load(.train).count
             c.steps = max(1, Int((e * Double(n) / Double(c.batchSize)).rounded(.up)))
         }

@@ -12,6 +12,8 @@ public struct TrainingConfig: Codable, Equatable {
     public var labelsPerClass: Int? = 100
     public var batchSize = 128
     /// Labelled rows in each batch; the rest are drawn from all training images, unlabelled.
+    /// A quarter of the batch unless set (an experiment file that sets only `batch_size` gets a
+    /// quarter of that).
     public var labelledPerBatch = 32
     public var steps = 1500
     public var optimizer = "sgd"
@@ -65,7 +67,7 @@ public struct TrainingConfig: Codable, Equatable {
         loss = try c.decodeIfPresent(String.self, forKey: .loss) ?? d.loss
         labelsPerClass = c.contains(.labelsPerClass) ? try c.decodeIfPresent(Int.self, forKey: .labelsPerClass) : d.labelsPerClass
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        labelledPerBatch = try c.decodeIfPresent(Int.self, forKey: .labelledPerBatch) ?? d.labelledPerBatch
+        labelledPerBatch = try c.decodeIfPresent(Int.self, forKey: .labelledPerBatch) ?? batchSize / 4
         steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? d.steps
         optimizer = try c.decodeIfPresent(String.self, forKey: .optimizer) ?? d.optimizer
         learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
@@ -108,6 +110,11 @@ public struct TrainingConfig: Codable, Equatable {
         try check(["sgd", "adam"].contains(optimizer), "optimizer must be sgd or adam, got '\(optimizer)'")
         try check(["cosine", "constant", "step"].contains(schedule), "schedule must be cosine, constant or step, got '\(schedule)'")
         try check(learningRate.isFinite && learningRate > 0, "learning rate must be > 0, got \(learningRate)")
+        try check(momentum >= 0 && momentum < 1, "momentum (\(optimizer == "adam" ? "Adam's beta1" : "SGD's")) must be in [0, 1), got \(momentum)")
+        try check(weightDecay.isFinite && weightDecay >= 0, "weight decay must be ≥ 0, got \(weightDecay)")
+        try check(warmupSteps >= 0, "warm-up steps must be ≥ 0, got \(warmupSteps)")
+        try check(stepEvery >= 1, "step_every must be ≥ 1, got \(stepEvery)")
+        try check(stepGamma.isFinite && stepGamma > 0, "step_gamma must be > 0 (a negative one would flip the learning rate's sign), got \(stepGamma)")
         try check(threads >= 1 && threads <= 256, "threads must be in 1...256, got \(threads)")
         try check(cropPadding >= 0 && cropPadding <= 16, "crop padding must be in 0...16, got \(cropPadding)")
         try check(cropScale == 0 || (cropScale >= 0.05 && cropScale <= 1), "crop scale must be 0 (off) or in 0.05...1, got \(cropScale)")

@@ -182,6 +182,29 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try ExperimentFile.load(path: path)) { XCTAssertTrue("\($0)".contains("'steps' has the wrong type"), "\($0)") }
     }
 
+    func testAnExperimentFileSettingOnlyTheBatchSizeGetsAQuarterOfItLabelled() throws {
+        let path = NSTemporaryDirectory() + "exp-\(UUID().uuidString).yaml"
+        try "batch_size: 16\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ExperimentFile.load(path: path).labelledPerBatch, 4, "once the default 32, more rows than the batch")
+        try "batch_size: 16\nlabelled_per_batch: 9\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ExperimentFile.load(path: path).labelledPerBatch, 9)
+    }
+
+    func testOptimiserSettingsOutOfRangeAreRefused() {
+        func message(_ change: (inout TrainingConfig) -> Void) -> String {
+            var c = TrainingConfig()
+            change(&c)
+            do { try c.validate(); return "accepted" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(message { $0.stepGamma = -1 }, "step_gamma must be > 0 (a negative one would flip the learning rate's sign), got -1.0")
+        XCTAssertEqual(message { $0.stepEvery = 0 }, "step_every must be ≥ 1, got 0")
+        XCTAssertEqual(message { $0.optimizer = "adam"; $0.momentum = 5 }, "momentum (Adam's beta1) must be in [0, 1), got 5.0")
+        XCTAssertEqual(message { $0.momentum = 1 }, "momentum (SGD's) must be in [0, 1), got 1.0")
+        XCTAssertEqual(message { $0.weightDecay = .nan }, "weight decay must be ≥ 0, got nan")
+        XCTAssertEqual(message { $0.warmupSteps = -2 }, "warm-up steps must be ≥ 0, got -2")
+        XCTAssertEqual(message { $0.momentum = 0; $0.stepGamma = 2 }, "accepted")
+    }
+
     func testFineTuningStartsTheEncoderFromAnotherRun() throws {
         let pretrained = SyntheticData.runFolder()
         let first = try trainer(SyntheticData.config(data: data, loss: "nce(negatives=16)", steps: 2), pretrained)
