@@ -1,7 +1,8 @@
 import Foundation
 
 /// `metrics.jsonl` in the run folder: one JSON object per line, appended as training goes.
-/// Training lines carry "step", "loss", "terms", "probes", "lr", "images_per_s"; evaluation lines
+/// Training lines carry "step", "loss", "terms", "probes", "lr", "images_per_s" (over the steps' own
+/// time since the previous line, evaluations and checkpoints excluded); evaluation lines
 /// carry "step" and "eval". On resume, lines past the checkpoint's step are dropped so the log
 /// reads as one uninterrupted run.
 public final class MetricsLog {

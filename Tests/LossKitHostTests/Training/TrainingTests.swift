@@ -127,6 +127,27 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// Stands for evaluations and checkpoints: work between steps that is not training.
+    private final class SlowObserver: TrainingObserver {
+        func stepFinished(_ progress: TrainingProgress) { Thread.sleep(forTimeInterval: 0.4) }
+        func message(_ text: String) {}
+    }
+
+    func testTheLoggedRateCountsTheStepsOwnTimeNotWorkBetweenThem() throws {
+        let out = SyntheticData.runFolder()
+        let t = try trainer(SyntheticData.config(data: data, steps: 4), out)
+        let observer = SlowObserver()
+        t.observer = observer
+        try t.train()
+        let lines = try MetricsLog.read(out + "/metrics.jsonl").filter { $0["loss"] != nil }
+        XCTAssertEqual(lines.count, 4)
+        for line in lines.dropFirst() {
+            // 16 images per step: 0.4 s between steps would have read ≤ 40 images/s
+            let rate = try XCTUnwrap(line["images_per_s"] as? Double)
+            XCTAssertGreaterThan(rate, 16 / 0.2, "a step of the tiny encoder takes well under 0.2 s")
+        }
+    }
+
     func testSchedulesThatLeaveAStepWithoutTermsAreRefusedBeforeStepOne() throws {
         for (loss, step) in [("ce[until=2] + nce(negatives=32)[from=3]", 3), ("ce[from=2] + nce(negatives=32)[from=1, until=4]", 1),
                              ("ce[until=3] + nce(negatives=32)[from=1, until=5]", 6)] {
