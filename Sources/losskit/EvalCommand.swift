@@ -16,6 +16,10 @@ struct EvalCommand: ParsableCommand {
 
         func run() throws {
             let folder = try RunFolder(path: runFolder, loader: plugins.load())
+            guard folder.setup.config.trainsTheHead else {
+                throw ValidationError("\(runFolder) did not train its head (its loss has no `ce` term or no labelled rows): "
+                                      + "its accuracy would be chance; use `losskit eval knn \(runFolder)` or `losskit eval linear \(runFolder)`")
+            }
             let out = try FeatureExtractor.run(model: folder.setup.model, assembler: folder.setup.testAssembler, count: folder.setup.test.count)
             let acc = FeatureExtractor.accuracy(FeatureExtractor.predictions(out.logits), folder.setup.test.labels)
             print(String(format: "head accuracy: %.2f%% on %d test images (step %d)", acc * 100, folder.setup.test.count, folder.step))

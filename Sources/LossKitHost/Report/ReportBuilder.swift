@@ -153,7 +153,8 @@ public struct ReportBuilder {
         let confusion = ConfusionMatrix(truth: s.test.labels, predicted: head, classes: s.test.classCount)
         let knn = try KNNClassifier.evaluate(train: train.features, trainLabels: s.train.labels, test: test.features,
                                              testLabels: s.test.labels, classes: s.test.classCount, k: min(200, s.train.count))
-        var html = "<h3>\(self.html(r.name)) (step \(folder.step))</h3>\n<p>head accuracy <b>\(String(format: "%.2f%%", confusion.accuracy * 100))</b> · weighted kNN (k = 200, τ = 0.07) <b>\(String(format: "%.2f%%", knn.accuracy * 100))</b>"
+        let headText = s.config.trainsTheHead ? "head accuracy <b>\(String(format: "%.2f%%", confusion.accuracy * 100))</b>" : "head not trained"
+        var html = "<h3>\(self.html(r.name)) (step \(folder.step))</h3>\n<p>\(headText) · weighted kNN (k = 200, τ = 0.07) <b>\(String(format: "%.2f%%", knn.accuracy * 100))</b>"
         if linearProbe {
             let probe = try LinearProbe().evaluate(train: train.features, trainLabels: s.train.labels, test: test.features,
                                                    testLabels: s.test.labels, classes: s.test.classCount)
@@ -173,6 +174,7 @@ public struct ReportBuilder {
         try SVGChart.scatter(title: String(format: "PCA of test features (%.0f%% + %.0f%% of variance)", explained[0] * 100, explained[1] * 100),
                              points: points, classNames: s.test.classNames).write(toFile: "\(out)/\(file)", atomically: true, encoding: .utf8)
         html += "<img src=\"\(file)\" alt=\"PCA map\">\n"
+        guard s.config.trainsTheHead else { return html }
         // confusion matrix of the head, shaded by row share
         html += "<table><tr><th>true \\ predicted</th>" + (0..<confusion.classes).map { "<th>\($0)</th>" }.joined() + "</tr>\n"
         for t in 0..<confusion.classes {

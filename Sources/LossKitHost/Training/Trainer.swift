@@ -43,9 +43,8 @@ public final class Trainer {
     public let runDirectory: String
     public let run: RunSetup
     public internal(set) var terms: [ObjectiveTerm]
-    /// Whether the classification head learns in this run: a `ce` term with a non-zero weight and
-    /// labelled rows in each batch. Without both, its test accuracy is that of random weights.
-    public var trainsTheHead: Bool { sampler.labelledPerBatch > 0 && terms.contains { $0.plugin == "ce" && $0.weight != 0 } }
+    /// Whether the classification head learns in this run (`TrainingConfig.trainsTheHead`).
+    public var trainsTheHead: Bool { config.trainsTheHead }
     /// Whether any term has a schedule (`[...]`): then metrics lines also log the weights.
     private var hasSchedules: Bool { terms.contains { !$0.schedule.isConstant } }
     public let random: RandomGenerator
@@ -80,7 +79,7 @@ public final class Trainer {
         // A run that draws no labelled rows needs no labelled subset (nor enough images per class for one).
         let perClass = config.labelsPerClass != nil && config.labelledPerBatch == 0 ? 0 : config.labelsPerClass
         split = try LabelledSplit.choose(labels: run.train.labels, classes: run.train.classCount, perClass: perClass, seed: config.seed)
-        let labelledRows = config.labelsPerClass == nil ? config.batchSize : config.labelledPerBatch
+        let labelledRows = config.labelledRows
         sampler = try BatchSampler(datasetSize: run.train.count, labelled: split.labelledIndices, batchSize: config.batchSize,
                                    labelledPerBatch: labelledRows, seed: config.seed &+ 0x5EED)
 
@@ -192,12 +191,12 @@ public final class Trainer {
             observer?.stepFinished(TrainingProgress(step: step, totalSteps: config.steps, loss: lossValue, terms: values,
                                                     imagesPerSecond: imagesPerSecond, secondsLeft: left, logged: logged))
             if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
-            let head = config.evalEvery > 0 && step % config.evalEvery == 0 && step < config.steps
+            let head = trainsTheHead && config.evalEvery > 0 && step % config.evalEvery == 0 && step < config.steps
             let knn = config.knnEvery > 0 && step % config.knnEvery == 0 && step < config.steps
             if head || knn { log.append(["step": step, "eval": try evaluate(head: head, knn: knn)]) }
             if let stop = stopAfter, step >= stop, step < config.steps { return nil }
         }
-        let eval = try evaluate(head: true, knn: config.knnEvery > 0)
+        let eval = try evaluate(head: trainsTheHead, knn: config.knnEvery > 0)
         log.append(["step": step, "eval": eval, "wall_seconds": Date().timeIntervalSince(started)])
         return eval["test_accuracy"]
     }

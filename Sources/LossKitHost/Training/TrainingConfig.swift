@@ -100,6 +100,17 @@ public struct TrainingConfig: Codable, Equatable {
          "crop_padding", "horizontal_flip", "crop_scale", "jitter", "checkpoint_every", "log_every", "eval_every", "knn_every", "init_from"]
     }
 
+    /// Labelled rows in each batch as the sampler draws them: every row when all labels are used.
+    public var labelledRows: Int { labelsPerClass == nil ? batchSize : labelledPerBatch }
+
+    /// Whether the classification head learns in such a run: a `ce` term with a non-zero weight
+    /// and labelled rows in each batch. Without both, its test accuracy is that of random weights,
+    /// and neither training, `eval accuracy` nor the report print it.
+    public var trainsTheHead: Bool {
+        guard labelledRows > 0, let expression = try? LossExpression.parse(loss) else { return false }
+        return expression.terms.contains { $0.plugin == "ce" && $0.weight != 0 }
+    }
+
     /// Checks values that no type can: ranges and names.
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw HostError(message) } }

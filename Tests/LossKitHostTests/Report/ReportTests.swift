@@ -52,4 +52,28 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(maps.count, 2, "one feature map per run")
         XCTAssertTrue(try String(contentsOfFile: "\(out)/\(maps[0])", encoding: .utf8).contains("PCA of test features"))
     }
+
+    func testARunWithoutAnyTrainingOfItsHeadReportsNoHeadAccuracy() throws {
+        let h = try MethodHarness(plugins: ["NCE"], data: try SyntheticData.makeFolder(train: 64, test: 32))
+        var config = h.config(loss: "nce(negatives=16)", steps: 2)
+        config.labelledPerBatch = 0
+        config.evalEvery = 1
+        XCTAssertFalse(config.trainsTheHead)
+        let (run, _) = try h.train(config)
+        let evals = try MetricsLog.read(run.runDirectory + "/metrics.jsonl").compactMap { $0["eval"] as? [String: Double] }
+        XCTAssertFalse(evals.isEmpty)
+        XCTAssertTrue(evals.allSatisfy { $0["test_accuracy"] == nil }, "a chance-level figure is not logged: \(evals)")
+        let out = NSTemporaryDirectory() + "report-\(UUID().uuidString)"
+        let page = try String(contentsOfFile: try ReportBuilder().build(runs: [run.runDirectory], out: out, loader: h.loader), encoding: .utf8)
+        XCTAssertTrue(page.contains("head not trained"))
+        XCTAssertFalse(page.contains("head accuracy <b>"))
+        XCTAssertFalse(page.contains("true \\ predicted"), "no confusion matrix of random weights")
+        // the head trains with a ce term and labelled rows, also when all labels are used
+        config.loss = "0.5*ce[until=1] + nce(negatives=16)"
+        XCTAssertFalse(config.trainsTheHead, "still no labelled rows")
+        config.labelsPerClass = nil
+        XCTAssertTrue(config.trainsTheHead, "every row labelled")
+        config.loss = "0*ce + nce"
+        XCTAssertFalse(config.trainsTheHead)
+    }
 }
