@@ -72,6 +72,14 @@ public struct DataSource: Equatable, Sendable, CustomStringConvertible {
     /// Reads one split into memory. Errors are `DataError`s naming the folder and the missing or
     /// corrupt file; for `fashion-mnist` they also name the Debian package to install.
     public func load(_ split: DatasetSplit) throws -> ImageDataset {
+        let dataset = try loadFiles(split)
+        guard dataset.count > 0 else {
+            throw DataError("\(dataset.name): the file holds no images; a \(split.rawValue) split needs at least one")
+        }
+        return dataset
+    }
+
+    private func loadFiles(_ split: DatasetSplit) throws -> ImageDataset {
         switch kind {
         case .fashionMNIST:
             return try FashionMNIST.load(directory: directory ?? FashionMNIST.defaultDirectory, split: split)
@@ -86,10 +94,23 @@ public struct DataSource: Equatable, Sendable, CustomStringConvertible {
             let files = try folder.files(split)
             // Both splits must agree on the class count, or a classifier sized on the training
             // set could meet a test label it has no output for; so look at every label file.
-            var classCount = try Self.largestLabel(in: files.labels) + 1
-            let other: DatasetSplit = split == .train ? .test : .train
-            if let otherLabels = folder.existing(IDXFolder.labelsName(other)) {
-                classCount = max(classCount, try Self.largestLabel(in: otherLabels) + 1)
+            // The classes are 0...largest label, so one corrupt label byte would add classes:
+            // every class up to the largest training label must have training images.
+            let trainLabels = split == .train ? files.labels : folder.existing(IDXFolder.labelsName(.train))
+            var classCount = 0
+            for path in [files.labels, folder.existing(IDXFolder.labelsName(split == .train ? .test : .train))].compactMap({ $0 }) {
+                classCount = max(classCount, try Self.labels(in: path).max().map { Int($0) + 1 } ?? 0)
+            }
+            if let trainLabels {
+                let labels = try Self.labels(in: trainLabels)
+                let present = Set(labels), largest = Int(labels.max() ?? 0)
+                let missing = (0..<largest).filter { !present.contains(UInt8($0)) }
+                if !missing.isEmpty {
+                    let shown = missing.prefix(5).map(String.init).joined(separator: ", ") + (missing.count > 5 ? ", … (\(missing.count) in all)" : "")
+                    let at = labels.firstIndex(of: UInt8(largest)).map { " (the first at index \($0) of \(trainLabels))" } ?? ""
+                    throw DataError("IDX data (\(directory!)): the training labels run up to \(largest) but no training image has class \(shown); "
+                                    + "classes are 0...the largest label, so a label of \(largest)\(at) is likely corrupt")
+                }
             }
             return try ImageDataset.idx(images: files.images, labels: files.labels,
                                         name: "IDX \(split.rawValue) (\(directory!))",
@@ -97,12 +118,12 @@ public struct DataSource: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    private static func largestLabel(in path: String) throws -> Int {
+    private static func labels(in path: String) throws -> [UInt8] {
         let labels = try IDXFile.read(path: path)
         guard labels.dims.count == 1 else {
             throw DataError("\(path): expected a 1-D IDX label file, found \(labels.dims.count)-D with dims \(labels.dims)")
         }
-        return labels.bytes.max().map(Int.init) ?? 0
+        return labels.bytes
     }
 
     /// The published per-channel mean and standard deviation of the training pixels scaled to

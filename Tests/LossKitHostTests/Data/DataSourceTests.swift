@@ -76,6 +76,26 @@ final class DataSourceTests: XCTestCase {
         XCTAssertEqual(data.pixels, split.pixels)
     }
 
+    func testACorruptTrainingLabelThatWouldAddClassesIsRefusedByIndex() throws {
+        let folder = try temporaryFolder(self)
+        let train = IDXSplitFixture(labels: [0, 2, 1, 200, 0], height: 2, width: 2, salt: 0)
+        let test = IDXSplitFixture(labels: [1, 2], height: 2, width: 2, salt: 1)
+        try writeIDXFolder(folder, train: train, test: test, gzip: false)
+        for split in [DatasetSplit.train, .test] {
+            let message = errorMessage { _ = try DataSource.parse("idx:" + folder).load(split) }
+            XCTAssertEqual(message, "IDX data (\(folder)): the training labels run up to 200 but no training image has class 3, 4, 5, 6, 7, … (197 in all); "
+                           + "classes are 0...the largest label, so a label of 200 (the first at index 3 of \(folder)/train-labels-idx1-ubyte) is likely corrupt")
+        }
+    }
+
+    func testAnEmptySplitIsRefused() throws {
+        let folder = try temporaryFolder(self)
+        try writeIDXFolder(folder, train: IDXSplitFixture(labels: [], height: 2, width: 2, salt: 0),
+                           test: IDXSplitFixture(labels: [0], height: 2, width: 2, salt: 1), gzip: false)
+        let message = errorMessage { _ = try DataSource.parse("idx:" + folder).load(.train) }
+        XCTAssertTrue(message.hasSuffix("the file holds no images; a train split needs at least one"), message)
+    }
+
     func testMissingIdxFileIsNamedWithItsFolder() throws {
         let folder = try temporaryFolder(self)
         let split = IDXSplitFixture(labels: [1], height: 2, width: 2, salt: 0)
