@@ -36,14 +36,23 @@ struct EvalCommand: ParsableCommand {
         @Option(help: "Neighbours.") var k = 200
         @Option(help: "Temperature of the votes.") var tau: Float = 0.07
         @Flag(help: "Use normalised raw pixels as features (needs --data).") var rawPixels = false
-        @Option(help: "Data set for --raw-pixels.") var data = "fashion-mnist"
+        @Option(help: "Data set for --raw-pixels (default fashion-mnist); a run is evaluated on its own.") var data: String?
         @Option(help: "Threads.") var threads = 2
+
+        func validate() throws {
+            if rawPixels, runFolder != nil { throw ValidationError("give a run folder or --raw-pixels, not both") }
+            if !rawPixels, runFolder == nil { throw ValidationError("give a run folder, or --raw-pixels") }
+            if !rawPixels, data != nil {
+                throw ValidationError("--data goes with --raw-pixels: a run is evaluated on the data set it was trained on (its config.json)")
+            }
+        }
 
         func run() throws {
             Threads.set(threads)
             let trainF: Tensor, testF: Tensor, trainL: [Int32], testL: [Int32], classes: Int
             let what: String
             if rawPixels {
+                let data = self.data ?? "fashion-mnist"
                 let source = try DataSource.parse(data)
                 let train = try source.load(.train), test = try source.load(.test)
                 let norm = source.normalization(of: train)
@@ -52,7 +61,7 @@ struct EvalCommand: ParsableCommand {
                 (trainL, testL, classes) = (train.labels, test.labels, train.classCount)
                 what = "raw pixels of \(data)"
             } else {
-                guard let runFolder else { throw ValidationError("give a run folder, or --raw-pixels") }
+                guard let runFolder else { return }  // validate() asked for one
                 let folder = try RunFolder(path: runFolder, loader: plugins.load())
                 let f = try folder.features()
                 (trainF, testF) = (f.train.features, f.test.features)

@@ -197,7 +197,8 @@ public final class Trainer {
             if let stop = stopAfter, step >= stop, step < config.steps { return nil }
         }
         let eval = try evaluate(head: trainsTheHead, knn: config.knnEvery > 0)
-        log.append(["step": step, "eval": eval, "wall_seconds": Date().timeIntervalSince(started)])
+        // resuming a finished run trains nothing: its log already ends with this evaluation
+        if step > firstStep { log.append(["step": step, "eval": eval, "wall_seconds": Date().timeIntervalSince(started)]) }
         return eval["test_accuracy"]
     }
 

@@ -49,6 +49,11 @@ final class TrainingTests: XCTestCase {
         }
         let lines = try MetricsLog.read(out + "/metrics.jsonl").compactMap { $0["loss"] != nil ? $0["step"] as? Int : nil }
         XCTAssertEqual(lines, [1, 2, 3, 4, 5, 6], "the resumed log reads as one run")
+        // resuming the finished run trains nothing and logs its last evaluation only once
+        let again = try trainer(config, out, resume: true)
+        XCTAssertNotNil(try again.train())
+        let evals = try MetricsLog.read(out + "/metrics.jsonl").filter { $0["eval"] != nil }
+        XCTAssertEqual(evals.count, 1, "\(evals)")
     }
 
     func testSameSeedGivesTheSameRunAndTheCheckpointLoadsBack() throws {
