@@ -107,7 +107,7 @@ extension Parser {
             guard let steps = Int(text), steps >= 0 else {
                 throw s.error("'\(key)' takes a whole number of steps (0 or more), not '\(text)'", at: valueStart)
             }
-            if (key == "warmup" || key == "ramp" || key == "decay") && steps == 0 {
+            if (key == "warmup" || key == "ramp" || key == "decay" || key == "until") && steps == 0 {
                 throw s.error("'\(key)' needs at least 1 step", at: valueStart)
             }
             given[key] = valueStart

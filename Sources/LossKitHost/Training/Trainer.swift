@@ -67,6 +67,9 @@ public final class Trainer {
         random = RandomGenerator(seed: config.seed)
         run = try RunSetup(config: config, loader: loader, random: random, log: log)
         terms = try LossComposer.compose(config.loss, loader: loader, model: run.model, setup: run.setup, random: random, log: log)
+        for term in terms where !(0..<config.steps).contains(term.schedule.from ?? 0) {
+            throw HostError("term '\(term.label)' is never on: its schedule starts at step \(term.schedule.from ?? 0) but the run has \(config.steps) steps (--steps)")
+        }
         if let idle = Trainer.firstStepWithoutTerms(terms, steps: config.steps) {
             throw HostError("no term of the loss '\(config.loss)' is on at step \(idle + 1): the schedules in [ ] leave it empty (--steps is \(config.steps))")
         }

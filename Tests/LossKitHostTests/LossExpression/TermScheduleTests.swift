@@ -42,6 +42,7 @@ final class TermScheduleTests: XCTestCase {
             ("ce + nce[until=1.5]", "'until' takes a whole number of steps (0 or more), not '1.5'", 15),
             ("ce + nce[until=-3]", "'until' takes a whole number of steps (0 or more), not '-3'", 15),
             ("ce + nce[ramp=0]", "'ramp' needs at least 1 step", 14),
+            ("ce + nce[until=0]", "'until' needs at least 1 step", 15),
             ("ce + nce[warmup=5, ramp=5]", "give 'warmup' (linear) or 'ramp' (sigmoid-shaped), not both", 24),
             ("ce + nce[from=10, until=10]", "'until' (10) must be after 'from' (10): the term would never be on", 24),
             ("ce + nce[until=5", "unclosed '[' — expected ']' to end the schedule of 'nce'", 8),

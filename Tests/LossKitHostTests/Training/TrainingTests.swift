@@ -160,6 +160,9 @@ final class TrainingTests: XCTestCase {
                 XCTAssertEqual("\($0)", "no term of the loss '\(loss)' is on at step \(step): the schedules in [ ] leave it empty (--steps is 6)")
             }
         }
+        XCTAssertThrowsError(try trainer(SyntheticData.config(data: data, loss: "ce + nce(negatives=32)[from=6]", steps: 6), SyntheticData.runFolder())) {
+            XCTAssertEqual("\($0)", "term 'nce' is never on: its schedule starts at step 6 but the run has 6 steps (--steps)")
+        }
         // intervals that meet leave no gap, and steps past --steps do not count
         _ = try trainer(SyntheticData.config(data: data, loss: "ce[until=3] + nce(negatives=32)[from=3, until=6]", steps: 6), SyntheticData.runFolder())
     }
