@@ -103,7 +103,7 @@ struct EmbedCommand: ParsableCommand {
         let f = try FeatureExtractor.run(model: s.model, assembler: assembler, count: set.count)
         try NPY.write(floats: f.features.array, shape: f.features.shape, to: out)
         let labelsPath = (out as NSString).deletingPathExtension + ".labels.npy"
-        try NPY.write(floats: set.labels.map(Float.init), shape: [set.count], to: labelsPath)
+        try NPY.write(int32s: set.labels, shape: [set.count], to: labelsPath)
         print("wrote \(out) \(f.features.shape) and \(labelsPath)")
     }
 }

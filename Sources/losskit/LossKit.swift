@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LossKitHost
 
 @main
@@ -25,6 +26,13 @@ struct PluginOptions: ParsableArguments {
 
     @Flag(help: "Search only --plugin-path: ignore LOSSKIT_PLUGIN_PATH and the folder beside the executable.")
     var onlyPluginPath = false
+
+    func validate() throws {
+        // a mistyped folder would otherwise just load nothing from it
+        for path in pluginPath.flatMap({ $0.split(separator: ":").map(String.init) }) where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("--plugin-path \(path): no such file or folder")
+        }
+    }
 
     func load() -> PluginLoader {
         let loader = PluginLoader()

@@ -52,7 +52,7 @@ struct PluginsCommand: ParsableCommand {
                 print("  reads taps: \(p.tapsRead.joined(separator: ", "))" + (p.defaultTap.map { "  (`\(p.name)@TAP` replaces \($0))" } ?? ""))
             }
             if p.options.isEmpty { print("\nOptions: none") } else {
-                print("\nOptions (set as \(p.name)(key=value, ...) in --loss):")
+                print("\nOptions (set as \(p.name)(key=value, ...) in \(p.kind == .objective ? "--loss" : "--encoder")):")
                 print(Table.render([["NAME", "TYPE", "DEFAULT", "DOC"]] + p.options.map { [$0.name, $0.type.rawValue, $0.defaultValue, $0.doc] }, indent: 2))
             }
             if !p.probes.isEmpty {

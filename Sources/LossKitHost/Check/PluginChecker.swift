@@ -87,7 +87,7 @@ public struct PluginChecker {
                 return loss
             }
             phase("probes")
-            return Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes())
+            return Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes().filter { $0.value.isFinite })
 
         case .encoder:
             phase("prepare")
@@ -110,7 +110,7 @@ public struct PluginChecker {
                 lossValue = loss.value.scalar
                 return loss
             }
-            return Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes())
+            return Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes().filter { $0.value.isFinite })
         }
     }
 }

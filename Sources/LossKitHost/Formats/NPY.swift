@@ -1,5 +1,5 @@
-/// NumPy's `.npy` format for float32 arrays, so embeddings, activations and curves can be
-/// opened with `numpy.load` without any other library.
+/// NumPy's `.npy` format for float32 arrays (and int32 ones, for labels), so embeddings,
+/// activations and curves can be opened with `numpy.load` without any other library.
 ///
 /// Layout (format version 1.0): the magic `\x93NUMPY`, major 1, minor 0, a little-endian
 /// UInt16 header length, then an ASCII Python dict literal such as
@@ -14,10 +14,24 @@ public enum NPY {
     public static func encode(floats: [Float], shape: [Int]) -> [UInt8] {
         precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == floats.count,
                      "NPY: shape \(shape) does not describe \(floats.count) floats")
+        return encode(descr: "<f4", shape: shape, data: ByteOrder.encodeFloatsLE(floats))
+    }
+
+    /// An int32 array (`<i4`): class labels, which `numpy.load` should give back as integers.
+    public static func encode(int32s: [Int32], shape: [Int]) -> [UInt8] {
+        precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == int32s.count,
+                     "NPY: shape \(shape) does not describe \(int32s.count) integers")
+        var data: [UInt8] = []
+        data.reserveCapacity(int32s.count * 4)
+        for v in int32s { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        return encode(descr: "<i4", shape: shape, data: data)
+    }
+
+    private static func encode(descr: String, shape: [Int], data: [UInt8]) -> [UInt8] {
         // Python's tuple repr: a 1-tuple needs the trailing comma, a 0-d array is ().
         let dims = shape.map(String.init)
         let tuple = shape.count == 1 ? "(\(dims[0]),)" : "(" + dims.joined(separator: ", ") + ")"
-        var header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple), }".utf8)
+        var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(tuple), }".utf8)
         let version: UInt8 = header.count + 1 + 10 <= 65535 ? 1 : 2
         let preamble = version == 1 ? 10 : 12
         let padding = (64 - (preamble + header.count + 1) % 64) % 64
@@ -25,7 +39,7 @@ public enum NPY {
         header.append(UInt8(ascii: "\n"))
 
         var out = magic + [version, 0]
-        out.reserveCapacity(preamble + header.count + floats.count * 4)
+        out.reserveCapacity(preamble + header.count + data.count)
         if version == 1 {
             out.append(UInt8(header.count & 0xFF))
             out.append(UInt8(header.count >> 8))
@@ -33,13 +47,17 @@ public enum NPY {
             withUnsafeBytes(of: UInt32(header.count).littleEndian) { out.append(contentsOf: $0) }
         }
         out.append(contentsOf: header)
-        out.append(contentsOf: ByteOrder.encodeFloatsLE(floats))
+        out.append(contentsOf: data)
         return out
     }
 
     /// Written atomically, like checkpoints, so a reader never sees half an array.
     public static func write(floats: [Float], shape: [Int], to path: String) throws {
         try FileIO.writeAtomically(encode(floats: floats, shape: shape), to: path)
+    }
+
+    public static func write(int32s: [Int32], shape: [Int], to path: String) throws {
+        try FileIO.writeAtomically(encode(int32s: int32s, shape: shape), to: path)
     }
 
     /// Decodes a float32 `.npy` (`<f4`, or big-endian `>f4`, C order).

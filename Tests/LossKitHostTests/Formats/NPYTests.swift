@@ -15,6 +15,15 @@ final class NPYTests: TempDirTestCase {
         XCTAssertEqual(Array(bytes[(10 + headerLength) ..< (14 + headerLength)]), [0, 0, 0x80, 0x3F]) // 1.0f LE
     }
 
+    func testLabelsAreWrittenAsLittleEndianInt32() {
+        let bytes = NPY.encode(int32s: [3, -2, 70000], shape: [3])
+        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+        XCTAssertEqual((10 + headerLength) % 64, 0)
+        let header = String(decoding: bytes[10 ..< 10 + headerLength], as: UTF8.self)
+        XCTAssertTrue(header.hasPrefix("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }"), header)
+        XCTAssertEqual(Array(bytes[(10 + headerLength)...]), [3, 0, 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 0x70, 0x11, 0x01, 0x00])
+    }
+
     func testShapeTupleFollowsPythonReprForOneAndZeroDimensions() {
         func header(_ shape: [Int], _ count: Int) -> String {
             let b = NPY.encode(floats: Array(repeating: 0, count: count), shape: shape)
