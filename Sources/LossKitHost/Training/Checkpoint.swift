@@ -33,6 +33,11 @@ public struct Checkpoint {
 
     public func write(to path: String) throws { try file.write(atomicallyTo: path) }
 
+    /// The config of the run that wrote it (its metadata), when readable.
+    public var savedConfig: TrainingConfig? {
+        file.metadata["config"].flatMap { try? JSONDecoder().decode(TrainingConfig.self, from: Data($0.utf8)) }
+    }
+
     /// Reads and checks the format; truncation and corruption come back as errors naming the
     /// file and what is wrong.
     public static func read(path: String) throws -> Checkpoint {

@@ -90,6 +90,14 @@ public final class Trainer {
         try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         if resume {
             let checkpoint = try Checkpoint.read(path: checkpointPath)
+            if let saved = checkpoint.savedConfig {
+                let changed = try config.changes(from: saved)
+                guard changed.isEmpty else {
+                    throw HostError("resuming \(runDirectory) with other settings than it was trained with (\(changed.joined(separator: ", "))); "
+                                    + "a resumed run may change only \(TrainingConfig.changeableOnResume.sorted().joined(separator: ", ")). "
+                                    + "To train on from its encoder with new settings, start a new run with --init-from \(runDirectory)")
+                }
+            }
             let samplerState = try checkpoint.restore(parameters: parameters, states: states, optimizer: optimizer, random: random)
             try sampler.restore(samplerState)
             step = checkpoint.step

@@ -49,6 +49,17 @@ final class TrainingTests: XCTestCase {
         }
         let lines = try MetricsLog.read(out + "/metrics.jsonl").compactMap { $0["loss"] != nil ? $0["step"] as? Int : nil }
         XCTAssertEqual(lines, [1, 2, 3, 4, 5, 6], "the resumed log reads as one run")
+        // a resumed run may run longer, but not drop a term (its bank would be lost unsaid)
+        var changed = config
+        changed.loss = "ce"
+        changed.learningRate = 0.1
+        XCTAssertThrowsError(try trainer(changed, out, resume: true)) {
+            XCTAssertTrue("\($0)".hasPrefix("resuming \(out) with other settings than it was trained with (learning_rate, loss); "), "\($0)")
+        }
+        var spaced = config
+        spaced.loss = "ce+0.5 * nce(negatives = 32)"
+        spaced.threads = 2
+        XCTAssertNoThrow(try trainer(spaced, out, resume: true), "the same loss written otherwise, another thread count")
         // resuming the finished run trains nothing and logs its last evaluation only once
         let again = try trainer(config, out, resume: true)
         XCTAssertNotNil(try again.train())
