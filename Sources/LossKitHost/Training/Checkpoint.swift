@@ -55,15 +55,6 @@ public struct Checkpoint {
     /// name and shape must match: a checkpoint of another model is refused before anything is
     /// overwritten.
     public func restore(parameters: [Parameter], states: [StateTensor], optimizer: Optimizer, random: RandomGenerator) throws -> [Int64] {
-        func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let e = file[name] else {
-                throw HostError("the checkpoint has no tensor '\(name)': it was written by a run with another encoder or loss")
-            }
-            guard e.shape == shape else {
-                throw HostError("checkpoint tensor '\(name)' has shape \(e.shape), the model expects \(shape)")
-            }
-            return try file.floats(name)
-        }
         // read everything first, then write: a mismatch leaves the model untouched
         var pending: [(Tensor, [Float])] = []
         for p in parameters {
@@ -85,21 +76,23 @@ public struct Checkpoint {
         return sampler
     }
 
-    /// Loads only parameters and states (evaluation, embedding): no optimiser needed.
+    /// Loads only parameters and states (evaluation, embedding, `--init-from`): no optimiser
+    /// needed. Like `restore`, a mismatch leaves the model untouched.
     public func restoreWeights(parameters: [Parameter], states: [StateTensor]) throws {
-        for p in parameters {
-            guard let e = file[p.name], e.shape == p.shape else {
-                throw HostError("the checkpoint has no tensor '\(p.name)' of shape \(p.shape)")
-            }
+        let pending = try parameters.map { ($0.value, try floats($0.name, $0.shape)) } + states.map { ($0.value, try floats($0.name, $0.value.shape)) }
+        for (t, values) in pending { values.withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: values.count) } }
+    }
+
+    /// The saved values of `name`, which must have `shape`; a missing tensor or another shape
+    /// means the checkpoint is of another model, and the message says which run wrote it.
+    private func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
+        let writer = savedConfig.map { " (it was written by a run of encoder \($0.encoder), loss '\($0.loss)')" } ?? ""
+        guard let e = file[name] else {
+            throw HostError("the checkpoint has no tensor '\(name)'\(writer)")
         }
-        for p in parameters {
-            let v = try file.floats(p.name)
-            v.withUnsafeBufferPointer { p.value.data.update(from: $0.baseAddress!, count: v.count) }
+        guard e.shape == shape else {
+            throw HostError("checkpoint tensor '\(name)' has shape \(e.shape), this model's has \(shape)\(writer)")
         }
-        for s in states {
-            guard let e = file[s.name], e.shape == s.value.shape else { throw HostError("the checkpoint has no state '\(s.name)' of shape \(s.value.shape)") }
-            let v = try file.floats(s.name)
-            v.withUnsafeBufferPointer { s.value.data.update(from: $0.baseAddress!, count: v.count) }
-        }
+        return try file.floats(name)
     }
 }

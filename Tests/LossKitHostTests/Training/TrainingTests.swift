@@ -257,6 +257,13 @@ final class TrainingTests: XCTestCase {
         }
         config.initFrom = "/nonexistent/run"
         XCTAssertThrowsError(try trainer(config, SyntheticData.runFolder())) { XCTAssertEqual("\($0)", "no checkpoint at /nonexistent/run/checkpoint.safetensors") }
+        // another encoder width: the tensor is there with another shape, and the message says so
+        config.initFrom = pretrained
+        config.encoder = "convnet-s(width=0.5)"
+        XCTAssertThrowsError(try trainer(config, SyntheticData.runFolder())) {
+            XCTAssertEqual("\($0)", "checkpoint tensor 'encoder.conv1.weight' has shape [8, 1, 3, 3], this model's has [16, 1, 3, 3] "
+                           + "(it was written by a run of encoder convnet-s(width=0.25), loss 'nce(negatives=16)')")
+        }
     }
 
     func testSupervisedTrainingLearnsTheGeneratedClasses() throws {
