@@ -216,6 +216,9 @@ struct Parser {
         guard let nameRange = s.scanName() else {
             let found = s.peek().map { ", found '\($0)'" } ?? ""
             if weight != nil { throw s.error("expected an objective name after '\(weightText)*'", at: s.pos) }
+            if let op, s.peek() == "-" {
+                throw s.error("expected a term after '\(op)', found '-': a negative weight is written with the operator alone, as 'ce - 0.5*nce'", at: s.pos)
+            }
             if let op { throw s.error("expected a term after '\(op)'\(found)", at: s.pos) }
             throw s.error("expected an objective name\(found)", at: s.pos)
         }

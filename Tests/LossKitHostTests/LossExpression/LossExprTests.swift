@@ -137,7 +137,7 @@ final class LossExprTests: XCTestCase {
 
     func testTwoOperatorsPointAtTheSecond() {
         assertParseError("ce + + nce", "expected a term after '+', found '+'", at: 5)
-        assertParseError("ce + -0.5*nce", "expected a term after '+', found '-'", at: 5)
+        assertParseError("ce + -0.5*nce", "expected a term after '+', found '-': a negative weight is written with the operator alone, as 'ce - 0.5*nce'", at: 5)
     }
 
     func testDoubleDotNumberIsMalformed() {
