@@ -81,6 +81,20 @@ final class MethodPropertyTests: XCTestCase {
         XCTAssertGreaterThan(trained, random, "DIM features beat a random encoder of the same shape under a linear probe")
     }
 
+    func testDIMScoresStartAtUnitScaleAtTheDefaultWidth() throws {
+        // JSD with scores near 0 is 2·log 2 ≈ 1.39; unscaled 512-wide dot products started near 10
+        // and diverged under SGD at lr 0.05
+        let h = try MethodHarness(plugins: ["DIM"], data: try SyntheticData.makePatternFolder(train: 240, test: 200, noise: 0.6))
+        var config = h.config(loss: "ce + dim", steps: 8)
+        config.learningRate = 0.05
+        let (_, lines) = try h.train(config)
+        let dim = lines.compactMap { ($0["terms"] as? [String: Double])?["dim"] }
+        print("DIM at width 512, first steps: \(dim)")
+        XCTAssertEqual(dim.count, 8)
+        XCTAssertLessThan(dim[0], 2.5, "initial scores O(1), not O(√512)")
+        XCTAssertTrue(dim.allSatisfy { $0 < 5 }, "no blow-up in the first steps")
+    }
+
     func testAETPredictsRotationsFarBetterThanGuessingNone() throws {
         let h = try MethodHarness(plugins: ["AET"], data: try SyntheticData.makeOrientedFolder())
         var config = h.config(loss: "aet", steps: 80)
