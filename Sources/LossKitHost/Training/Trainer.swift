@@ -165,7 +165,9 @@ public final class Trainer {
     public func train(stopAfter: Int? = nil) throws -> Double? {
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", truncateAfterStep: step > 0 ? step : nil)
         if step == 0 { try writeInputSamples() }
-        let started = Date()
+        // a resumed run's clock goes on from the time its kept lines had reached
+        let earlier = step > 0 ? (try MetricsLog.read(log.path).compactMap { $0["seconds"] as? Double }.max() ?? 0) : 0
+        let started = Date(timeIntervalSinceNow: -earlier)
         // the rate counts the steps' own time: evaluations and checkpoints between them once
         // showed a fifth of the real rate
         var windowSeconds = 0.0, windowImages = 0

@@ -49,6 +49,8 @@ final class TrainingTests: XCTestCase {
         }
         let lines = try MetricsLog.read(out + "/metrics.jsonl").compactMap { $0["loss"] != nil ? $0["step"] as? Int : nil }
         XCTAssertEqual(lines, [1, 2, 3, 4, 5, 6], "the resumed log reads as one run")
+        let seconds = try MetricsLog.read(out + "/metrics.jsonl").compactMap { $0["loss"] != nil ? $0["seconds"] as? Double : nil }
+        XCTAssertEqual(seconds, seconds.sorted(), "the clock goes on across the resume: \(seconds)")
         // a resumed run may run longer, but not drop a term (its bank would be lost unsaid)
         var changed = config
         changed.loss = "ce"
