@@ -13,9 +13,10 @@ struct EvalCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "accuracy", abstract: "Test accuracy of the run's classification head.")
         @OptionGroup var plugins: PluginOptions
         @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String
+        @Option(help: "Threads (default: the run's).") var threads: Int?
 
         func run() throws {
-            let folder = try RunFolder(path: runFolder, loader: plugins.load())
+            let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
             guard folder.setup.config.trainsTheHead else {
                 throw ValidationError("\(runFolder) did not train its head (its loss has no `ce` term or no labelled rows): "
                                       + "its accuracy would be chance; use `losskit eval knn \(runFolder)` or `losskit eval linear \(runFolder)`")
@@ -37,7 +38,7 @@ struct EvalCommand: ParsableCommand {
         @Option(help: "Temperature of the votes.") var tau: Float = 0.07
         @Flag(help: "Use normalised raw pixels as features (needs --data).") var rawPixels = false
         @Option(help: "Data set for --raw-pixels (default fashion-mnist); a run is evaluated on its own.") var data: String?
-        @Option(help: "Threads.") var threads = 2
+        @Option(help: "Threads (default: the run's; 2 for --raw-pixels).") var threads: Int?
 
         func validate() throws {
             if rawPixels, runFolder != nil { throw ValidationError("give a run folder or --raw-pixels, not both") }
@@ -48,7 +49,7 @@ struct EvalCommand: ParsableCommand {
         }
 
         func run() throws {
-            Threads.set(threads)
+            Threads.set(threads ?? 2)
             let trainF: Tensor, testF: Tensor, trainL: [Int32], testL: [Int32], classes: Int
             let what: String
             if rawPixels {
@@ -62,7 +63,7 @@ struct EvalCommand: ParsableCommand {
                 what = "raw pixels of \(data)"
             } else {
                 guard let runFolder else { return }  // validate() asked for one
-                let folder = try RunFolder(path: runFolder, loader: plugins.load())
+                let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
                 let f = try folder.features()
                 (trainF, testF) = (f.train.features, f.test.features)
                 (trainL, testL, classes) = (folder.setup.train.labels, folder.setup.test.labels, folder.setup.train.classCount)
@@ -77,9 +78,10 @@ struct EvalCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "linear", abstract: "Linear probe (multinomial logistic regression) on frozen features.")
         @OptionGroup var plugins: PluginOptions
         @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String
+        @Option(help: "Threads (default: the run's).") var threads: Int?
 
         func run() throws {
-            let folder = try RunFolder(path: runFolder, loader: plugins.load())
+            let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
             let f = try folder.features()
             let result = try LinearProbe().evaluate(train: f.train.features, trainLabels: folder.setup.train.labels, test: f.test.features,
                                                     testLabels: folder.setup.test.labels, classes: folder.setup.train.classCount)
@@ -94,10 +96,11 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String
     @Option(help: "Output .npy path.") var out: String
     @Option(help: "train or test.") var split = "test"
+    @Option(help: "Threads (default: the run's).") var threads: Int?
 
     func run() throws {
         guard split == "train" || split == "test" else { throw ValidationError("--split is train or test") }
-        let folder = try RunFolder(path: runFolder, loader: plugins.load())
+        let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
         let s = folder.setup
         let (assembler, set) = split == "train" ? (s.trainAssembler, s.train) : (s.testAssembler, s.test)
         let f = try FeatureExtractor.run(model: s.model, assembler: assembler, count: set.count)

@@ -13,12 +13,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Output folder (default: RUN/report for one run, ./report for several).") var out: String?
     @Flag(help: "Skip the evaluation of the encoders (PCA map, kNN, confusion matrix).") var noEval = false
     @Flag(help: "Also fit a linear probe on frozen features (slower).") var linear = false
-    @Option(help: "Threads.") var threads = 2
+    @Option(help: "Threads (default: each run's own).") var threads: Int?
 
     func run() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one run folder") }
-        Threads.set(threads)
         var builder = ReportBuilder()
+        builder.threads = threads
         builder.evaluate = !noEval
         builder.linearProbe = linear
         let folder = out ?? (runs.count == 1 ? runs[0] + "/report" : "report")

@@ -8,13 +8,14 @@ public struct RunFolder {
     public let setup: RunSetup
     public let step: Int
 
-    public init(path: String, loader: PluginLoader) throws {
+    /// `threads`: the engine's and OpenBLAS's threads while evaluating; nil keeps the run's.
+    public init(path: String, loader: PluginLoader, threads: Int? = nil) throws {
         self.path = path
         guard let data = FileManager.default.contents(atPath: path + "/config.json") else {
             throw HostError("\(path) is not a run folder (no config.json): pass the --out folder of `losskit train`")
         }
         let config = try JSONDecoder().decode(TrainingConfig.self, from: data)
-        Threads.set(config.threads)
+        Threads.set(threads ?? config.threads)
         setup = try RunSetup(config: config, loader: loader, random: RandomGenerator(seed: config.seed), log: { _ in })
         let checkpoint = try Checkpoint.read(path: path + "/checkpoint.safetensors")
         try checkpoint.restoreWeights(parameters: setup.model.parameters, states: setup.model.states)

@@ -10,6 +10,8 @@ public struct ReportBuilder {
     public var evaluate = true
     public var linearProbe = false
     public var mapPoints = 2000
+    /// Threads for evaluating each run; nil keeps each run's own.
+    public var threads: Int?
 
     public init() {}
 
@@ -145,7 +147,7 @@ public struct ReportBuilder {
     }
 
     private func evaluation(_ r: Run, loader: PluginLoader, out: String) throws -> String {
-        let folder = try RunFolder(path: r.path, loader: loader)
+        let folder = try RunFolder(path: r.path, loader: loader, threads: threads)
         let s = folder.setup
         let test = try FeatureExtractor.run(model: s.model, assembler: s.testAssembler, count: s.test.count)
         let train = try FeatureExtractor.run(model: s.model, assembler: s.trainAssembler, count: s.train.count)
