@@ -148,7 +148,7 @@ public func dimProbeMI(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p)
 
 private let plugins = makePluginList([
     makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "dim", version: "1.0.0",
+        kind: LK_KIND_OBJECTIVE, name: "dim", version: "1.1.0",
         summary: "Deep InfoMax: mutual information between the global feature and local features (Hjelm et al. 2019)",
         tapsRead: ["conv4", "features"], defaultTap: "conv4",
         options: [
