@@ -209,7 +209,8 @@ public final class Trainer {
             if head || knn { log.append(["step": step, "eval": try evaluate(head: head, knn: knn)]) }
             if let stop = stopAfter, step >= stop, step < config.steps { return nil }
         }
-        let eval = try evaluate(head: trainsTheHead, knn: config.knnEvery > 0)
+        let knnAtEnd = config.knnEvery > 0
+        let eval = trainsTheHead || knnAtEnd ? try evaluate(head: trainsTheHead, knn: knnAtEnd) : [:]
         // resuming a finished run trains nothing: its log already ends with this evaluation
         if step > firstStep { log.append(["step": step, "eval": eval, "wall_seconds": Date().timeIntervalSince(started)]) }
         return eval["test_accuracy"]
