@@ -32,6 +32,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Step pairs of the boundary benchmark.") var pairs = 30
     @Option(help: "Write the results as JSON to this file.") var json: String?
 
+    private var threadsText: String { threads == 1 ? "1 thread" : "\(threads) threads" }
+
     func validate() throws {
         for (value, flag) in [(threads, "--threads"), (steps, "--steps"), (windows, "--windows"), (pairs, "--pairs")] where value < 1 {
             throw ValidationError("\(flag) must be at least 1, got \(value)")
@@ -51,7 +53,7 @@ struct BenchCommand: ParsableCommand {
         var report: [String: Any] = ["threads": threads, "batch": 128]
         if conv || convOnly {
             let rows = try ConvBenchmark.run()
-            print("convolution (batch 128, 3×3, padding 1), \(threads) thread\(threads == 1 ? "" : "s"):")
+            print("convolution (batch 128, 3×3, padding 1), \(threadsText):")
             print(Table.render([["LAYER", "PATH", "FWD GFLOP/s", "BWD GFLOP/s", "SGEMM GFLOP/s", "FWD+BWD / SGEMM"]] + rows.map {
                 [$0.layer.name, $0.path + ($0.isDefault ? " *" : ""), String(format: "%.1f", $0.forwardGFlops),
                  String(format: "%.1f", $0.backwardGFlops), String(format: "%.1f", $0.sgemmGFlops), String(format: "%.0f%%", $0.ratio * 100)]
@@ -68,7 +70,7 @@ struct BenchCommand: ParsableCommand {
             bench.threads = threads
             bench.pairs = pairs
             let r = try bench.run(data: data, loader: loader)
-            print(String(format: "ce + sc, convnet-s, batch 128, %d thread%@, %d alternating step pairs:", threads, threads == 1 ? "" : "s", r.pairs))
+            print("ce + sc, convnet-s, batch 128, \(threadsText), \(r.pairs) alternating step pairs:")
             print(String(format: "  through the C ABI (plugin sc):   %.2f ms/step (median)", r.pluginStepSeconds * 1e3))
             print(String(format: "  in-process twin of sc:           %.2f ms/step (median)", r.inProcessStepSeconds * 1e3))
             print(String(format: "  sc term's forward call: plugin %.3f ms, twin %.3f ms (medians)", r.pluginTermSeconds * 1e3, r.inProcessTermSeconds * 1e3))
@@ -107,7 +109,7 @@ struct BenchCommand: ParsableCommand {
                               "shares": Dictionary(uniqueKeysWithValues: r.shares.map { ($0.kind, $0.fraction) })]
             FileHandle.standardError.write(Data(String(format: "%@: %.1f images/s\n", name, r.imagesPerSecond.median).utf8))
         }
-        print("training steps of convnet-s at batch 128 (32 labelled rows), \(threads) thread\(threads == 1 ? "" : "s"); median of \(windows) windows of \(steps) steps:")
+        print("training steps of convnet-s at batch 128 (32 labelled rows), \(threadsText); median of \(windows) windows of \(steps) steps:")
         print(Table.render(table, indent: 2))
         let peak = TrainingBenchmark.peakResidentMiB()
         print(String(format: "peak resident memory: %.0f MiB; plugins loaded in %.1f ms", peak, loader.loadMilliseconds))

@@ -27,9 +27,12 @@ struct PluginOptions: ParsableArguments {
     @Flag(help: "Search only --plugin-path: ignore LOSSKIT_PLUGIN_PATH and the folder beside the executable.")
     var onlyPluginPath = false
 
+    /// Every --plugin-path entry, colon-separated lists split.
+    private var explicitPaths: [String] { pluginPath.flatMap { $0.split(separator: ":").map(String.init) } }
+
     func validate() throws {
         // a mistyped folder would otherwise just load nothing from it
-        for path in pluginPath.flatMap({ $0.split(separator: ":").map(String.init) }) where !FileManager.default.fileExists(atPath: path) {
+        for path in explicitPaths where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("--plugin-path \(path): no such file or folder")
         }
     }
@@ -37,7 +40,7 @@ struct PluginOptions: ParsableArguments {
     func load() -> PluginLoader {
         let loader = PluginLoader()
         let path = onlyPluginPath
-            ? pluginPath.flatMap { $0.split(separator: ":").map(String.init) }
+            ? explicitPaths
             : PluginLoader.searchPath(explicit: pluginPath)
         loader.load(searchPath: path)
         return loader

@@ -86,12 +86,13 @@ public struct Checkpoint {
     /// The saved values of `name`, which must have `shape`; a missing tensor or another shape
     /// means the checkpoint is of another model, and the message says which run wrote it.
     private func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
-        let writer = savedConfig.map { " (it was written by a run of encoder \($0.encoder), loss '\($0.loss)')" } ?? ""
+        // decoded only for a message: restoring calls this once per tensor
+        func writer() -> String { savedConfig.map { " (it was written by a run of encoder \($0.encoder), loss '\($0.loss)')" } ?? "" }
         guard let e = file[name] else {
-            throw HostError("the checkpoint has no tensor '\(name)'\(writer)")
+            throw HostError("the checkpoint has no tensor '\(name)'\(writer())")
         }
         guard e.shape == shape else {
-            throw HostError("checkpoint tensor '\(name)' has shape \(e.shape), this model's has \(shape)\(writer)")
+            throw HostError("checkpoint tensor '\(name)' has shape \(e.shape), this model's has \(shape)\(writer())")
         }
         return try file.floats(name)
     }

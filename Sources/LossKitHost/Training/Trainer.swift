@@ -43,8 +43,9 @@ public final class Trainer {
     public let runDirectory: String
     public let run: RunSetup
     public internal(set) var terms: [ObjectiveTerm]
-    /// Whether the classification head learns in this run (`TrainingConfig.trainsTheHead`).
-    public var trainsTheHead: Bool { config.trainsTheHead }
+    /// Whether the classification head learns in this run (`TrainingConfig.trainsTheHead`), read
+    /// once: it parses the loss, and the loop asks every step.
+    public let trainsTheHead: Bool
     /// Whether any term has a schedule (`[...]`): then metrics lines also log the weights.
     private var hasSchedules: Bool { terms.contains { !$0.schedule.isConstant } }
     public let random: RandomGenerator
@@ -63,6 +64,7 @@ public final class Trainer {
         try config.validate()
         Threads.set(config.threads)
         self.config = config
+        trainsTheHead = config.trainsTheHead
         self.runDirectory = runDirectory
         random = RandomGenerator(seed: config.seed)
         run = try RunSetup(config: config, loader: loader, random: random, log: log)
