@@ -49,6 +49,23 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(out.contains("convnet-s"), out)
     }
 
+    func testConflictingOrImpossibleArgumentsAreRefusedBeforeAnyWork() {
+        let cases: [([String], String)] = [
+            (["train", "--steps", "5", "--epochs", "1", "--out", "/nonexistent/run"], "give --steps or --epochs, not both"),
+            (["train", "--labels-per-class", "5", "--all-labels", "--out", "/nonexistent/run"], "give --labels-per-class or --all-labels, not both"),
+            (["eval", "knn", "/nonexistent/run", "--raw-pixels"], "give a run folder or --raw-pixels, not both"),
+            (["eval", "knn", "/nonexistent/run", "--data", "idx:/tmp"], "--data goes with --raw-pixels"),
+            (["bench", "--windows", "0"], "--windows must be at least 1, got 0"),
+            (["bench", "--json", "/nonexistent/b.json"], "--json /nonexistent/b.json: no folder /nonexistent to write it in"),
+            (["plugins", "--plugin-path", "/nonexistent/plugins"], "--plugin-path /nonexistent/plugins: no such file or folder"),
+        ]
+        for (args, message) in cases {
+            let (status, out) = losskit(args)
+            XCTAssertNotEqual(status, 0, "\(args): \(out)")
+            XCTAssertTrue(out.contains(message), "\(args):\n\(out)")
+        }
+    }
+
     func testPluginsInfoPrintsOptionsTapsAndProbes() {
         let (status, out) = losskit(["plugins", "info", "nce", "--plugin-path", folder])
         XCTAssertEqual(status, 0, out)
