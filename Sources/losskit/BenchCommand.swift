@@ -22,14 +22,14 @@ struct BenchCommand: ParsableCommand {
         """)
 
     @OptionGroup var plugins: PluginOptions
-    @Option(help: "Threads for OpenBLAS and the engine.") var threads = 2
+    @Option(parsing: .unconditional, help: "Threads for OpenBLAS and the engine.") var threads = 2
     @Option(help: "Comma-separated rows: ce, ce+NAME, inference; default: ce, every objective, inference.") var rows: String?
-    @Option(help: "Steps per timed window.") var steps = 10
-    @Option(help: "Timed windows (the median is reported).") var windows = 5
+    @Option(parsing: .unconditional, help: "Steps per timed window.") var steps = 10
+    @Option(parsing: .unconditional, help: "Timed windows (the median is reported).") var windows = 5
     @Flag(help: "Also benchmark convolution against sgemm on the encoder's layer shapes.") var conv = false
     @Flag(help: "Only the convolution benchmark.") var convOnly = false
     @Flag(help: "Only the plugin-boundary benchmark: `ce + sc` through the C ABI against an in-process twin.") var boundaryOnly = false
-    @Option(help: "Step pairs of the boundary benchmark.") var pairs = 30
+    @Option(parsing: .unconditional, help: "Step pairs of the boundary benchmark.") var pairs = 30
     @Option(help: "Write the results as JSON to this file.") var json: String?
 
     private var threadsText: String { threads == 1 ? "1 thread" : "\(threads) threads" }
@@ -125,7 +125,7 @@ struct BenchCommand: ParsableCommand {
         do {
             try data.write(to: URL(fileURLWithPath: json))
         } catch {
-            throw ValidationError("cannot write --json \(json): \(error.localizedDescription)")
+            throw CommandFailure("cannot write --json \(json): \(error.localizedDescription)")
         }
     }
 }

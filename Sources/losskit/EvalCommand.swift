@@ -13,12 +13,14 @@ struct EvalCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "accuracy", abstract: "Test accuracy of the run's classification head.")
         @OptionGroup var plugins: PluginOptions
         @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String
-        @Option(help: "Threads (default: the run's).") var threads: Int?
+        @Option(parsing: .unconditional, help: "Threads (default: the run's).") var threads: Int?
+
+        func validate() throws { try validateThreads(threads) }
 
         func run() throws {
             let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
             guard folder.setup.config.trainsTheHead else {
-                throw ValidationError("\(runFolder) did not train its head (its loss has no `ce` term or no labelled rows): "
+                throw CommandFailure("\(runFolder) did not train its head (its loss has no `ce` term or no labelled rows): "
                                       + "its accuracy would be chance; use `losskit eval knn \(runFolder)` or `losskit eval linear \(runFolder)`")
             }
             let out = try FeatureExtractor.run(model: folder.setup.model, assembler: folder.setup.testAssembler, count: folder.setup.test.count)
@@ -34,11 +36,11 @@ struct EvalCommand: ParsableCommand {
             discussion: "With --raw-pixels and --data instead of a run folder: the raw-pixel floor.")
         @OptionGroup var plugins: PluginOptions
         @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String?
-        @Option(help: "Neighbours.") var k = 200
-        @Option(help: "Temperature of the votes.") var tau: Float = 0.07
+        @Option(parsing: .unconditional, help: "Neighbours.") var k = 200
+        @Option(parsing: .unconditional, help: "Temperature of the votes.") var tau: Float = 0.07
         @Flag(help: "Use normalised raw pixels as features (needs --data).") var rawPixels = false
         @Option(help: "Data set for --raw-pixels (default fashion-mnist); a run is evaluated on its own.") var data: String?
-        @Option(help: "Threads (default: the run's; 2 for --raw-pixels).") var threads: Int?
+        @Option(parsing: .unconditional, help: "Threads (default: the run's; 2 for --raw-pixels).") var threads: Int?
 
         func validate() throws {
             if rawPixels, runFolder != nil { throw ValidationError("give a run folder or --raw-pixels, not both") }
@@ -46,6 +48,10 @@ struct EvalCommand: ParsableCommand {
             if !rawPixels, data != nil {
                 throw ValidationError("--data goes with --raw-pixels: a run is evaluated on the data set it was trained on (its config.json)")
             }
+            // before the features are extracted, which takes a pass over the data set
+            if k < 1 { throw ValidationError("--k must be at least 1, got \(k)") }
+            if !(tau > 0 && tau.isFinite) { throw ValidationError("--tau must be a positive number, got \(tau)") }
+            try validateThreads(threads)
         }
 
         func run() throws {
@@ -78,7 +84,9 @@ struct EvalCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "linear", abstract: "Linear probe (multinomial logistic regression) on frozen features.")
         @OptionGroup var plugins: PluginOptions
         @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String
-        @Option(help: "Threads (default: the run's).") var threads: Int?
+        @Option(parsing: .unconditional, help: "Threads (default: the run's).") var threads: Int?
+
+        func validate() throws { try validateThreads(threads) }
 
         func run() throws {
             let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
@@ -96,10 +104,14 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "Run folder (the --out of `losskit train`).") var runFolder: String
     @Option(help: "Output .npy path.") var out: String
     @Option(help: "train or test.") var split = "test"
-    @Option(help: "Threads (default: the run's).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads (default: the run's).") var threads: Int?
+
+    func validate() throws {
+        guard split == "train" || split == "test" else { throw ValidationError("--split is train or test, got '\(split)'") }
+        try validateThreads(threads)
+    }
 
     func run() throws {
-        guard split == "train" || split == "test" else { throw ValidationError("--split is train or test") }
         let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
         let s = folder.setup
         let (assembler, set) = split == "train" ? (s.trainAssembler, s.train) : (s.testAssembler, s.test)

@@ -45,7 +45,7 @@ struct PluginsCommand: ParsableCommand {
         func run() throws {
             let loader = plugins.load()
             guard let p = loader.plugin(named: name) else {
-                throw ValidationError("no plugin named '\(name)' (loaded: \(loader.plugins.map(\.name).joined(separator: ", ")))")
+                throw CommandFailure("no plugin named '\(name)' (loaded: \(loader.plugins.map(\.name).joined(separator: ", ")))")
             }
             print("\(p.name) \(p.version) — \(p.kind.rawValue), ABI \(p.abiVersion)\n  \(p.summary)\n  file: \(p.path)")
             if p.kind == .objective {
@@ -69,6 +69,12 @@ struct PluginsCommand: ParsableCommand {
             discussion: "A crash inside the plugin is reported as a failed check; this process survives it.")
         @Argument(help: "Path of the plugin library (.so).") var path: String
         @Option(name: .customLong("option"), help: ArgumentHelp("key=value option for the plugin (repeatable).", valueName: "key=value")) var options: [String] = []
+
+        func validate() throws {
+            for option in options where !option.contains("=") {
+                throw ValidationError("--option takes key=value; got '\(option)'")
+            }
+        }
 
         func run() throws {
             let exe = PluginLoader.defaultExecutableDirectory().map { $0 + "/losskit" } ?? CommandLine.arguments[0]
@@ -111,8 +117,9 @@ struct PluginsCommand: ParsableCommand {
                 print("FAILED: \(r.path): \(r.reason)")
                 throw ExitCode(1)
             }
-            let pairs: [(key: String, value: String)] = try options.map {
-                guard let eq = $0.firstIndex(of: "=") else { throw ValidationError("--option takes key=value; got '\($0)'") }
+            // `check` validated them
+            let pairs: [(key: String, value: String)] = options.map {
+                let eq = $0.firstIndex(of: "=")!
                 return (String($0[..<eq]), String($0[$0.index(after: eq)...]))
             }
             var failed = false

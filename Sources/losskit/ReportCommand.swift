@@ -13,10 +13,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Output folder (default: RUN/report for one run, ./report for several).") var out: String?
     @Flag(help: "Skip the evaluation of the encoders (PCA map, kNN, confusion matrix).") var noEval = false
     @Flag(help: "Also fit a linear probe on frozen features (slower).") var linear = false
-    @Option(help: "Threads (default: each run's own).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads (default: each run's own).") var threads: Int?
+
+    func validate() throws { try validateThreads(threads) }
 
     func run() throws {
-        guard !runs.isEmpty else { throw ValidationError("give at least one run folder") }
         var builder = ReportBuilder()
         builder.threads = threads
         builder.evaluate = !noEval

@@ -26,29 +26,29 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Data set: fashion-mnist[:DIR], mnist:DIR, idx:DIR, cifar10:DIR.") var data: String?
     @Option(help: "Encoder plugin, with options: convnet-s or 'convnet-s(width=0.5)'.") var encoder: String?
     @Option(help: "Loss expression, e.g. 'ce + 0.5*nce'.") var loss: String?
-    @Option(help: "Labelled images per class (the rest are unlabelled).") var labelsPerClass: Int?
+    @Option(parsing: .unconditional, help: "Labelled images per class (the rest are unlabelled).") var labelsPerClass: Int?
     @Flag(help: "Use every training label (supervised ceiling).") var allLabels = false
-    @Option(help: "Rows per batch (alone, it keeps the labelled fraction: a quarter by default).") var batchSize: Int?
-    @Option(help: "Labelled rows per batch.") var labelledPerBatch: Int?
-    @Option(help: "Labelled fraction of each batch (alternative to --labelled-per-batch).") var labelledFractionPerBatch: Double?
-    @Option(help: "Optimiser steps.") var steps: Int?
-    @Option(help: "Epochs over the training set (alternative to --steps).") var epochs: Double?
+    @Option(parsing: .unconditional, help: "Rows per batch (alone, it keeps the labelled fraction: a quarter by default).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Labelled rows per batch.") var labelledPerBatch: Int?
+    @Option(parsing: .unconditional, help: "Labelled fraction of each batch (alternative to --labelled-per-batch).") var labelledFractionPerBatch: Double?
+    @Option(parsing: .unconditional, help: "Optimiser steps.") var steps: Int?
+    @Option(parsing: .unconditional, help: "Epochs over the training set (alternative to --steps).") var epochs: Double?
     @Option(help: "sgd (momentum, Nesterov) or adam.") var optimizer: String?
-    @Option(name: .customLong("lr"), help: "Base learning rate.") var learningRate: Float?
-    @Option(help: "SGD momentum or Adam beta1.") var momentum: Float?
-    @Option(help: "L2 weight decay.") var weightDecay: Float?
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Base learning rate.") var learningRate: Float?
+    @Option(parsing: .unconditional, help: "SGD momentum or Adam beta1.") var momentum: Float?
+    @Option(parsing: .unconditional, help: "L2 weight decay.") var weightDecay: Float?
     @Option(help: "cosine, constant or step.") var schedule: String?
-    @Option(help: "Linear warm-up steps (cosine schedule).") var warmupSteps: Int?
-    @Option(help: "Seed for data order, initialisation, augmentation and plugin randomness.") var seed: UInt64?
-    @Option(help: "Threads for OpenBLAS and the engine.") var threads: Int?
-    @Option(help: "Zero-padding before the random crop (0: no crop).") var cropPadding: Int?
+    @Option(parsing: .unconditional, help: "Linear warm-up steps (cosine schedule).") var warmupSteps: Int?
+    @Option(parsing: .unconditional, help: "Seed for data order, initialisation, augmentation and plugin randomness.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Threads for OpenBLAS and the engine.") var threads: Int?
+    @Option(parsing: .unconditional, help: "Zero-padding before the random crop (0: no crop).") var cropPadding: Int?
     @Flag(inversion: .prefixedNo, help: "Random horizontal flips (off for digits).") var flip: Bool?
-    @Option(help: "Random-resized crop keeping at least this fraction of the area, resized back (0: off; 0.2 for NCE).") var cropScale: Float?
-    @Option(help: "Brightness and contrast jitter: factors uniform in [1-J, 1+J] (0: off; 0.4 for NCE).") var jitter: Float?
-    @Option(help: "Write a checkpoint every N steps.") var checkpointEvery: Int?
-    @Option(help: "Write a metrics line every N steps.") var logEvery: Int?
-    @Option(help: "Evaluate test accuracy every N steps (0: at the end only).") var evalEvery: Int?
-    @Option(help: "Weighted kNN accuracy (k 200, tau 0.07) of the encoder's features every N steps and at the end, as `eval knn` (0: never; one pass over the training set each).") var knnEvery: Int?
+    @Option(parsing: .unconditional, help: "Random-resized crop keeping at least this fraction of the area, resized back (0: off; 0.2 for NCE).") var cropScale: Float?
+    @Option(parsing: .unconditional, help: "Brightness and contrast jitter: factors uniform in [1-J, 1+J] (0: off; 0.4 for NCE).") var jitter: Float?
+    @Option(parsing: .unconditional, help: "Write a checkpoint every N steps.") var checkpointEvery: Int?
+    @Option(parsing: .unconditional, help: "Write a metrics line every N steps.") var logEvery: Int?
+    @Option(parsing: .unconditional, help: "Evaluate test accuracy every N steps (0: at the end only).") var evalEvery: Int?
+    @Option(parsing: .unconditional, help: "Weighted kNN accuracy (k 200, tau 0.07) of the encoder's features every N steps and at the end, as `eval knn` (0: never; one pass over the training set each).") var knnEvery: Int?
     @Option(help: "Run folder (config.json, metrics.jsonl, checkpoint.safetensors).") var out: String
     @Flag(help: "Continue the run in --out from its checkpoint (it may change only --steps, --threads and the intervals).") var resume = false
     @Option(help: "Start the encoder from this run folder's checkpoint (fine-tuning after pretraining).") var initFrom: String?

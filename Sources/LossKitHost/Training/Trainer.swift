@@ -156,8 +156,20 @@ public final class Trainer {
                       low: s.pixelMin, high: s.pixelMax, columns: n).write(to: dir + "/inputs--augmentation.png")
     }
 
+    /// `s` as a file name: each run of characters other than letters, digits, `-` and `_` becomes
+    /// one `_`, none at either end ("reconstructions (with switches)" → "reconstructions_with_switches";
+    /// the report turns the `_` back into spaces for the caption).
     static func fileName(_ s: String) -> String {
-        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+        var name = ""
+        for c in s {
+            if c.isLetter || c.isNumber || c == "-" || c == "_" {
+                name.append(c)
+            } else if !name.isEmpty, name.last != "_" {
+                name.append("_")
+            }
+        }
+        while name.hasSuffix("_") { name.removeLast() }
+        return name.isEmpty ? "unnamed" : name
     }
 
     /// Trains from the current step to `config.steps`, then evaluates the head on the test set.

@@ -58,12 +58,26 @@ final class CommandLineTests: XCTestCase {
             (["bench", "--windows", "0"], "--windows must be at least 1, got 0"),
             (["bench", "--json", "/nonexistent/b.json"], "--json /nonexistent/b.json: no folder /nonexistent to write it in"),
             (["plugins", "--plugin-path", "/nonexistent/plugins"], "--plugin-path /nonexistent/plugins: no such file or folder"),
+            // a negative number is read as the option's value, not as a missing one
+            (["train", "--steps", "-3", "--out", "/nonexistent/run"], "steps must be ≥ 1, got -3"),
+            (["eval", "knn", "/nonexistent/run", "--k", "-5"], "--k must be at least 1, got -5"),
+            (["eval", "knn", "/nonexistent/run", "--tau", "0"], "--tau must be a positive number, got 0.0"),
+            (["report", "/nonexistent/run", "--threads", "0"], "--threads must be in 1...256, got 0"),
+            (["embed", "/nonexistent/run", "--out", "/tmp/x.npy", "--split", "val"], "--split is train or test, got 'val'"),
+            (["plugins", "check", "/nonexistent.so", "--option", "width"], "--option takes key=value; got 'width'"),
         ]
         for (args, message) in cases {
             let (status, out) = losskit(args)
             XCTAssertNotEqual(status, 0, "\(args): \(out)")
             XCTAssertTrue(out.contains(message), "\(args):\n\(out)")
         }
+    }
+
+    func testAFailureAfterTheArgumentsParsedPrintsItsMessageWithoutAnotherCommandsUsage() {
+        let (status, out) = losskit(["plugins", "info", "nosuch", "--plugin-path", folder])
+        XCTAssertEqual(status, 1, out)
+        XCTAssertTrue(out.contains("Error: no plugin named 'nosuch' (loaded: "), out)
+        XCTAssertFalse(out.contains("Usage: losskit <subcommand>"), "not the top-level usage: \(out)")
     }
 
     func testPluginsInfoPrintsOptionsTapsAndProbes() {

@@ -38,7 +38,9 @@ final class ReportTests: XCTestCase {
         for s in sources { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(s)"), "the page references \(s), which is missing") }
         XCTAssertFalse(page.contains("<script"), "a static page")
         for png in sources where png.hasSuffix(".png") { XCTAssertGreaterThan(try PNGFile.readRGBA(path: "\(out)/\(png)").width, 0) }
-        XCTAssertTrue(sources.contains { $0.contains("swwae--reconstructions") }, "the SWWAE plugin's grid is shown: \(sources)")
+        XCTAssertTrue(sources.contains { $0.hasSuffix("swwae--reconstructions_with_switches.png") },
+                      "the SWWAE plugin's grid is shown, its name \"reconstructions (with switches)\" made a plain file name: \(sources)")
+        XCTAssertTrue(page.contains("swwae: reconstructions with switches</figcaption>"), "and its caption read back from it")
         XCTAssertTrue(sources.contains { $0.contains("inputs--augmentation") })
         let terms = try String(contentsOfFile: out + "/terms.svg", encoding: .utf8)
         XCTAssertEqual(terms.components(separatedBy: "<path ").count - 1, 4, "ce, swwae, nce of run a and ce of run b")
