@@ -17,7 +17,9 @@ struct BenchCommand: ParsableCommand {
         3×3 stride-1 layers with 8+ input channels, the default there from 4×4 outputs up, F(4×4,3×3) from \
         16×16), next to plain sgemm at the same thread count. --boundary-only times `ce + sc` \
         steps through the SC plugin against the same steps with an in-process twin of SC (alternating, \
-        paired), clocks each sc term's forward call, and prints what the C ABI costs per step. Record results in docs/BENCHMARKS.md \
+        paired), clocks each sc term's forward call, and prints what the C ABI costs per step. --loops-only times \
+        what starting a parallel loop costs (the engine's worker threads against Dispatch's), for shares of 50 and \
+        500 µs after 0, 100 and 2000 µs of serial work; it needs --threads 2 or more. Record results in docs/BENCHMARKS.md \
         with the machine and the command.
         """)
 
@@ -30,6 +32,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only the convolution benchmark.") var convOnly = false
     @Flag(help: "Only the plugin-boundary benchmark: `ce + sc` through the C ABI against an in-process twin.") var boundaryOnly = false
     @Option(parsing: .unconditional, help: "Step pairs of the boundary benchmark.") var pairs = 30
+    @Flag(help: "Only the parallel-loop benchmark: what starting a loop costs, the engine's threads against Dispatch's.") var loopsOnly = false
     @Option(help: "Write the results as JSON to this file.") var json: String?
 
     private var threadsText: String { threads == 1 ? "1 thread" : "\(threads) threads" }
@@ -38,6 +41,7 @@ struct BenchCommand: ParsableCommand {
         for (value, flag) in [(threads, "--threads"), (steps, "--steps"), (windows, "--windows"), (pairs, "--pairs")] where value < 1 {
             throw ValidationError("\(flag) must be at least 1, got \(value)")
         }
+        if loopsOnly, threads < 2 { throw ValidationError("--loops-only needs --threads 2 or more (one thread runs loops inline)") }
         // checked before the minutes of timing, not after
         if let json {
             let folder = URL(fileURLWithPath: json).deletingLastPathComponent().path
@@ -62,6 +66,19 @@ struct BenchCommand: ParsableCommand {
             report["conv"] = rows.map { ["layer": $0.layer.name, "path": $0.path, "default": $0.isDefault, "forward_gflops": $0.forwardGFlops,
                                          "backward_gflops": $0.backwardGFlops, "sgemm_gflops": $0.sgemmGFlops, "ratio": $0.ratio] }
             if convOnly { try write(report); return }
+        }
+        if loopsOnly {
+            let rows = try LoopOverheadBenchmark.run()
+            print("starting a parallel loop of \(threads) shares, 1000 loops each (overhead = loop time − one share's work):")
+            print(Table.render([["PATH", "SHARE µs", "SERIAL GAP µs", "OVERHEAD µs (median)", "p90"]] + rows.map {
+                [$0.path, String(format: "%.0f", $0.shareMicroseconds), String(format: "%.0f", $0.gapMicroseconds),
+                 String(format: "%.1f", $0.medianOverheadMicroseconds), String(format: "%.1f", $0.p90OverheadMicroseconds)]
+            }, indent: 2))
+            print("  engine: parallelWorkers (its own threads, spinning \(ProcessInfo.processInfo.environment["LOSSKIT_SPIN_US"] ?? "200") µs after a loop; LOSSKIT_SPIN_US); dispatch: DispatchQueue.concurrentPerform")
+            report["loops"] = rows.map { ["path": $0.path, "share_us": $0.shareMicroseconds, "gap_us": $0.gapMicroseconds,
+                                          "median_overhead_us": $0.medianOverheadMicroseconds, "p90_overhead_us": $0.p90OverheadMicroseconds] }
+            try write(report)
+            return
         }
         let loader = plugins.load()
         let data = try TrainingBenchmark.makeData()

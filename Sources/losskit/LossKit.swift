@@ -12,7 +12,8 @@ struct LossKit: ParsableCommand {
         Plugins are searched in --plugin-path, then LOSSKIT_PLUGIN_PATH (colon-separated), then the \
         losskit-plugins folder beside this executable. --threads sets OpenBLAS's threads and the engine's; \
         losskit also sets OPENBLAS_THREAD_TIMEOUT=4 (unless it is set) so that idle OpenBLAS threads \
-        sleep instead of spinning between the small GEMMs of a step.
+        sleep instead of spinning between the small GEMMs of a step; the engine's own worker threads spin for \
+        LOSSKIT_SPIN_US microseconds (default 200) after each parallel loop, then sleep.
 
         Example: losskit train --loss 'ce + 0.5*nce' --labels-per-class 100 --out runs/a; losskit eval knn runs/a
         """,

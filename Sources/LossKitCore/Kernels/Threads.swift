@@ -54,21 +54,16 @@ public func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Int, Int) -> Void)
     }
 }
 
-/// Runs `body(worker)` for each worker in `0..<workers` at once (inline, one after the other, when
-/// `workers` is 1 or the caller is itself a worker). For loops that keep per-worker partial sums
-/// and add them in worker order afterwards, so that the same thread count gives the same bits.
+/// Runs `body(worker)` for each worker in `0..<workers` at once, on the engine's own threads and
+/// the caller's (`WorkerPool`), or inline, one after the other, when `workers` is 1 or the caller
+/// is itself a worker. For loops that keep per-worker partial sums and add them in worker order
+/// afterwards, so that the same thread count gives the same bits.
 public func parallelWorkers(_ workers: Int, _ body: (Int) -> Void) {
     if workers <= 1 || Threads.isWorker {
         for w in 0..<max(workers, 0) { body(w) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        // concurrentPerform also runs iterations on the calling thread: restore what it had
-        let outer = pthread_getspecific(Threads.workerKey)
-        pthread_setspecific(Threads.workerKey, UnsafeRawPointer(bitPattern: 1))
-        defer { pthread_setspecific(Threads.workerKey, outer) }
-        body(w)
-    }
+    WorkerPool.shared.run(workers, body)
 }
 
 /// Runs `body` with OpenBLAS limited to one thread, restoring `Threads.count` afterwards: for

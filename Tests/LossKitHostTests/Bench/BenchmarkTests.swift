@@ -43,6 +43,23 @@ final class BenchmarkTests: XCTestCase {
         }
     }
 
+    func testLoopBenchmarkTimesBothPathsForEveryShareAndGap() throws {
+        let previous = Threads.count
+        defer { Threads.set(previous) }
+        Threads.set(2)
+        let rows = try LoopOverheadBenchmark.run(loops: 5, shares: [20, 40], gaps: [0, 30])
+        XCTAssertEqual(rows.count, 8, "two paths × two shares × two gaps")
+        XCTAssertEqual(Set(rows.map(\.path)), ["engine", "dispatch"])
+        for r in rows {
+            // a loop cannot end before one share's busy work: a negative overhead is a clock mistake
+            XCTAssertGreaterThanOrEqual(r.medianOverheadMicroseconds, 0, "\(r)")
+            XCTAssertGreaterThanOrEqual(r.p90OverheadMicroseconds, r.medianOverheadMicroseconds, "\(r)")
+        }
+        Threads.set(1)
+        XCTAssertThrowsError(try LoopOverheadBenchmark.run(loops: 5), "one thread runs loops inline: nothing to time")
+        XCTAssertThrowsError(try LoopOverheadBenchmark.run(loops: 0))
+    }
+
     func testConvBenchmarkReportsAllFiveLayers() throws {
         let rows = try ConvBenchmark.run([ConvBenchmark.Layer(batch: 2, inChannels: 3, outChannels: 4, size: 6),
                                           ConvBenchmark.Layer(batch: 2, inChannels: 8, outChannels: 4, size: 16),

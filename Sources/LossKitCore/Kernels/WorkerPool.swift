@@ -1,0 +1,142 @@
+import Foundation
+import Synchronization
+
+/// The engine's own worker threads behind `parallelWorkers`: kept alive between parallel loops,
+/// and spinning for a short while after each loop before they sleep.
+///
+/// Why not `DispatchQueue.concurrentPerform`: it wakes a sleeping dispatch thread for every loop,
+/// and on this project's 2-core virtual machines that took 50-100 µs (measured: a loop of two
+/// 50 µs shares took 110-150 µs; docs/BENCHMARKS.md). A `ce + swwae` step runs about a hundred
+/// loops. A worker still spinning when the next loop is posted starts it within a microsecond.
+///
+/// A loop's shares are claimed, one at a time, from a single word that also carries the loop's
+/// number: whichever thread is free takes the next share (the caller too, so a worker that wakes
+/// late costs nothing once the caller has done its own), and a thread that lags behind can never
+/// claim a share of a loop it did not see posted. Share w always runs `body(w)`, whoever runs it,
+/// so results stay independent of the timing.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+
+    /// How long an idle worker spins before it sleeps (`LOSSKIT_SPIN_US`, default 200). The gaps
+    /// between a step's loops are mostly shorter; between steps and in serial code it sleeps.
+    let spinMicroseconds: Double
+
+    /// The posted loop: its number (bits 24...), its share count (bits 16..<24) and the next
+    /// unclaimed share (bits 0..<16).
+    private let loop = Atomic<UInt64>(0)
+    /// Shares of the current loop finished.
+    private let finished = Atomic<Int>(0)
+    /// Workers asleep (or about to be) on `wake`.
+    private let sleepers = Atomic<Int>(0)
+    private var mutex = pthread_mutex_t()
+    private var wake = pthread_cond_t()
+    /// The current loop's body: set before the loop is posted, read only by a thread holding a claim.
+    nonisolated(unsafe) private var body: ((Int) -> Void)?
+    /// Background threads started.
+    private var started = 0
+    /// Held by the thread whose loop the pool is running.
+    private let owner = NSLock()
+
+    init(spinMicroseconds: Double = ProcessInfo.processInfo.environment["LOSSKIT_SPIN_US"].flatMap(Double.init) ?? 200) {
+        self.spinMicroseconds = spinMicroseconds
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&wake, nil)
+    }
+
+    /// Runs `body(w)` for each w in 0..<workers on the pool's threads and the calling one, and
+    /// returns when all have. A thread that asks while the pool is busy gets Dispatch's threads.
+    func run(_ workers: Int, _ body: (Int) -> Void) {
+        guard workers <= 255, owner.try() else {
+            DispatchQueue.concurrentPerform(iterations: workers) { w in WorkerPool.asWorker { body(w) } }
+            return
+        }
+        defer { owner.unlock() }
+        let number = (loop.load(ordering: .relaxed) >> 24) &+ 1
+        startThreads(workers - 1)
+        withoutActuallyEscaping(body) { body in
+            self.body = body
+            finished.store(0, ordering: .relaxed)
+            // sequentially consistent with the sleepers' count: either a worker on its way to sleep
+            // sees this loop, or this thread sees the worker and wakes it
+            loop.store(number << 24 | UInt64(workers) << 16, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(&mutex)
+                pthread_cond_broadcast(&wake)
+                pthread_mutex_unlock(&mutex)
+            }
+            WorkerPool.asWorker { runShares(of: number) }
+            while finished.load(ordering: .acquiring) < workers {}
+            self.body = nil
+        }
+    }
+
+    /// Claims and runs shares of loop `number` until none is left (or that loop is over).
+    private func runShares(of number: UInt64) {
+        var word = loop.load(ordering: .acquiring)
+        while word >> 24 == number, word & 0xffff < (word >> 16) & 0xff {
+            let (claimed, now) = loop.compareExchange(expected: word, desired: word + 1, ordering: .acquiringAndReleasing)
+            if claimed {
+                body!(Int(word & 0xffff))
+                finished.add(1, ordering: .releasing)
+                word = loop.load(ordering: .acquiring)
+            } else {
+                word = now
+            }
+        }
+    }
+
+    /// Runs `work` marked as a worker (loops nested in it run inline), restoring what the thread had.
+    fileprivate static func asWorker(_ work: () -> Void) {
+        let outer = pthread_getspecific(Threads.workerKey)
+        pthread_setspecific(Threads.workerKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(Threads.workerKey, outer) }
+        work()
+    }
+
+    private func startThreads(_ count: Int) {
+        while started < count {
+            started += 1
+            // the loop about to be posted is the first it serves, however late the thread starts
+            let seen = loop.load(ordering: .relaxed) >> 24
+            // the thread keeps its pool alive: it never exits (the shared pool lives as long as the process)
+            let thread = Thread { self.serve(after: seen) }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    private func serve(after first: UInt64) {
+        pthread_setspecific(Threads.workerKey, UnsafeRawPointer(bitPattern: 1))
+        var seen = first
+        while true {
+            seen = waitForLoop(after: seen)
+            runShares(of: seen)
+        }
+    }
+
+    /// The number of the first loop posted after `seen`: spins for `spinMicroseconds`, then sleeps.
+    private func waitForLoop(after seen: UInt64) -> UInt64 {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(spinMicroseconds, 0) * 1000)
+        var spins = 0
+        while true {
+            let number = loop.load(ordering: .acquiring) >> 24
+            if number != seen { return number }
+            spins += 1
+            if spins & 255 == 0 {
+                if DispatchTime.now().uptimeNanoseconds > deadline { break }
+                // an OpenBLAS thread woken for a multi-threaded GEMM between two loops gets the core
+                sched_yield()
+            }
+        }
+        pthread_mutex_lock(&mutex)
+        sleepers.add(1, ordering: .sequentiallyConsistent)
+        var number = loop.load(ordering: .sequentiallyConsistent) >> 24
+        while number == seen {
+            pthread_cond_wait(&wake, &mutex)
+            number = loop.load(ordering: .sequentiallyConsistent) >> 24
+        }
+        sleepers.subtract(1, ordering: .sequentiallyConsistent)
+        pthread_mutex_unlock(&mutex)
+        return number
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+@testable import LossKitCore
+import XCTest
+
+/// The engine's worker threads (`Kernels/WorkerPool.swift`): every share of a loop runs once with
+/// its own index, the shares really run at once, sleeping workers wake, and a second caller while
+/// the pool is busy still gets its loop run.
+final class WorkerPoolTests: XCTestCase {
+    /// Share `w` of `workers` waits (up to two seconds) until all shares have started: only true
+    /// when they run on different threads at once. Returns whether every share saw the others.
+    private func sharesMeet(_ pool: WorkerPool, workers: Int) -> Bool {
+        let arrived = ManagedAtomicCounter()
+        let met = ManagedAtomicCounter()
+        pool.run(workers) { _ in
+            arrived.increment()
+            let deadline = Date().addingTimeInterval(2)
+            while arrived.value < workers, Date() < deadline { sched_yield() }
+            if arrived.value == workers { met.increment() }
+        }
+        return met.value == workers
+    }
+
+    func testEveryShareRunsOnceWithItsIndexWhateverTheTiming() {
+        let pool = WorkerPool(spinMicroseconds: 50)
+        let lock = NSLock()
+        for round in 0..<300 {
+            let workers = 2 + round % 3
+            var seen: [Int] = []
+            pool.run(workers) { w in
+                if (w + round) % 4 == 0 { usleep(UInt32(round % 7 * 20)) }  // uneven shares
+                lock.lock(); seen.append(w); lock.unlock()
+            }
+            XCTAssertEqual(seen.sorted(), Array(0..<workers), "round \(round)")
+            if round % 50 == 0 { usleep(1000) }  // past the spin: the workers sleep and are woken
+        }
+    }
+
+    func testAFreshPoolsSharesRunAtOnceFromTheFirstLoop() {
+        // the first loop is posted while its thread may still be starting: it must serve it
+        XCTAssertTrue(sharesMeet(WorkerPool(spinMicroseconds: 200), workers: 2))
+    }
+
+    func testSleepingWorkersAreWokenForTheNextLoop() {
+        let pool = WorkerPool(spinMicroseconds: 0)
+        for _ in 0..<20 {
+            usleep(500)
+            XCTAssertTrue(sharesMeet(pool, workers: 2))
+        }
+    }
+
+    func testASecondCallerWhileThePoolIsBusyStillGetsItsLoopRun() {
+        let pool = WorkerPool(spinMicroseconds: 200)
+        let lock = NSLock()
+        var counts = [0, 0]
+        DispatchQueue.concurrentPerform(iterations: 2) { caller in
+            for _ in 0..<200 {
+                pool.run(3) { _ in lock.lock(); counts[caller] += 1; lock.unlock() }
+            }
+        }
+        XCTAssertEqual(counts, [600, 600])
+    }
+
+    func testALoopInsideAShareRunsInlineOnItsThread() {
+        let pool = WorkerPool(spinMicroseconds: 200)
+        let lock = NSLock()
+        var inner: [Int] = []
+        pool.run(2) { _ in
+            parallelWorkers(2) { w in lock.lock(); inner.append(w); lock.unlock() }
+        }
+        XCTAssertEqual(inner.sorted(), [0, 0, 1, 1], "each share ran the nested loop's two shares itself")
+    }
+}
+
+/// A counter several threads increment.
+private final class ManagedAtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
