@@ -63,11 +63,23 @@ final class WorkerPoolTests: XCTestCase {
     func testALoopInsideAShareRunsInlineOnItsThread() {
         let pool = WorkerPool(spinMicroseconds: 200)
         let lock = NSLock()
-        var inner: [Int] = []
+        var inlineShares = 0, marked = 0
         pool.run(2) { _ in
-            parallelWorkers(2) { w in lock.lock(); inner.append(w); lock.unlock() }
+            if Threads.isWorker { lock.lock(); marked += 1; lock.unlock() }
+            let outer = pthread_self()
+            parallelWorkers(2) { _ in
+                if pthread_equal(pthread_self(), outer) != 0 { lock.lock(); inlineShares += 1; lock.unlock() }
+            }
         }
-        XCTAssertEqual(inner.sorted(), [0, 0, 1, 1], "each share ran the nested loop's two shares itself")
+        XCTAssertEqual(marked, 2, "both shares run marked as workers")
+        XCTAssertEqual(inlineShares, 4, "each share ran both shares of the nested loop on its own thread")
+    }
+
+    func testAnUnusableSpinSettingFallsBackInsteadOfTrapping() {
+        XCTAssertEqual(WorkerPool(spinMicroseconds: .nan).spinMicroseconds, 200)
+        XCTAssertEqual(WorkerPool(spinMicroseconds: .infinity).spinMicroseconds, 200)
+        XCTAssertEqual(WorkerPool(spinMicroseconds: -5).spinMicroseconds, 0)
+        XCTAssertEqual(WorkerPool(spinMicroseconds: 1e30).spinMicroseconds, 1e6)
     }
 }
 

@@ -24,12 +24,15 @@ final class WorkerPool: @unchecked Sendable {
     /// The posted loop: its number (bits 24...), its share count (bits 16..<24) and the next
     /// unclaimed share (bits 0..<16).
     private let loop = Atomic<UInt64>(0)
+    /// Loop numbers wrap within their 40 bits.
+    private static let numberMask: UInt64 = (1 << 40) - 1
     /// Shares of the current loop finished.
     private let finished = Atomic<Int>(0)
     /// Workers asleep (or about to be) on `wake`.
     private let sleepers = Atomic<Int>(0)
-    private var mutex = pthread_mutex_t()
-    private var wake = pthread_cond_t()
+    // allocated, not stored properties: pthread objects must not move, and `&property` promises no fixed address
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// The current loop's body: set before the loop is posted, read only by a thread holding a claim.
     nonisolated(unsafe) private var body: ((Int) -> Void)?
     /// Background threads started.
@@ -38,9 +41,10 @@ final class WorkerPool: @unchecked Sendable {
     private let owner = NSLock()
 
     init(spinMicroseconds: Double = ProcessInfo.processInfo.environment["LOSSKIT_SPIN_US"].flatMap(Double.init) ?? 200) {
-        self.spinMicroseconds = spinMicroseconds
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wake, nil)
+        // a typo in LOSSKIT_SPIN_US (nan, inf, a huge number) must not trap when converted to nanoseconds
+        self.spinMicroseconds = spinMicroseconds.isFinite ? min(max(spinMicroseconds, 0), 1e6) : 200
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
     }
 
     /// Runs `body(w)` for each w in 0..<workers on the pool's threads and the calling one, and
@@ -51,7 +55,7 @@ final class WorkerPool: @unchecked Sendable {
             return
         }
         defer { owner.unlock() }
-        let number = (loop.load(ordering: .relaxed) >> 24) &+ 1
+        let number = ((loop.load(ordering: .relaxed) >> 24) &+ 1) & WorkerPool.numberMask
         startThreads(workers - 1)
         withoutActuallyEscaping(body) { body in
             self.body = body
@@ -60,12 +64,18 @@ final class WorkerPool: @unchecked Sendable {
             // sees this loop, or this thread sees the worker and wakes it
             loop.store(number << 24 | UInt64(workers) << 16, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(&mutex)
-                pthread_cond_broadcast(&wake)
-                pthread_mutex_unlock(&mutex)
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(wake)
+                pthread_mutex_unlock(mutex)
             }
             WorkerPool.asWorker { runShares(of: number) }
-            while finished.load(ordering: .acquiring) < workers {}
+            // the rest were claimed by threads still running them; yield now and then in case one
+            // of them was descheduled and waits for this core
+            var polls = 0
+            while finished.load(ordering: .acquiring) < workers {
+                polls += 1
+                if polls & 1023 == 0 { sched_yield() }
+            }
             self.body = nil
         }
     }
@@ -97,30 +107,35 @@ final class WorkerPool: @unchecked Sendable {
         while started < count {
             started += 1
             // the loop about to be posted is the first it serves, however late the thread starts
-            let seen = loop.load(ordering: .relaxed) >> 24
+            let seen = loop.load(ordering: .relaxed) >> 24, index = started
             // the thread keeps its pool alive: it never exits (the shared pool lives as long as the process)
-            let thread = Thread { self.serve(after: seen) }
+            let thread = Thread { self.serve(thread: index, after: seen) }
             thread.stackSize = 8 << 20
             thread.start()
         }
     }
 
-    private func serve(after first: UInt64) {
+    /// Thread `index` (1...) serves loops of more than `index` shares; after a smaller loop (the
+    /// thread count was lowered) it sleeps at once instead of spinning beside the threads in use.
+    private func serve(thread index: Int, after first: UInt64) {
         pthread_setspecific(Threads.workerKey, UnsafeRawPointer(bitPattern: 1))
-        var seen = first
+        var seen = first, needed = true
         while true {
-            seen = waitForLoop(after: seen)
-            runShares(of: seen)
+            let word = waitForLoop(after: seen, spinning: needed)
+            seen = word >> 24
+            needed = index < Int((word >> 16) & 0xff)
+            if needed { runShares(of: seen) }
         }
     }
 
-    /// The number of the first loop posted after `seen`: spins for `spinMicroseconds`, then sleeps.
-    private func waitForLoop(after seen: UInt64) -> UInt64 {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(spinMicroseconds, 0) * 1000)
+    /// The word of the first loop posted after loop `seen`: spins for `spinMicroseconds` (when
+    /// `spinning`), then sleeps.
+    private func waitForLoop(after seen: UInt64, spinning: Bool) -> UInt64 {
+        let deadline = DispatchTime.now().uptimeNanoseconds + (spinning ? UInt64(spinMicroseconds * 1000) : 0)
         var spins = 0
         while true {
-            let number = loop.load(ordering: .acquiring) >> 24
-            if number != seen { return number }
+            let word = loop.load(ordering: .acquiring)
+            if word >> 24 != seen { return word }
             spins += 1
             if spins & 255 == 0 {
                 if DispatchTime.now().uptimeNanoseconds > deadline { break }
@@ -128,15 +143,15 @@ final class WorkerPool: @unchecked Sendable {
                 sched_yield()
             }
         }
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         sleepers.add(1, ordering: .sequentiallyConsistent)
-        var number = loop.load(ordering: .sequentiallyConsistent) >> 24
-        while number == seen {
-            pthread_cond_wait(&wake, &mutex)
-            number = loop.load(ordering: .sequentiallyConsistent) >> 24
+        var word = loop.load(ordering: .sequentiallyConsistent)
+        while word >> 24 == seen {
+            pthread_cond_wait(wake, mutex)
+            word = loop.load(ordering: .sequentiallyConsistent)
         }
         sleepers.subtract(1, ordering: .sequentiallyConsistent)
-        pthread_mutex_unlock(&mutex)
-        return number
+        pthread_mutex_unlock(mutex)
+        return word
     }
 }
