@@ -133,7 +133,7 @@ struct TrainCommand: ParsableCommand {
             print("run folder: \(out)")
         } catch {
             progress.finish()
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }

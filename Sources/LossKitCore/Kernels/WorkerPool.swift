@@ -117,11 +117,14 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Thread `index` (1...) serves loops of more than `index` shares; after a smaller loop (the
     /// thread count was lowered) it sleeps at once instead of spinning beside the threads in use.
+    /// Threads beyond the cores (`--threads` above the core count) never spin: a spinning thread
+    /// there would take a core from one with work.
     private func serve(thread index: Int, after first: UInt64) {
         pthread_setspecific(Threads.workerKey, UnsafeRawPointer(bitPattern: 1))
+        let maySpin = index < ProcessInfo.processInfo.activeProcessorCount
         var seen = first, needed = true
         while true {
-            let word = waitForLoop(after: seen, spinning: needed)
+            let word = waitForLoop(after: seen, spinning: needed && maySpin)
             seen = word >> 24
             needed = index < Int((word >> 16) & 0xff)
             if needed { runShares(of: seen) }
