@@ -38,9 +38,10 @@ struct BenchCommand: ParsableCommand {
     private var threadsText: String { threads == 1 ? "1 thread" : "\(threads) threads" }
 
     func validate() throws {
-        for (value, flag) in [(threads, "--threads"), (steps, "--steps"), (windows, "--windows"), (pairs, "--pairs")] where value < 1 {
+        for (value, flag) in [(steps, "--steps"), (windows, "--windows"), (pairs, "--pairs")] where value < 1 {
             throw ValidationError("\(flag) must be at least 1, got \(value)")
         }
+        try validateThreads(threads)
         if loopsOnly, threads < 2 { throw ValidationError("--loops-only needs --threads 2 or more (one thread runs loops inline)") }
         // checked before the minutes of timing, not after
         if let json {
@@ -68,13 +69,14 @@ struct BenchCommand: ParsableCommand {
             if convOnly { try write(report); return }
         }
         if loopsOnly {
-            let rows = try LoopOverheadBenchmark.run()
-            print("starting a parallel loop of \(threads) shares, 1000 loops each (overhead = loop time − one share's work):")
+            let loops = 1000
+            let rows = try LoopOverheadBenchmark.run(loops: loops)
+            print("starting a parallel loop of \(threads) shares, \(loops) loops each (overhead = loop time − one share's work):")
             print(Table.render([["PATH", "SHARE µs", "SERIAL GAP µs", "OVERHEAD µs (median)", "p90"]] + rows.map {
                 [$0.path, String(format: "%.0f", $0.shareMicroseconds), String(format: "%.0f", $0.gapMicroseconds),
                  String(format: "%.1f", $0.medianOverheadMicroseconds), String(format: "%.1f", $0.p90OverheadMicroseconds)]
             }, indent: 2))
-            print("  engine: parallelWorkers (its own threads, spinning \(ProcessInfo.processInfo.environment["LOSSKIT_SPIN_US"] ?? "200") µs after a loop; LOSSKIT_SPIN_US); dispatch: DispatchQueue.concurrentPerform")
+            print("  engine: parallelWorkers (its own threads, spinning \(String(format: "%g", Threads.workerSpinMicroseconds)) µs after a loop; LOSSKIT_SPIN_US); dispatch: DispatchQueue.concurrentPerform")
             report["loops"] = rows.map { ["path": $0.path, "share_us": $0.shareMicroseconds, "gap_us": $0.gapMicroseconds,
                                           "median_overhead_us": $0.medianOverheadMicroseconds, "p90_overhead_us": $0.p90OverheadMicroseconds] }
             try write(report)

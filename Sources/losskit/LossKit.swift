@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LossKitCore
 import LossKitHost
 
 @main
@@ -51,7 +52,7 @@ struct PluginOptions: ParsableArguments {
 /// `--threads` of the commands that evaluate a run: nil keeps the run's; otherwise the range
 /// training accepts (the engine would quietly take 0 or -1 as 1).
 func validateThreads(_ threads: Int?) throws {
-    if let threads, !(1...256).contains(threads) {
-        throw ValidationError("--threads must be in 1...256, got \(threads)")
+    if let threads, !Threads.allowed.contains(threads) {
+        throw ValidationError("--threads must be in \(Threads.allowed), got \(threads)")
     }
 }

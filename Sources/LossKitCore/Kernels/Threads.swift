@@ -8,6 +8,13 @@ public enum Threads {
 
     public static var count: Int { current }
 
+    /// The thread counts a run, an evaluation or a benchmark accepts.
+    public static let allowed = 1...256
+
+    /// How long the engine's idle workers spin after a parallel loop before they sleep
+    /// (`LOSSKIT_SPIN_US` as `WorkerPool` read it).
+    public static var workerSpinMicroseconds: Double { WorkerPool.shared.spinMicroseconds }
+
     /// Sets the thread count for OpenBLAS and for `parallelFor`.
     public static func set(_ n: Int) {
         current = max(1, n)

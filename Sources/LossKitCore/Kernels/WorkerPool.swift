@@ -5,8 +5,8 @@ import Synchronization
 /// and spinning for a short while after each loop before they sleep.
 ///
 /// Why not `DispatchQueue.concurrentPerform`: it wakes a sleeping dispatch thread for every loop,
-/// and on this project's 2-core virtual machines that took 50-100 µs (measured: a loop of two
-/// 50 µs shares took 110-150 µs; docs/BENCHMARKS.md). A `ce + swwae` step runs about a hundred
+/// and on this project's 2-core virtual machines that added 55-95 µs to a loop of two shares
+/// (`losskit bench --loops-only`, docs/BENCHMARKS.md). A `ce + swwae` step runs about a hundred
 /// loops. A worker still spinning when the next loop is posted starts it within a microsecond.
 ///
 /// A loop's shares are claimed, one at a time, from a single word that also carries the loop's

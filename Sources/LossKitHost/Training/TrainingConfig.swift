@@ -126,7 +126,7 @@ public struct TrainingConfig: Codable, Equatable {
         try check(warmupSteps >= 0, "warm-up steps must be ≥ 0, got \(warmupSteps)")
         try check(stepEvery >= 1, "step_every must be ≥ 1, got \(stepEvery)")
         try check(stepGamma.isFinite && stepGamma > 0, "step_gamma must be > 0 (a negative one would flip the learning rate's sign), got \(stepGamma)")
-        try check(threads >= 1 && threads <= 256, "threads must be in 1...256, got \(threads)")
+        try check(Threads.allowed.contains(threads), "threads must be in \(Threads.allowed), got \(threads)")
         try check(cropPadding >= 0 && cropPadding <= 16, "crop padding must be in 0...16, got \(cropPadding)")
         try check(cropScale == 0 || (cropScale >= 0.05 && cropScale <= 1), "crop scale must be 0 (off) or in 0.05...1, got \(cropScale)")
         try check(jitter >= 0 && jitter < 1, "jitter must be in [0, 1) (0: off), got \(jitter)")

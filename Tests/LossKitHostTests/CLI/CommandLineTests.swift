@@ -57,6 +57,7 @@ final class CommandLineTests: XCTestCase {
             (["eval", "knn", "/nonexistent/run", "--data", "idx:/tmp"], "--data goes with --raw-pixels"),
             (["bench", "--windows", "0"], "--windows must be at least 1, got 0"),
             (["bench", "--loops-only", "--threads", "1"], "--loops-only needs --threads 2 or more"),
+            (["bench", "--threads", "0"], "--threads must be in 1...256, got 0"),
             (["bench", "--json", "/nonexistent/b.json"], "--json /nonexistent/b.json: no folder /nonexistent to write it in"),
             (["plugins", "--plugin-path", "/nonexistent/plugins"], "--plugin-path /nonexistent/plugins: no such file or folder"),
             // a negative number is read as the option's value, not as a missing one
@@ -170,12 +171,18 @@ final class CommandLineTests: XCTestCase {
     /// line says so instead of printing that head's chance-level accuracy as a result.
     func testAnUnsupervisedRunSaysItsHeadWasNotTrained() throws {
         let data = try SyntheticData.makeFolder(train: 64, test: 16)
+        let run = SyntheticData.runFolder()
         let (status, out) = losskit(["train", "--plugin-path", folder, "--data", "idx:" + data, "--encoder", "convnet-s(width=0.25)",
                                      "--loss", "nce(negatives=16)", "--batch-size", "16", "--labelled-per-batch", "0", "--steps", "2",
-                                     "--knn-every", "2", "--threads", "1", "--out", SyntheticData.runFolder()])
+                                     "--knn-every", "2", "--threads", "1", "--out", run])
         XCTAssertEqual(status, 0, out)
         XCTAssertTrue(out.contains("test accuracy: not measured: the head was not trained"), out)
         XCTAssertFalse(out.contains("test accuracy: 1"), out)
         XCTAssertTrue(out.contains("kNN accuracy: "), out)
+        // and `eval accuracy` refuses the untrained head, pointing at kNN, without another command's usage
+        let (evalStatus, evalOut) = losskit(["eval", "accuracy", run, "--plugin-path", folder])
+        XCTAssertEqual(evalStatus, 1, evalOut)
+        XCTAssertTrue(evalOut.contains("did not train its head") && evalOut.contains("losskit eval knn \(run)"), evalOut)
+        XCTAssertFalse(evalOut.contains("Usage: losskit <subcommand>"), evalOut)
     }
 }
