@@ -11,7 +11,8 @@ struct BenchCommand: ParsableCommand {
         Rows: ce alone, ce + each installed objective at its defaults (weight 1), inference at batch 256. \
         Images are random (speed only). Each figure is the median of --windows timed windows of \
         --steps steps after a warm-up; the op shares and GFLOP/s come from three steps timed op by op \
-        between the warm-up and the windows. --conv adds convolution forward/backward GFLOP/s at the encoder's \
+        between the warm-up and the windows; --by-shape lists those steps' time per op at each set of operand \
+        shapes (which layer it goes to), forward and backward apart. --conv adds convolution forward/backward GFLOP/s at the encoder's \
         layer shapes, on each path (im2col + GEMM; direct summation for 3×3 stride-1 layers with up to 3 input \
         or output channels, the default for 1 input or 1 output channel; Winograd F(2×2,3×3) and F(4×4,3×3) for \
         3×3 stride-1 layers with 8+ input channels, the default there from 4×4 outputs up, F(4×4,3×3) from \
@@ -28,6 +29,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Comma-separated rows: ce, ce+NAME, inference; default: ce, every objective, inference.") var rows: String?
     @Option(parsing: .unconditional, help: "Steps per timed window.") var steps = 10
     @Option(parsing: .unconditional, help: "Timed windows (the median is reported).") var windows = 5
+    @Flag(help: "Also list each training row's time per op at each set of operand shapes, forward and backward apart.") var byShape = false
+    @Option(parsing: .unconditional, help: "Lines of the --by-shape table per row (all of them go to --json).") var top = 15
     @Flag(help: "Also benchmark convolution against sgemm on the encoder's layer shapes.") var conv = false
     @Flag(help: "Only the convolution benchmark.") var convOnly = false
     @Flag(help: "Only the plugin-boundary benchmark: `ce + sc` through the C ABI against an in-process twin.") var boundaryOnly = false
@@ -38,7 +41,7 @@ struct BenchCommand: ParsableCommand {
     private var threadsText: String { threads == 1 ? "1 thread" : "\(threads) threads" }
 
     func validate() throws {
-        for (value, flag) in [(steps, "--steps"), (windows, "--windows"), (pairs, "--pairs")] where value < 1 {
+        for (value, flag) in [(steps, "--steps"), (windows, "--windows"), (pairs, "--pairs"), (top, "--top")] where value < 1 {
             throw ValidationError("\(flag) must be at least 1, got \(value)")
         }
         try validateThreads(threads)
@@ -106,6 +109,8 @@ struct BenchCommand: ParsableCommand {
         bench.threads = threads
         bench.stepsPerWindow = steps
         bench.windows = windows
+        bench.byShape = byShape
+        var shapeTables: [String] = []
         let names = rows.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
             ?? (["ce"] + loader.plugins.filter { $0.kind == .objective }.map { "ce+\($0.name)" } + ["inference"])
         var table = [["ROW", "IMAGES/S (median)", "MIN", "MAX", "GFLOP/s", "MFLOP/IMAGE", "ALLOCS/STEP", "TOP OP SHARES"]]
@@ -126,10 +131,22 @@ struct BenchCommand: ParsableCommand {
             jsonRows[name] = ["images_per_s_median": r.imagesPerSecond.median, "min": r.imagesPerSecond.min, "max": r.imagesPerSecond.max,
                               "gflops": r.gflopsPerSecond, "flops_per_image": r.flopsPerImage, "allocations_per_step": r.allocationsPerStep,
                               "shares": Dictionary(uniqueKeysWithValues: r.shares.map { ($0.kind, $0.fraction) })]
+            if byShape {
+                shapeTables.append("\(name), per op and operand shapes (ms per step, of \(TrainingBenchmark.profiledSteps) profiled steps; largest \(min(top, r.shapes.count)) of \(r.shapes.count)):\n"
+                    + Table.render([["OP OPERANDS → RESULT", "CALLS", "FWD ms", "BWD ms", "SHARE"]] + r.shapes.prefix(top).map {
+                        [$0.label, String(format: "%g", $0.callsPerStep), String(format: "%.2f", $0.forwardSeconds * 1e3),
+                         String(format: "%.2f", $0.backwardSeconds * 1e3), String(format: "%.1f%%", $0.fraction * 100)]
+                    }, indent: 2))
+                var entry = jsonRows[name] as! [String: Any]
+                entry["by_shape"] = r.shapes.map { ["op_shapes": $0.label, "calls_per_step": $0.callsPerStep, "forward_ms": $0.forwardSeconds * 1e3,
+                                                    "backward_ms": $0.backwardSeconds * 1e3, "share": $0.fraction] }
+                jsonRows[name] = entry
+            }
             FileHandle.standardError.write(Data(String(format: "%@: %.1f images/s\n", name, r.imagesPerSecond.median).utf8))
         }
         print("training steps of convnet-s at batch 128 (32 labelled rows), \(threadsText); median of \(windows) windows of \(steps) steps:")
         print(Table.render(table, indent: 2))
+        shapeTables.forEach { print($0) }
         let peak = TrainingBenchmark.peakResidentMiB()
         print(String(format: "peak resident memory: %.0f MiB; plugins loaded in %.1f ms", peak, loader.loadMilliseconds))
         report["rows"] = jsonRows

@@ -33,6 +33,7 @@ public final class Graph {
         let needs = backward != nil && inputs.contains { $0.requiresGrad }
         let node = Node(value: value, requiresGrad: needs, op: op, index: nodes.count)
         if needs { node.backward = backward }
+        if let p = profiler, p.byShape { node.profileLabel = OpProfiler.shapeLabel(op: op, inputs: inputs, output: value.shape) }
         nodes.append(node)
         return node
     }
@@ -92,19 +93,25 @@ public final class Graph {
             if let p = profiler {
                 let t0 = p.now()
                 rule(node)
-                p.add(node.op, p.now() - t0)
+                let dt = p.now() - t0
+                p.add(node.op, dt)
+                if let label = node.profileLabel { p.addShaped(label, backward: dt) }
             } else {
                 rule(node)
             }
         }
     }
 
-    /// Times `body` under `op` when profiling.
+    /// Times `body` under `op` when profiling, and under the shapes of the node it returns when
+    /// the profiler times by shape.
     @inline(__always)
     func timed<T>(_ op: String, _ body: () throws -> T) rethrows -> T {
         guard let p = profiler else { return try body() }
         let t0 = p.now()
-        defer { p.add(op, p.now() - t0) }
-        return try body()
+        let result = try body()
+        let dt = p.now() - t0
+        p.add(op, dt)
+        if let label = (result as? Node)?.profileLabel { p.addShaped(label, forward: dt) }
+        return result
     }
 }

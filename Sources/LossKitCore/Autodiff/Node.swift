@@ -26,6 +26,9 @@ public final class Node {
     /// still in cache. A batch-norm that follows reads its statistics from them instead of from
     /// another pass over the activation (`batchNorm`).
     public internal(set) var planeMoments: Tensor?
+    /// The op with its operand and result shapes, set only while a graph's profiler times ops by
+    /// shape (`OpProfiler.byShape`).
+    public internal(set) var profileLabel: String?
 
     init(value: Tensor, requiresGrad: Bool, op: String, index: Int) {
         self.value = value

@@ -10,8 +10,10 @@ public struct TrainingBenchmark {
     public var windows = 5
     public var warmupSteps = 3
     /// Steps timed op by op after the warm-up, for the shares and the FLOP count.
-    static let profiledSteps = 3
+    public static let profiledSteps = 3
     public var threads = 2
+    /// Whether the profiled steps also time each op at each set of operand shapes (`Row.shapes`).
+    public var byShape = false
 
     public init() {}
 
@@ -31,6 +33,17 @@ public struct TrainingBenchmark {
         public let shares: [(kind: String, fraction: Double)]
         /// New float buffers allocated per step once warm (0: every buffer was reused).
         public let allocationsPerStep: Double
+        /// With `byShape`: per op and operand shapes, seconds per step forward and backward, calls
+        /// per step and share of the step; the largest first. Empty otherwise.
+        public let shapes: [ShapeRow]
+    }
+
+    public struct ShapeRow {
+        /// `OpProfiler.shapeLabel`: "conv [128, 32, 28, 28] · [32, 32, 3, 3] → [128, 32, 28, 28]".
+        public let label: String
+        public let forwardSeconds: Double, backwardSeconds: Double
+        public let callsPerStep: Double
+        public let fraction: Double
     }
 
     /// A training-set folder of random 28×28 images (speed only: content does not matter),
@@ -69,7 +82,7 @@ public struct TrainingBenchmark {
         let trainer = try Trainer(config: config, runDirectory: out, loader: loader, resume: false, log: { _ in })
         for _ in 0..<warmupSteps { try trainer.trainStep() }
         // profiled steps: op shares and FLOPs (several, so one step's hiccup does not set the shares)
-        let profiler = OpProfiler()
+        let profiler = OpProfiler(byShape: byShape)
         let t0 = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<TrainingBenchmark.profiledSteps { try trainer.trainStep(profiler: profiler) }
         let profiled = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
@@ -90,8 +103,13 @@ public struct TrainingBenchmark {
         let measured = profiler.seconds.values.reduce(0, +)
         shares.append((kind: "other (plugin code, host glue, data)", fraction: max(0, profiled - measured) / profiled))
         let stepFlops = profiler.flops / Double(TrainingBenchmark.profiledSteps)
+        let steps = Double(TrainingBenchmark.profiledSteps)
+        let shapes = profiler.shapes.map {
+            ShapeRow(label: $0.key, forwardSeconds: $0.value.forward / steps, backwardSeconds: $0.value.backward / steps,
+                     callsPerStep: Double($0.value.calls) / steps, fraction: ($0.value.forward + $0.value.backward) / profiled)
+        }.sorted { ($0.fraction, $0.label) > ($1.fraction, $1.label) }
         return Row(name: loss, imagesPerSecond: (median, rates.first!, rates.last!), gflopsPerSecond: stepFlops / stepSeconds / 1e9,
-                   flopsPerImage: stepFlops / Double(batchSize), shares: shares, allocationsPerStep: allocations)
+                   flopsPerImage: stepFlops / Double(batchSize), shares: shares, allocationsPerStep: allocations, shapes: shapes)
     }
 
     /// Forward passes in evaluation mode at batch 256.

@@ -20,9 +20,9 @@ public final class MetricsLog {
             }
             try (lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).write(toFile: path, atomically: true, encoding: .utf8)
         } else if truncateAfterStep == nil {
-            fm.createFile(atPath: path, contents: Data())
+            _ = fm.createFile(atPath: path, contents: Data())  // a failure shows as the FileHandle error below
         }
-        if !fm.fileExists(atPath: path) { fm.createFile(atPath: path, contents: Data()) }
+        if !fm.fileExists(atPath: path) { _ = fm.createFile(atPath: path, contents: Data()) }
         guard let h = FileHandle(forWritingAtPath: path) else { throw HostError("cannot write \(path)") }
         handle = h
         handle.seekToEndOfFile()

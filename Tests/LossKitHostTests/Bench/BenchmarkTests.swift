@@ -5,23 +5,46 @@ import XCTest
 /// The benchmark's bookkeeping (not its speed): FLOP counts match the encoder's arithmetic and
 /// the steady-state step reuses its buffers.
 final class BenchmarkTests: XCTestCase {
-    func testTrainingStepCountsTheReferenceEncodersFlopsAndReusesBuffers() throws {
-        let loader = try BuiltPlugins.loader(["ConvNet"])
-        let data = try TrainingBenchmark.makeData(count: 1000)
+    /// convnet-s's five 3×3 convolutions: (input channels, output channels, side).
+    private let layers = [(1, 32, 28), (32, 32, 28), (32, 64, 14), (64, 64, 14), (64, 128, 7)]
+
+    /// A `ce` row of convnet-s at batch 16, one thread, on a small random data set.
+    private func smallRow(windows: Int, byShape: Bool = false) throws -> TrainingBenchmark.Row {
         var bench = TrainingBenchmark()
         bench.batchSize = 16
-        bench.stepsPerWindow = 2
-        bench.windows = 2
+        bench.stepsPerWindow = windows
+        bench.windows = windows
         bench.threads = 1
-        let row = try bench.training(loss: "ce", data: data, loader: loader)
+        bench.byShape = byShape
+        return try bench.training(loss: "ce", data: try TrainingBenchmark.makeData(count: 1000), loader: try BuiltPlugins.loader(["ConvNet"]))
+    }
+
+    func testTrainingStepCountsTheReferenceEncodersFlopsAndReusesBuffers() throws {
+        let row = try smallRow(windows: 2)
         // forward Σ 2·O·C·9·H·W over the five 3×3 convolutions, then dW for all and dX for all but the first
-        let layers = [(1, 32, 28), (32, 32, 28), (32, 64, 14), (64, 64, 14), (64, 128, 7)]
         let forward = layers.map { 2.0 * Double($0.1 * $0.0 * 9 * $0.2 * $0.2) }
         let expected = 2 * forward.reduce(0, +) + forward.dropFirst().reduce(0, +)
         XCTAssertEqual(row.flopsPerImage, expected, accuracy: expected * 0.01, "≈131 MFLOP per image for convnet-s")
         XCTAssertGreaterThan(row.imagesPerSecond.median, 0)
         XCTAssertEqual(row.allocationsPerStep, 0, "a warm step allocates no new tensor memory")
         XCTAssertTrue(row.shares.contains { $0.kind == "conv" })
+        XCTAssertTrue(row.shapes.isEmpty, "per-shape times only when asked for")
+    }
+
+    func testByShapeRowsNameEachEncoderLayerOncePerStep() throws {
+        let row = try smallRow(windows: 1, byShape: true)
+        // each convolution under its own operand shapes
+        for (c, o, s) in layers {
+            let label = "conv [16, \(c), \(s), \(s)] · [\(o), \(c), 3, 3] → [16, \(o), \(s), \(s)]"
+            let shape = try XCTUnwrap(row.shapes.first { $0.label == label }, "\(label); have \(row.shapes.map(\.label))")
+            XCTAssertEqual(shape.callsPerStep, 1, label)
+            XCTAssertGreaterThan(shape.forwardSeconds, 0, label)
+            XCTAssertGreaterThan(shape.backwardSeconds, 0, label)
+        }
+        XCTAssertEqual(row.shapes.map(\.fraction), row.shapes.map(\.fraction).sorted(by: >), "largest first")
+        let total = row.shapes.reduce(0) { $0 + $1.fraction }
+        XCTAssertGreaterThan(total, 0.5, "the ops timed per shape are most of a step")
+        XCTAssertLessThanOrEqual(total, 1, "and no more than all of it")
     }
 
     func testCountsOfZeroAreRefusedBeforeAnyTiming() throws {

@@ -56,6 +56,7 @@ final class CommandLineTests: XCTestCase {
             (["eval", "knn", "/nonexistent/run", "--raw-pixels"], "give a run folder or --raw-pixels, not both"),
             (["eval", "knn", "/nonexistent/run", "--data", "idx:/tmp"], "--data goes with --raw-pixels"),
             (["bench", "--windows", "0"], "--windows must be at least 1, got 0"),
+            (["bench", "--by-shape", "--top", "0"], "--top must be at least 1, got 0"),
             (["bench", "--loops-only", "--threads", "1"], "--loops-only needs --threads 2 or more"),
             (["bench", "--threads", "0"], "--threads must be in 1...256, got 0"),
             (["bench", "--json", "/nonexistent/b.json"], "--json /nonexistent/b.json: no folder /nonexistent to write it in"),
