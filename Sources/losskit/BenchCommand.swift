@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
         Images are random (speed only). Each figure is the median of --windows timed windows of \
         --steps steps after a warm-up; the op shares and GFLOP/s come from three steps timed op by op \
         between the warm-up and the windows; --by-shape lists those steps' time per op at each set of operand \
-        shapes (which layer it goes to), forward and backward apart. --conv adds convolution forward/backward GFLOP/s at the encoder's \
+        shapes (the layers of one op and shapes together), forward and backward apart. --conv adds convolution forward/backward GFLOP/s at the encoder's \
         layer shapes, on each path (im2col + GEMM; direct summation for 3×3 stride-1 layers with up to 3 input \
         or output channels, the default for 1 input or 1 output channel; Winograd F(2×2,3×3) and F(4×4,3×3) for \
         3×3 stride-1 layers with 8+ input channels, the default there from 4×4 outputs up, F(4×4,3×3) from \
@@ -30,7 +30,7 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Steps per timed window.") var steps = 10
     @Option(parsing: .unconditional, help: "Timed windows (the median is reported).") var windows = 5
     @Flag(help: "Also list each training row's time per op at each set of operand shapes, forward and backward apart.") var byShape = false
-    @Option(parsing: .unconditional, help: "Lines of the --by-shape table per row (all of them go to --json).") var top = 15
+    @Option(parsing: .unconditional, help: "Lines of the --by-shape table per row, largest first (all of them go to --json; default 15).") var top: Int?
     @Flag(help: "Also benchmark convolution against sgemm on the encoder's layer shapes.") var conv = false
     @Flag(help: "Only the convolution benchmark.") var convOnly = false
     @Flag(help: "Only the plugin-boundary benchmark: `ce + sc` through the C ABI against an in-process twin.") var boundaryOnly = false
@@ -41,10 +41,14 @@ struct BenchCommand: ParsableCommand {
     private var threadsText: String { threads == 1 ? "1 thread" : "\(threads) threads" }
 
     func validate() throws {
-        for (value, flag) in [(steps, "--steps"), (windows, "--windows"), (pairs, "--pairs"), (top, "--top")] where value < 1 {
+        for (value, flag) in [(steps, "--steps"), (windows, "--windows"), (pairs, "--pairs"), (top ?? 1, "--top")] where value < 1 {
             throw ValidationError("\(flag) must be at least 1, got \(value)")
         }
         try validateThreads(threads)
+        if top != nil, !byShape { throw ValidationError("--top goes with --by-shape") }
+        if byShape, let only = [(convOnly, "--conv-only"), (boundaryOnly, "--boundary-only"), (loopsOnly, "--loops-only")].first(where: \.0) {
+            throw ValidationError("--by-shape profiles the training rows, which \(only.1) skips")
+        }
         if loopsOnly, threads < 2 { throw ValidationError("--loops-only needs --threads 2 or more (one thread runs loops inline)") }
         // checked before the minutes of timing, not after
         if let json {
@@ -132,13 +136,14 @@ struct BenchCommand: ParsableCommand {
                               "gflops": r.gflopsPerSecond, "flops_per_image": r.flopsPerImage, "allocations_per_step": r.allocationsPerStep,
                               "shares": Dictionary(uniqueKeysWithValues: r.shares.map { ($0.kind, $0.fraction) })]
             if byShape {
-                shapeTables.append("\(name), per op and operand shapes (ms per step, of \(TrainingBenchmark.profiledSteps) profiled steps; largest \(min(top, r.shapes.count)) of \(r.shapes.count)):\n"
-                    + Table.render([["OP OPERANDS → RESULT", "CALLS", "FWD ms", "BWD ms", "SHARE"]] + r.shapes.prefix(top).map {
-                        [$0.label, String(format: "%g", $0.callsPerStep), String(format: "%.2f", $0.forwardSeconds * 1e3),
+                let lines = top ?? 15
+                shapeTables.append("\(name), per op and operand shapes (ms per step, of \(TrainingBenchmark.profiledSteps) profiled steps; largest \(min(lines, r.shapes.count)) of \(r.shapes.count); fwd — : not timed, a view or copy):\n"
+                    + Table.render([["OP OPERANDS → RESULT", "CALLS", "FWD ms", "BWD ms", "SHARE"]] + r.shapes.prefix(lines).map {
+                        [$0.label, String(format: "%g", $0.callsPerStep), $0.forwardSeconds.map { String(format: "%.2f", $0 * 1e3) } ?? "—",
                          String(format: "%.2f", $0.backwardSeconds * 1e3), String(format: "%.1f%%", $0.fraction * 100)]
                     }, indent: 2))
                 var entry = jsonRows[name] as! [String: Any]
-                entry["by_shape"] = r.shapes.map { ["op_shapes": $0.label, "calls_per_step": $0.callsPerStep, "forward_ms": $0.forwardSeconds * 1e3,
+                entry["by_shape"] = r.shapes.map { ["op_shapes": $0.label, "calls_per_step": $0.callsPerStep, "forward_ms": $0.forwardSeconds.map { $0 * 1e3 as Any } ?? NSNull(),
                                                     "backward_ms": $0.backwardSeconds * 1e3, "share": $0.fraction] }
                 jsonRows[name] = entry
             }

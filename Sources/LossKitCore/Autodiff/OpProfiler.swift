@@ -2,8 +2,8 @@ import Foundation
 
 /// Seconds spent per op kind, forward and backward together, for `losskit bench`; with
 /// `byShape`, also per op at each set of operand shapes, forward and backward apart (what
-/// PyTorch's profiler calls grouping by input shape): which layer of the encoder, or of a
-/// plugin's own network, the time goes to.
+/// PyTorch's profiler calls grouping by input shape): which layers of the encoder, or of a
+/// plugin's own network, the time goes to (layers of the same op and shapes share a line).
 public final class OpProfiler {
     public private(set) var seconds: [String: Double] = [:]
     /// Floating-point operations of the matrix products (conv and GEMM), forward and backward.
@@ -15,10 +15,15 @@ public final class OpProfiler {
     public private(set) var shapes: [String: ShapeTimes] = [:]
 
     public struct ShapeTimes {
-        public var forward = 0.0, backward = 0.0
-        /// Forward calls (one per recorded node).
+        /// Seconds; `forward` stays nil for ops whose forward is not timed (reshapes, slices,
+        /// gathers: views and copies that are bookkeeping rather than arithmetic).
+        public var forward: Double?, backward = 0.0
+        /// Nodes recorded under this label.
         public var calls = 0
     }
+
+    /// Seconds spent formatting labels, which `Graph.timed` leaves out of the op's time.
+    private(set) var labelSeconds = 0.0
 
     public init(byShape: Bool = false) { self.byShape = byShape }
 
@@ -34,16 +39,19 @@ public final class OpProfiler {
 
     /// "conv [128, 32, 28, 28] · [32, 32, 3, 3] → [128, 32, 28, 28]": the op, the shapes of its
     /// operands of rank 2 and more (batch-norm's per-channel γ and β, biases and scalars are left
-    /// out: they name no layer), and its result's shape.
+    /// out: they name no layer), and its result's shape. Layers of the same op and shapes share a
+    /// label (their calls add up).
     static func shapeLabel(op: String, inputs: [Node], output: [Int]) -> String {
-        let operands = inputs.filter { $0.shape.count >= 2 }.map { "\($0.shape)" }
-        return "\(op) \(operands.joined(separator: " · ")) → \(output)"
+        let operands = inputs.filter { $0.shape.count >= 2 }.map { "\($0.shape)" }.joined(separator: " · ")
+        return operands.isEmpty ? "\(op) → \(output)" : "\(op) \(operands) → \(output)"
     }
 
-    func addShaped(_ label: String, forward dt: Double) {
-        shapes[label, default: ShapeTimes()].forward += dt
+    func addShaped(_ label: String, recordedIn dt: Double) {
         shapes[label, default: ShapeTimes()].calls += 1
+        labelSeconds += dt
     }
+
+    func addShaped(_ label: String, forward dt: Double) { shapes[label, default: ShapeTimes()].forward = (shapes[label]?.forward ?? 0) + dt }
 
     func addShaped(_ label: String, backward dt: Double) { shapes[label, default: ShapeTimes()].backward += dt }
 
@@ -51,5 +59,6 @@ public final class OpProfiler {
         seconds = [:]
         flops = 0
         shapes = [:]
+        labelSeconds = 0
     }
 }

@@ -97,7 +97,7 @@ extension Graph {
                     }
                 }
             }
-            return record(out, op: "batchnorm", inputs: [x, gamma, beta]) { node in  // the ReLU included: one op kind in the shares
+            return record(out, op: "batchnorm", name: relu ? "batchnorm+relu" : "batchnorm", inputs: [x, gamma, beta]) { node in  // the ReLU included: one op kind in the shares
                 let g = node.grad!.data, px = x.value.data
                 let (gx, accumulate) = x.requiresGrad ? x.gradBufferForWriting() : (nil, true)
                 let gg = gamma.requiresGrad ? gamma.gradBuffer().data : nil

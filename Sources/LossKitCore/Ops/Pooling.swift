@@ -45,7 +45,7 @@ extension Graph {
                     }
                 }
             }
-            let node = record(out, op: "pool", inputs: [x]) { node in
+            let node = record(out, op: "pool", name: "maxpool", inputs: [x]) { node in
                 let g = node.grad!.data
                 let (gx, accumulate) = x.gradBufferForWriting()
                 node.switches!.withUnsafeBufferPointer { sw in
@@ -108,7 +108,7 @@ extension Graph {
                     }
                 }
             }
-            return record(out, op: "pool", inputs: [x]) { node in
+            return record(out, op: "pool", name: "maxunpool", inputs: [x]) { node in
                 let g = node.grad!.data
                 let (gx, accumulate) = x.gradBufferForWriting()
                 switches.withUnsafeBufferPointer { sw in
@@ -149,7 +149,7 @@ extension Graph {
                     }
                 }
             }
-            return record(out, op: "pool", inputs: [x]) { node in
+            return record(out, op: "pool", name: "avgpool", inputs: [x]) { node in
                 let g = node.grad!.data
                 let gx = x.gradBuffer().data
                 for plane in 0..<(B * C) {
@@ -179,7 +179,7 @@ extension Graph {
                 for i in 0..<P { acc += src[i] }
                 po[plane] = acc * inv
             }
-            return record(out, op: "pool", inputs: [x]) { node in
+            return record(out, op: "pool", name: "globalavgpool", inputs: [x]) { node in
                 let g = node.grad!.data
                 let gx = x.gradBuffer().data
                 for plane in 0..<(B * C) {
@@ -205,7 +205,7 @@ extension Graph {
                     for xx in 0..<W2 { dst[xx] = src[xx / f] }
                 }
             }
-            return record(out, op: "pool", inputs: [x]) { node in
+            return record(out, op: "pool", name: "upsample", inputs: [x]) { node in
                 let g = node.grad!.data
                 let gx = x.gradBuffer().data
                 for plane in 0..<(B * C) {

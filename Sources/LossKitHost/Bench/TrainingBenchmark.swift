@@ -41,7 +41,8 @@ public struct TrainingBenchmark {
     public struct ShapeRow {
         /// `OpProfiler.shapeLabel`: "conv [128, 32, 28, 28] · [32, 32, 3, 3] → [128, 32, 28, 28]".
         public let label: String
-        public let forwardSeconds: Double, backwardSeconds: Double
+        /// Per step; `forwardSeconds` nil for an op whose forward is not timed (a reshape, a slice).
+        public let forwardSeconds: Double?, backwardSeconds: Double
         public let callsPerStep: Double
         public let fraction: Double
     }
@@ -105,8 +106,8 @@ public struct TrainingBenchmark {
         let stepFlops = profiler.flops / Double(TrainingBenchmark.profiledSteps)
         let steps = Double(TrainingBenchmark.profiledSteps)
         let shapes = profiler.shapes.map {
-            ShapeRow(label: $0.key, forwardSeconds: $0.value.forward / steps, backwardSeconds: $0.value.backward / steps,
-                     callsPerStep: Double($0.value.calls) / steps, fraction: ($0.value.forward + $0.value.backward) / profiled)
+            ShapeRow(label: $0.key, forwardSeconds: $0.value.forward.map { $0 / steps }, backwardSeconds: $0.value.backward / steps,
+                     callsPerStep: Double($0.value.calls) / steps, fraction: (($0.value.forward ?? 0) + $0.value.backward) / profiled)
         }.sorted { ($0.fraction, $0.label) > ($1.fraction, $1.label) }
         return Row(name: loss, imagesPerSecond: (median, rates.first!, rates.last!), gflopsPerSecond: stepFlops / stepSeconds / 1e9,
                    flopsPerImage: stepFlops / Double(batchSize), shares: shares, allocationsPerStep: allocations, shapes: shapes)

@@ -57,6 +57,8 @@ final class CommandLineTests: XCTestCase {
             (["eval", "knn", "/nonexistent/run", "--data", "idx:/tmp"], "--data goes with --raw-pixels"),
             (["bench", "--windows", "0"], "--windows must be at least 1, got 0"),
             (["bench", "--by-shape", "--top", "0"], "--top must be at least 1, got 0"),
+            (["bench", "--top", "5"], "--top goes with --by-shape"),
+            (["bench", "--by-shape", "--conv-only"], "--by-shape profiles the training rows, which --conv-only skips"),
             (["bench", "--loops-only", "--threads", "1"], "--loops-only needs --threads 2 or more"),
             (["bench", "--threads", "0"], "--threads must be in 1...256, got 0"),
             (["bench", "--json", "/nonexistent/b.json"], "--json /nonexistent/b.json: no folder /nonexistent to write it in"),
@@ -73,6 +75,30 @@ final class CommandLineTests: XCTestCase {
             let (status, out) = losskit(args)
             XCTAssertNotEqual(status, 0, "\(args): \(out)")
             XCTAssertTrue(out.contains(message), "\(args):\n\(out)")
+        }
+    }
+
+    func testBenchByShapePrintsTheLargestLinesAndWritesEveryLineToTheJSON() throws {
+        let json = NSTemporaryDirectory() + "losskit-bench-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let (status, out) = losskit(["bench", "--plugin-path", folder, "--rows", "ce", "--by-shape", "--top", "2",
+                                     "--steps", "1", "--windows", "1", "--threads", "1", "--json", json])
+        XCTAssertEqual(status, 0, out)
+        let lines = out.split(separator: "\n").map(String.init)
+        let title = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("ce, per op and operand shapes") }, out)
+        let total = try XCTUnwrap(lines[title].components(separatedBy: "largest 2 of ").last.flatMap { Int($0.prefix { $0.isNumber }) }, lines[title])
+        XCTAssertGreaterThan(total, 5, "convnet-s's five convolutions alone")
+        XCTAssertTrue(lines[title + 1].contains("OP OPERANDS → RESULT"), out)
+        XCTAssertTrue(lines[title + 2].contains("conv [128, "), "the largest line is a convolution:\n\(out)")
+        XCTAssertTrue(lines[title + 4].hasPrefix("peak resident memory"), "two lines only:\n\(out)")
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let row = try XCTUnwrap((report["rows"] as? [String: Any])?["ce"] as? [String: Any])
+        let shapes = try XCTUnwrap(row["by_shape"] as? [[String: Any]])
+        XCTAssertEqual(shapes.count, total, "every line goes to the JSON")
+        for line in shapes {
+            XCTAssertNotNil(line["op_shapes"] as? String, "\(line)")
+            XCTAssertNotNil(line["backward_ms"] as? Double, "\(line)")
+            XCTAssertTrue(line["forward_ms"] is Double || line["forward_ms"] is NSNull, "a time, or null for an untimed forward: \(line)")
         }
     }
 
