@@ -132,9 +132,9 @@ struct BenchCommand: ParsableCommand {
             table.append([name, String(format: "%.1f", r.imagesPerSecond.median), String(format: "%.1f", r.imagesPerSecond.min),
                           String(format: "%.1f", r.imagesPerSecond.max), String(format: "%.1f", r.gflopsPerSecond),
                           String(format: "%.1f", r.flopsPerImage / 1e6), String(format: "%.1f", r.allocationsPerStep), shares])
-            jsonRows[name] = ["images_per_s_median": r.imagesPerSecond.median, "min": r.imagesPerSecond.min, "max": r.imagesPerSecond.max,
-                              "gflops": r.gflopsPerSecond, "flops_per_image": r.flopsPerImage, "allocations_per_step": r.allocationsPerStep,
-                              "shares": Dictionary(uniqueKeysWithValues: r.shares.map { ($0.kind, $0.fraction) })]
+            var entry: [String: Any] = ["images_per_s_median": r.imagesPerSecond.median, "min": r.imagesPerSecond.min, "max": r.imagesPerSecond.max,
+                                        "gflops": r.gflopsPerSecond, "flops_per_image": r.flopsPerImage, "allocations_per_step": r.allocationsPerStep,
+                                        "shares": Dictionary(uniqueKeysWithValues: r.shares.map { ($0.kind, $0.fraction) })]
             if byShape {
                 let lines = top ?? 15
                 shapeTables.append("\(name), per op and operand shapes (ms per step, of \(TrainingBenchmark.profiledSteps) profiled steps; largest \(min(lines, r.shapes.count)) of \(r.shapes.count); fwd — : not timed, a view or copy):\n"
@@ -142,11 +142,10 @@ struct BenchCommand: ParsableCommand {
                         [$0.label, String(format: "%g", $0.callsPerStep), $0.forwardSeconds.map { String(format: "%.2f", $0 * 1e3) } ?? "—",
                          String(format: "%.2f", $0.backwardSeconds * 1e3), String(format: "%.1f%%", $0.fraction * 100)]
                     }, indent: 2))
-                var entry = jsonRows[name] as! [String: Any]
                 entry["by_shape"] = r.shapes.map { ["op_shapes": $0.label, "calls_per_step": $0.callsPerStep, "forward_ms": $0.forwardSeconds.map { $0 * 1e3 as Any } ?? NSNull(),
                                                     "backward_ms": $0.backwardSeconds * 1e3, "share": $0.fraction] }
-                jsonRows[name] = entry
             }
+            jsonRows[name] = entry
             FileHandle.standardError.write(Data(String(format: "%@: %.1f images/s\n", name, r.imagesPerSecond.median).utf8))
         }
         print("training steps of convnet-s at batch 128 (32 labelled rows), \(threadsText); median of \(windows) windows of \(steps) steps:")
