@@ -17,10 +17,22 @@ enum Fixtures {
         return t
     }
 
-    /// A fixed random projection, so the checked scalar depends on every output element.
-    static func project(_ g: Graph, _ y: Node, seed: UInt64 = 99) throws -> Node {
-        let w = g.constant(random(y.shape, seed: seed))
+    /// A fixed random projection, so the checked scalar depends on every output element. With
+    /// `magnitudes`, the projection's absolute values: the backward pass then sums |dy|·|...|, the
+    /// magnitudes that bound each gradient's rounding error.
+    static func project(_ g: Graph, _ y: Node, seed: UInt64 = 99, magnitudes: Bool = false) throws -> Node {
+        let weights = random(y.shape, seed: seed)
+        let w = g.constant(magnitudes ? weights.absolute : weights)
         return try g.sum(g.mul(y, w))
+    }
+}
+
+extension Tensor {
+    /// Element-wise absolute values, as a new tensor.
+    var absolute: Tensor {
+        let t = Tensor(uninitialized: shape)
+        for i in 0..<count { t.data[i] = abs(data[i]) }
+        return t
     }
 }
 
