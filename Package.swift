@@ -17,6 +17,7 @@ var targets: [Target] = [
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
     .target(name: "CLossKitABI", path: "Sources/CLossKitABI"),
+    .target(name: "CLossKitCPU", path: "Sources/CLossKitCPU"),
     .target(
         name: "CLossKitShims", dependencies: ["CFFI", "CPNG"], path: "Sources/CLossKitShims",
         linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("ffi")]),
@@ -25,7 +26,7 @@ var targets: [Target] = [
     // (Winograd transforms, measured). Swift's -O keeps IEEE semantics (no reassociation, no
     // contraction), so debug and release compute the same numbers.
     .target(
-        name: "LossKitCore", dependencies: ["COpenBLAS"], path: "Sources/LossKitCore",
+        name: "LossKitCore", dependencies: ["COpenBLAS", "CLossKitCPU"], path: "Sources/LossKitCore",
         swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     .target(
         name: "LossKitHost",

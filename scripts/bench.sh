@@ -29,7 +29,7 @@ for t in "${threads[@]}"; do
         "$py" "$peer" --threads "$t" --json "$out/torch-t$t-r$r.json" > /dev/null
     done
 done
-python3 - "$out" "$rounds" "${threads[@]}" <<'PY'
+"$py" - "$out" "$rounds" "${threads[@]}" <<'PY'
 import json, sys
 out, rounds, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 peer_row = {"ce": "ce", "ce+nce": "nce", "ce+swwae": "swwae", "inference": "inference"}
@@ -44,4 +44,13 @@ for row, prow in peer_row.items():
         pt = [rate(f"{out}/torch-t{t}-r{r}.json", prow) for r in range(1, rounds + 1)]
         cells += [" / ".join(f"{x:.1f}" for x in lk), " / ".join(f"{x:.1f}" for x in pt), f"**{sum(lk) / sum(pt):.2f}×**"]
     print(f"| `{row}` | " + " | ".join(cells) + " |")
+machine = json.load(open(f"{out}/losskit-t{threads[0]}-r1.json"))["machine"]
+blas = machine["blas"]
+print(f"\nCPU: {machine['cpu_model']} ({' '.join(machine['cpu_features'])})")
+print(f"OpenBLAS core: {blas['core']} ({blas['chosen_by']}; {blas['before']} before); engine kernels: {machine['kernel_path']}")
+try:
+    import torch
+    print(f"PyTorch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()} kernels")
+except Exception:
+    pass
 PY

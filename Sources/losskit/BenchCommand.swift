@@ -20,7 +20,9 @@ struct BenchCommand: ParsableCommand {
         steps through the SC plugin against the same steps with an in-process twin of SC (alternating, \
         paired), clocks each sc term's forward call, and prints what the C ABI costs per step. --loops-only times \
         what starting a parallel loop costs (the engine's worker threads against Dispatch's), for shares of 50 and \
-        500 µs after 0, 100 and 2000 µs of serial work; it needs --threads 2 or more. Record results in docs/BENCHMARKS.md \
+        500 µs after 0, 100 and 2000 µs of serial work; it needs --threads 2 or more. Every run first prints the CPU \
+        model and features, the OpenBLAS core and who chose it, and the kernels' instruction set (also in the \
+        JSON, under "machine"). Record results in docs/BENCHMARKS.md \
         with the machine and the command.
         """)
 
@@ -62,7 +64,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         Threads.set(threads)
-        var report: [String: Any] = ["threads": threads, "batch": 128]
+        // what every figure below depends on: said first, in the table and in the JSON
+        MachineReport.lines.forEach { print($0) }
+        var report: [String: Any] = ["threads": threads, "batch": 128, "machine": MachineReport.json]
         if conv || convOnly {
             let rows = try ConvBenchmark.run()
             print("convolution (batch 128, 3×3, padding 1), \(threadsText):")

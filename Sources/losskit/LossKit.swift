@@ -5,6 +5,12 @@ import LossKitHost
 
 @main
 struct LossKit: ParsableCommand {
+    /// Chooses OpenBLAS's core first (which may restart the process), then runs the command.
+    static func main() {
+        BLASCoreChoice.prepareProcess()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "losskit",
         abstract: "Train image encoders with a supervised loss plus any weighted mix of unsupervised objectives.",
@@ -16,9 +22,23 @@ struct LossKit: ParsableCommand {
         sleep instead of spinning between the small GEMMs of a step; the engine's own worker threads spin for \
         LOSSKIT_SPIN_US microseconds (default 200) after each parallel loop, then sleep.
 
+        When OpenBLAS picks kernels below what the CPU supports (it does not know recent CPUs), losskit \
+        restarts itself with OPENBLAS_CORETYPE set to the best core the CPU runs (cpuid), after checking \
+        that core's sgemm against a reference; a failed check falls back with a warning. Your own \
+        OPENBLAS_CORETYPE always wins. --version shows the CPU, the core and who chose it.
+
         Example: losskit train --loss 'ce + 0.5*nce' --labels-per-class 100 --out runs/a; losskit eval knn runs/a
         """,
+        version: versionText,
         subcommands: [PluginsCommand.self, TrainCommand.self, EvalCommand.self, EmbedCommand.self, ReportCommand.self, BenchCommand.self])
+}
+
+/// The executable's version (the host's C ABI version is the header's, LOSSKIT_HOST_ABI).
+let losskitVersion = "1.0.0"
+
+/// `losskit --version`: the version, the C ABI, and what speed depends on (CPU, BLAS core, kernels).
+private var versionText: String {
+    (["losskit \(losskitVersion) (C ABI \(LOSSKIT_HOST_ABI))"] + MachineReport.lines).joined(separator: "\n")
 }
 
 /// The plugin search options every command shares.

@@ -100,6 +100,15 @@ final class CommandLineTests: XCTestCase {
             XCTAssertNotNil(line["backward_ms"] as? Double, "\(line)")
             XCTAssertTrue(line["forward_ms"] is Double || line["forward_ms"] is NSNull, "a time, or null for an untimed forward: \(line)")
         }
+        // what the figures depend on: in the table's first lines and in the JSON
+        let cpu = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("CPU: ") }, out)
+        XCTAssertTrue(lines[cpu + 1].hasPrefix("OpenBLAS core: ") && lines[cpu + 2].hasPrefix("engine kernels: "), out)
+        let machine = try XCTUnwrap(report["machine"] as? [String: Any])
+        XCTAssertFalse(try XCTUnwrap(machine["cpu_model"] as? String).isEmpty)
+        XCTAssertNotNil(machine["cpu_features"] as? [String])
+        XCTAssertNotNil(machine["kernel_path"] as? String)
+        let blas = try XCTUnwrap(machine["blas"] as? [String: Any])
+        XCTAssertTrue(lines[cpu + 1].hasPrefix("OpenBLAS core: \(try XCTUnwrap(blas["core"] as? String)) (\(try XCTUnwrap(blas["chosen_by"] as? String))"), "\(blas)")
     }
 
     func testAFailureAfterTheArgumentsParsedPrintsItsMessageWithoutAnotherCommandsUsage() {

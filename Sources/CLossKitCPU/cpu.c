@@ -1,0 +1,68 @@
+#include "lk_cpu.h"
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+/* XCR0: which register states the OS saves. AVX needs SSE and YMM (bits 1-2); AVX-512 also
+   the opmask and upper ZMM states (bits 5-7). */
+static uint64_t xcr0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+uint32_t lk_cpu_features(void) {
+    unsigned a, b, c, d;
+    uint32_t f = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    if (d & (1u << 26)) f |= LK_CPU_SSE2;
+    if (c & (1u << 20)) f |= LK_CPU_SSE42;
+    int osxsave = (c & (1u << 27)) != 0;
+    uint64_t xcr = osxsave ? xcr0() : 0;
+    int ymm = (xcr & 0x6) == 0x6, zmm = (xcr & 0xE6) == 0xE6;
+    if (!ymm) return f;
+    if (c & (1u << 28)) f |= LK_CPU_AVX;
+    if (c & (1u << 12)) f |= LK_CPU_FMA;
+    unsigned max = __get_cpuid_max(0, 0);
+    if (max < 7) return f;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (b & (1u << 5)) f |= LK_CPU_AVX2;
+    if (zmm) {
+        if (b & (1u << 16)) f |= LK_CPU_AVX512F;
+        if (b & (1u << 17)) f |= LK_CPU_AVX512DQ;
+        if (b & (1u << 28)) f |= LK_CPU_AVX512CD;
+        if (b & (1u << 30)) f |= LK_CPU_AVX512BW;
+        if (b & (1u << 31)) f |= LK_CPU_AVX512VL;
+        if (c & (1u << 11)) f |= LK_CPU_AVX512_VNNI;
+        if (d & (1u << 23)) f |= LK_CPU_AVX512_FP16;
+        unsigned subleaves = a;
+        if (subleaves >= 1) {
+            __cpuid_count(7, 1, a, b, c, d);
+            if (a & (1u << 5)) f |= LK_CPU_AVX512_BF16;
+        }
+    }
+    return f;
+}
+
+void lk_cpu_model(char *out, int capacity) {
+    if (capacity <= 0) return;
+    out[0] = 0;
+    unsigned regs[12];
+    if (capacity < 49 || __get_cpuid_max(0x80000000, 0) < 0x80000004) return;
+    for (unsigned i = 0; i < 3; i++)
+        __get_cpuid(0x80000002 + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
+    char text[49];
+    memcpy(text, regs, 48);
+    text[48] = 0;
+    const char *start = text;
+    while (*start == ' ') start++;
+    strncpy(out, start, (size_t)capacity - 1);
+    out[capacity - 1] = 0;
+    for (int n = (int)strlen(out); n > 0 && (out[n - 1] == ' ' || out[n - 1] == 0); n--) out[n - 1] = 0;
+}
+
+#else
+uint32_t lk_cpu_features(void) { return 0; }
+void lk_cpu_model(char *out, int capacity) { if (capacity > 0) out[0] = 0; }
+#endif

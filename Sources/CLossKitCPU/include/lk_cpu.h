@@ -1,0 +1,31 @@
+/* What this x86-64 CPU can run, read with cpuid and checked against what the operating system
+   saves on a context switch (xgetbv): an instruction set the OS does not enable counts as absent.
+   On other architectures every feature reads as absent and the model as empty. */
+#ifndef LK_CPU_H
+#define LK_CPU_H
+
+#include <stdint.h>
+
+enum {
+    LK_CPU_SSE2 = 1u << 0,
+    LK_CPU_SSE42 = 1u << 1,
+    LK_CPU_AVX = 1u << 2,
+    LK_CPU_AVX2 = 1u << 3,
+    LK_CPU_FMA = 1u << 4,
+    LK_CPU_AVX512F = 1u << 5,
+    LK_CPU_AVX512CD = 1u << 6,
+    LK_CPU_AVX512BW = 1u << 7,
+    LK_CPU_AVX512DQ = 1u << 8,
+    LK_CPU_AVX512VL = 1u << 9,
+    LK_CPU_AVX512_VNNI = 1u << 10,
+    LK_CPU_AVX512_BF16 = 1u << 11,
+    LK_CPU_AVX512_FP16 = 1u << 12,
+};
+
+/* The LK_CPU_* bits this CPU and OS support. */
+uint32_t lk_cpu_features(void);
+
+/* The processor's brand string (cpuid 0x80000002-4), trimmed, into `out` (at least 49 bytes). */
+void lk_cpu_model(char *out, int capacity);
+
+#endif

@@ -1,0 +1,36 @@
+import Foundation
+import COpenBLAS
+
+/// What a speed figure depends on, said in one place for `losskit --version`, `losskit bench`
+/// and its JSON: the CPU model and features, the OpenBLAS core and who chose it, and the
+/// instruction set the engine's own kernels were compiled for.
+public enum MachineReport {
+    /// The engine's own kernels (Winograd transforms, batch-norm, pooling, element-wise, the
+    /// optimiser) are compiled once, for baseline x86-64; see docs/BENCHMARKS.md for what
+    /// compiling them for AVX2 and AVX-512 measured.
+    public static let kernelPath = "x86-64 baseline (SSE2)"
+
+    public static var openBLASConfig: String {
+        guard let text = openblas_get_config() else { return "unknown" }
+        return String(cString: text).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Three lines: CPU, BLAS, kernels.
+    public static var lines: [String] {
+        let cpu = CPUFeatures.current
+        return ["CPU: \(cpu.model) (\(cpu.featureList.isEmpty ? "no extensions read" : cpu.featureList))",
+                "OpenBLAS core: \(BLASCoreChoice.report.description); \(openBLASConfig)",
+                "engine kernels: \(kernelPath)"]
+    }
+
+    /// The same, as JSON values.
+    public static var json: [String: Any] {
+        let cpu = CPUFeatures.current, blas = BLASCoreChoice.report
+        var blasEntry: [String: Any] = ["core": blas.core, "before": blas.before, "chosen_by": blas.chosenBy,
+                                        "config": openBLASConfig]
+        if let refusal = blas.refusal { blasEntry["refusal"] = refusal }
+        if let better = blas.better { blasEntry["cpu_runs"] = better }
+        return ["cpu_model": cpu.model, "cpu_features": cpu.featureList.split(separator: " ").map(String.init),
+                "blas": blasEntry, "kernel_path": kernelPath]
+    }
+}
