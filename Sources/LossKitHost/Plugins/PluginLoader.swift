@@ -48,7 +48,7 @@ public final class PluginLoader {
                 loadLibrary(at: entry)
                 continue
             }
-            if let reason = PluginLoader.unsafePermissions(entry, what: "plugin folder") {
+            if let reason = PluginTrust.refusal(entry, what: "plugin folder") {
                 rejected.append(RejectedPlugin(path: entry, reason: reason))
                 continue
             }
@@ -80,63 +80,11 @@ public final class PluginLoader {
         }
     }
 
-    /// Refuses files and folders that others can write (as ssh refuses an unsafe key file):
-    /// anyone who can write a plugin can run code as the user who trains.
-    static func unsafePermissions(_ path: String, what: String) -> String? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return "cannot stat \(what): \(String(cString: strerror(errno)))" }
-        let mode = st.st_mode & 0o777
-        if mode & 0o022 != 0 && (st.st_mode & S_ISVTX) == 0 {
-            return "\(what) is writable by \(mode & 0o002 != 0 ? "everyone" : "its group") (mode \(String(mode, radix: 8))): refused; fix with `chmod go-w \(path)`"
-        }
-        return nil
-    }
-
-    static let hostMachine: UInt16 = {
-        #if arch(x86_64)
-        return 62
-        #elseif arch(arm64)
-        return 183
-        #else
-        return 0
-        #endif
-    }()
-
-    static func machineName(_ m: UInt16) -> String {
-        switch m {
-        case 3: return "x86 (32-bit)"
-        case 40: return "ARM (32-bit)"
-        case 62: return "x86_64"
-        case 183: return "aarch64"
-        case 243: return "RISC-V"
-        default: return "ELF machine \(m)"
-        }
-    }
-
-    /// Reads the ELF header before dlopen: dlerror's "invalid ELF header" or "file too short"
-    /// tells a user nothing about what is wrong.
-    static func checkELF(_ path: String) throws {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw HostError("cannot open: \(String(cString: strerror(errno)))") }
-        defer { try? h.close() }
-        let head = [UInt8](h.readData(ofLength: 20))
-        guard head.count >= 4, head[0] == 0x7f, head[1] == 0x45, head[2] == 0x4c, head[3] == 0x46 else {
-            let shown = head.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")
-            throw HostError("not an ELF shared library (it starts with \(shown.isEmpty ? "nothing: the file is empty" : shown)); build plugins with `cc -shared -fPIC` or `swift build`")
-        }
-        guard head.count >= 20 else { throw HostError("truncated ELF header (\(head.count) bytes)") }
-        guard head[4] == 2 else { throw HostError("a 32-bit ELF library; this host is 64-bit") }
-        let machine = UInt16(head[18]) | UInt16(head[19]) << 8
-        guard machine == hostMachine else {
-            throw HostError("built for \(machineName(machine)); this host is \(machineName(hostMachine)): rebuild the plugin on this machine")
-        }
-    }
-
     /// Opens a library and validates its descriptors; throws the reason it cannot be used.
     static func open(path: String) throws -> [LoadedPlugin] {
-        if let reason = unsafePermissions(path, what: "plugin file") { throw HostError(reason) }
-        let folder = (path as NSString).deletingLastPathComponent
-        if let reason = unsafePermissions(folder.isEmpty ? "." : folder, what: "plugin folder") { throw HostError(reason) }
-        try checkELF(path)
+        // trust first (the resolved path and every folder above it), then the file's headers
+        if let reason = PluginTrust.refusal(path, what: "plugin file") { throw HostError(reason) }
+        try ELFCheck.check(path)
         // RTLD_NODELETE: unloading a Swift library and then touching its metadata crashes the
         // host, so libraries stay mapped for the life of the process.
         guard let lib = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Checks that a file is a complete ELF shared library for this machine before `dlopen` maps it.
+/// `dlopen` trusts the file: a truncated copy maps segments past its end and the first touch of
+/// them kills the process with SIGBUS; a folder or a FIFO named `lib*.so` traps or blocks. Here
+/// the file is judged from its headers alone (at most 64 bytes plus its program headers), with
+/// a message that says what is wrong.
+enum ELFCheck {
+    static let hostMachine: UInt16 = {
+        #if arch(x86_64)
+        return 62
+        #elseif arch(arm64)
+        return 183
+        #else
+        return 0
+        #endif
+    }()
+
+    static func machineName(_ m: UInt16) -> String {
+        switch m {
+        case 3: return "x86 (32-bit)"
+        case 40: return "ARM (32-bit)"
+        case 62: return "x86_64"
+        case 183: return "aarch64"
+        case 243: return "RISC-V"
+        default: return "ELF machine \(m)"
+        }
+    }
+
+    /// Throws the reason `path` is not a loadable shared library for this host.
+    static func check(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw HostError("cannot stat: \(String(cString: strerror(errno)))") }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw HostError("a folder, not a shared library")
+        default: throw HostError("not a regular file (a device, FIFO or socket), not a shared library")
+        }
+        let size = UInt64(st.st_size)
+        // O_NONBLOCK: the file could have been swapped for a FIFO since the stat
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw HostError("cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        func read(_ count: Int, at offset: UInt64) -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: count)
+            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+            return Array(bytes.prefix(max(got, 0)))
+        }
+        let head = read(64, at: 0)
+        guard head.count >= 4, head[0] == 0x7f, head[1] == 0x45, head[2] == 0x4c, head[3] == 0x46 else {
+            let shown = head.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw HostError("not an ELF shared library (it starts with \(shown.isEmpty ? "nothing: the file is empty" : shown)); build plugins with `cc -shared -fPIC` or `swift build`")
+        }
+        guard head.count >= 20 else { throw HostError("truncated ELF header (\(head.count) bytes)") }
+        guard head[4] == 2 else { throw HostError("a 32-bit ELF library; this host is 64-bit") }
+        guard head[5] == 1 else { throw HostError("a big-endian ELF library; this host is little-endian") }
+        let machine = UInt16(head[18]) | UInt16(head[19]) << 8
+        guard machine == hostMachine else {
+            throw HostError("built for \(machineName(machine)); this host is \(machineName(hostMachine)): rebuild the plugin on this machine")
+        }
+        guard head.count == 64 else { throw HostError("truncated ELF header (\(head.count) of 64 bytes)") }
+        func u16(_ b: [UInt8], _ at: Int) -> UInt64 { UInt64(b[at]) | UInt64(b[at + 1]) << 8 }
+        func u32(_ b: [UInt8], _ at: Int) -> UInt64 { u16(b, at) | u16(b, at + 2) << 16 }
+        func u64(_ b: [UInt8], _ at: Int) -> UInt64 { u32(b, at) | u32(b, at + 4) << 32 }
+        guard u16(head, 16) == 3 else {
+            throw HostError(u16(head, 16) == 2 ? "an executable, not a shared library" : "ELF type \(u16(head, 16)), not a shared library")
+        }
+        let (phoff, phentsize, phnum) = (u64(head, 32), u16(head, 54), u16(head, 56))
+        let (shoff, shentsize, shnum) = (u64(head, 40), u16(head, 58), u16(head, 60))
+        // everything the headers place in the file must lie inside it (sizes are 16-bit, offsets
+        // checked against the file size first, so no sum below overflows)
+        func ends(_ offset: UInt64, _ length: UInt64) -> UInt64? { offset <= size && length <= size ? offset + length : nil }
+        guard phnum > 0, phentsize >= 56, let phEnd = ends(phoff, phentsize * phnum), phEnd <= size else {
+            throw HostError("truncated or corrupt: its program headers (\(phnum) at byte \(phoff)) lie outside the file's \(size) bytes")
+        }
+        if shoff != 0, shnum > 0 {
+            guard let shEnd = ends(shoff, shentsize * shnum), shEnd <= size else {
+                throw HostError("truncated: the file is \(size) bytes, its section table ends at byte \(shoff + shentsize * shnum)")
+            }
+        }
+        let table = read(Int(phentsize * phnum), at: phoff)
+        guard table.count == Int(phentsize * phnum) else { throw HostError("could not read its program headers") }
+        var loads = 0, dynamic = false
+        for i in 0..<Int(phnum) {
+            let h = Int(phentsize) * i
+            let type = u32(table, h)
+            guard type == 1 || type == 2 else { continue }   // PT_LOAD, PT_DYNAMIC
+            let (offset, fileSize) = (u64(table, h + 8), u64(table, h + 32))
+            guard let end = ends(offset, fileSize), end <= size else {
+                throw HostError("truncated: the file is \(size) bytes, its segment \(i) ends at byte \(offset &+ fileSize)")
+            }
+            if type == 1 { loads += 1 } else { dynamic = true }
+        }
+        guard loads > 0, dynamic else { throw HostError("no loadable segments or no dynamic section: not a shared library") }
+    }
+}
