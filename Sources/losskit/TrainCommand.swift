@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
         if let f = labelledFractionPerBatch, !(f >= 0 && f <= 1) {
             throw ValidationError("--labelled-fraction-per-batch must be in [0, 1], got \(f)")
         }
-        if let e = epochs, !(e > 0) { throw ValidationError("--epochs must be > 0, got \(e)") }
+        if let e = epochs, !(e > 0 && e.isFinite) { throw ValidationError("--epochs must be a finite number > 0, got \(e)") }
     }
 
     func resolved() throws -> TrainingConfig {
@@ -78,8 +78,10 @@ struct TrainCommand: ParsableCommand {
         if let v = labelsPerClass { c.labelsPerClass = v }
         if allLabels { c.labelsPerClass = nil }
         if let v = batchSize {
-            if labelledPerBatch == nil, labelledFractionPerBatch == nil {
-                c.labelledPerBatch = Int((Double(c.labelledPerBatch) * Double(v) / Double(c.batchSize)).rounded())
+            // the labelled share of the batch is kept; a config file's batch size that is no
+            // batch at all has no share to keep, and the new batch gets the default quarter
+            if labelledPerBatch == nil, labelledFractionPerBatch == nil, (1...TrainingConfig.maximumBatchSize).contains(v) {
+                c.labelledPerBatch = c.batchSize > 0 ? Int((Double(c.labelledPerBatch) * Double(v) / Double(c.batchSize)).rounded()) : v / 4
             }
             c.batchSize = v
         }
@@ -106,8 +108,13 @@ struct TrainCommand: ParsableCommand {
         if let v = knnEvery { c.knnEvery = v }
         if let v = initFrom { c.initFrom = v }
         if let e = epochs {
+            try c.validate()   // the batch size divides below
             let n = try DataSource.parse(c.data).load(.train).count
-            c.steps = max(1, Int((e * Double(n) / Double(c.batchSize)).rounded(.up)))
+            let steps = (e * Double(n) / Double(c.batchSize)).rounded(.up)
+            guard steps <= Double(TrainingConfig.maximumSteps) else {
+                throw ValidationError("--epochs \(e) makes \(String(format: "%.3g", steps)) steps of \(c.batchSize) over \(n) images; at most \(TrainingConfig.maximumSteps) are allowed")
+            }
+            c.steps = max(1, Int(steps))
         }
         return c
     }

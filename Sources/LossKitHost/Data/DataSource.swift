@@ -101,6 +101,11 @@ public struct DataSource: Equatable, Sendable, CustomStringConvertible {
             for path in [files.labels, folder.existing(IDXFolder.labelsName(split == .train ? .test : .train))].compactMap({ $0 }) {
                 classCount = max(classCount, try Self.labels(in: path).max().map { Int($0) + 1 } ?? 0)
             }
+            // the files themselves first: a truncated or corrupt file is named as such, not as
+            // the class gap its missing rows would look like
+            let dataset = try ImageDataset.idx(images: files.images, labels: files.labels,
+                                               name: "IDX \(split.rawValue) (\(directory!))",
+                                               classNames: (0 ..< max(classCount, 1)).map(String.init))
             if let trainLabels {
                 let labels = try Self.labels(in: trainLabels)
                 let present = Set(labels), largest = Int(labels.max() ?? 0)
@@ -112,9 +117,7 @@ public struct DataSource: Equatable, Sendable, CustomStringConvertible {
                                     + "classes are 0...the largest label, so a label of \(largest)\(at) is likely corrupt")
                 }
             }
-            return try ImageDataset.idx(images: files.images, labels: files.labels,
-                                        name: "IDX \(split.rawValue) (\(directory!))",
-                                        classNames: (0 ..< max(classCount, 1)).map(String.init))
+            return dataset
         }
     }
 

@@ -35,6 +35,10 @@ struct IDXFolder {
 
     private func locate(_ base: String) throws -> String {
         if let path = existing(base) { return path }
+        // something by that name that is not a file is named as what it is, not as missing
+        if let odd = [base, base + ".gz"].map({ directory + "/" + $0 }).first(where: pathIsDirectory) {
+            throw DataError("\(dataName) in \(directory): \(odd) is a folder; expected the IDX file \(base) (plain or gzipped)")
+        }
         let why = pathIsDirectory(directory)
             ? "neither \(base) nor \(base).gz is there"
             : "the directory does not exist"

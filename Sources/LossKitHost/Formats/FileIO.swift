@@ -26,8 +26,17 @@ enum FileIO {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// Up to `count` bytes from the start of an open file (for short notes such as a lock's holder).
+    static func readPrefix(_ fd: Int32, _ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, 0) }
+        return Array(bytes.prefix(max(got, 0)))
+    }
+
     static func readAll(path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever; it changes
+        // nothing for the regular files that are read
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             let code = errno
             if code == ENOENT { throw DataError("no such file: \(path)") }
@@ -40,6 +49,9 @@ enum FileIO {
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             throw DataError("\(path) is a directory, expected a file")
+        }
+        if (st.st_mode & S_IFMT) != S_IFREG {
+            throw DataError("\(path) is not a regular file (a device, FIFO or socket), expected a file")
         }
         let size = Int(st.st_size)
         var failure: DataError?

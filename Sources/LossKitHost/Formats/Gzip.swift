@@ -13,13 +13,21 @@ public enum Gzip {
         hasGzipMagic(bytes, at: 0)
     }
 
+    /// Deflate's largest expansion: one compressed byte stands for at most 1032 output bytes
+    /// (a 258-byte match in two bits, zlib's technical notes), so no stream's output can exceed
+    /// this many times its input. A size a header claims beyond that is corrupt or hostile.
+    public static let maximumRatio = 1032
+
     /// Decompresses a gzip (or zlib) stream. `path` is only used to name the file in errors.
-    public static func inflate(_ bytes: [UInt8], path: String) throws -> [UInt8] {
+    /// `check` sees the output after each chunk (256 KiB) and throws to stop: a reader whose
+    /// format declares its size stops a stream that inflates past it before it is all in memory.
+    public static func inflate(_ bytes: [UInt8], path: String, check: (([UInt8]) throws -> Void)? = nil) throws -> [UInt8] {
         var out: [UInt8] = []
         // ISIZE, the last 4 bytes of a gzip member, is the uncompressed size mod 2^32. For
-        // the usual single-member file it sizes the output exactly and avoids regrowth.
+        // the usual single-member file it sizes the output exactly and avoids regrowth; it is
+        // the file's own claim, so it reserves no more than the stream could produce.
         if isGzip(bytes), bytes.count >= 18 {
-            out.reserveCapacity(Int(ByteOrder.u32LE(bytes, bytes.count - 4)))
+            out.reserveCapacity(min(Int(ByteOrder.u32LE(bytes, bytes.count - 4)), bytes.count * maximumRatio))
         }
 
         var stream = z_stream()
@@ -50,6 +58,7 @@ public enum Gzip {
                     consumed += fed - Int(stream.avail_in)
                     let produced = chunk - Int(stream.avail_out)
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0 ..< produced]))
+                    if produced > 0 { try check?(out) }
 
                     switch status {
                     case Z_STREAM_END:

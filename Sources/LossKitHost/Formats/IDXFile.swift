@@ -33,9 +33,47 @@ public enum IDXFile {
     public static func read(path: String) throws -> IDXArray {
         let raw = try FileIO.readAll(path: path)
         if Gzip.isGzip(raw) {
-            return try parse(Gzip.inflate(raw, path: path), path: path, where: " of the decompressed data")
+            // the header, in the first decompressed chunk, bounds the rest: inflation stops at
+            // the size it declares instead of filling memory with whatever the stream holds
+            var declared: Int?
+            let inflated = try Gzip.inflate(raw, path: path) { out in
+                if declared == nil, let (dims, size) = try header(out, path: path) {
+                    guard size / Gzip.maximumRatio <= raw.count else {
+                        throw DataError("\(path): its IDX header (dims \(dims)) declares \(size) bytes, more than \(raw.count) compressed bytes can hold (deflate expands at most \(Gzip.maximumRatio)×): the header is corrupt")
+                    }
+                    declared = size
+                }
+                if let declared, out.count > declared {
+                    throw DataError("\(path): decompresses to more than the \(declared) bytes its IDX header declares: unexpected trailing bytes at offset \(declared) of the decompressed data")
+                }
+            }
+            return try parse(inflated, path: path, where: " of the decompressed data")
         }
         return try parse(raw, path: path, where: "")
+    }
+
+    /// The dimensions and whole size (header included) an IDX header declares, or nil while `b`
+    /// is too short to hold the header; throws for a header that is not IDX's.
+    static func header(_ b: [UInt8], path: String) throws -> (dims: [Int], size: Int)? {
+        if b.count >= 2 && (b[0] != 0 || b[1] != 0) {
+            let first = b.prefix(4).map(hexByte).joined(separator: " ")
+            throw DataError("\(path): not an IDX file: the first \(min(4, b.count)) bytes are \(first), but an IDX file starts with 00 00, a type byte and a dimension count (e.g. 00 00 08 03 for MNIST images, 00 00 08 01 for labels)")
+        }
+        guard b.count >= 4 else { return nil }
+        let type = b[2]
+        guard type == 0x08 else {
+            let name = typeNames[type].map { " (\($0))" } ?? " (not a defined IDX type)"
+            throw DataError("\(path): IDX element type 0x\(hexByte(type))\(name) at offset 2 is not supported; only 0x08 (unsigned byte) is")
+        }
+        let rank = Int(b[3])
+        let headerSize = 4 + 4 * rank
+        guard b.count >= headerSize else { return nil }
+        let dims = (0 ..< rank).map { Int(ByteOrder.u32BE(b, 4 + 4 * $0)) }
+        var count = 1, overflow = false
+        for d in dims where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: d) }
+        let (total, beyond) = count.addingReportingOverflow(headerSize)
+        if overflow || beyond { throw DataError("\(path): IDX dimensions \(dims) describe more bytes than can be addressed") }
+        return (dims, total)
     }
 
     /// Parses IDX bytes already in memory (decompressed). `path` names the source in errors.
@@ -44,37 +82,13 @@ public enum IDXFile {
     }
 
     static func parse(_ b: [UInt8], path: String, where place: String) throws -> IDXArray {
-        if b.count >= 2 && (b[0] != 0 || b[1] != 0) {
-            let first = b.prefix(4).map(hexByte).joined(separator: " ")
-            throw DataError("\(path): not an IDX file: the first \(min(4, b.count)) bytes are \(first), but an IDX file starts with 00 00, a type byte and a dimension count (e.g. 00 00 08 03 for MNIST images, 00 00 08 01 for labels)")
-        }
-        guard b.count >= 4 else {
-            throw DataError("\(path): truncated IDX header: \(b.count) bytes\(place), the magic number alone needs 4")
-        }
-        let type = b[2]
-        guard type == 0x08 else {
-            let name = typeNames[type].map { " (\($0))" } ?? " (not a defined IDX type)"
-            throw DataError("\(path): IDX element type 0x\(hexByte(type))\(name) at offset 2 is not supported; only 0x08 (unsigned byte) is")
-        }
-        let rank = Int(b[3])
-        let headerSize = 4 + 4 * rank
-        guard b.count >= headerSize else {
-            throw DataError("\(path): truncated IDX header: \(rank) dimensions need a \(headerSize)-byte header but there are only \(b.count) bytes\(place)")
-        }
-        var dims: [Int] = []
-        dims.reserveCapacity(rank)
-        var total = 1
-        var overflow = false
-        for i in 0 ..< rank {
-            let d = Int(ByteOrder.u32BE(b, 4 + 4 * i))
-            dims.append(d)
-            if !overflow {
-                (total, overflow) = total.multipliedReportingOverflow(by: d)
+        guard let (dims, size) = try header(b, path: path) else {
+            guard b.count >= 4 else {
+                throw DataError("\(path): truncated IDX header: \(b.count) bytes\(place), the magic number alone needs 4")
             }
+            throw DataError("\(path): truncated IDX header: \(b[3]) dimensions need a \(4 + 4 * Int(b[3]))-byte header but there are only \(b.count) bytes\(place)")
         }
-        if overflow {
-            throw DataError("\(path): IDX dimensions \(dims) describe more bytes than can be addressed")
-        }
+        let headerSize = 4 + 4 * dims.count, total = size - headerSize
         let available = b.count - headerSize
         if available < total {
             throw DataError("\(path): truncated: header promises \(total) data bytes after offset \(headerSize), file has only \(available)\(place.isEmpty ? "" : " (decompressed)") (dims \(dims))")

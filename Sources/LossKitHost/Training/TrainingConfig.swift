@@ -111,11 +111,23 @@ public struct TrainingConfig: Codable, Equatable {
         return expression.terms.contains { $0.plugin == "ce" && $0.weight != 0 }
     }
 
+    /// The most steps a run may take: a billion steps is weeks of any useful model; more is a
+    /// typo (or `--epochs 1e300`) that would otherwise overflow the step arithmetic.
+    public static let maximumSteps = 1_000_000_000
+
+    /// The largest batch a run may take. A 28×28 image needs about 3 MB of activations and
+    /// gradients in convnet-s (peak 376 MiB at batch 128, docs/BENCHMARKS.md), so 8192 rows need
+    /// about 24 GB: past that a batch cannot fit a machine LossKit targets, and is refused before
+    /// anything is allocated or written rather than failing to map hundreds of GB mid-run.
+    public static let maximumBatchSize = 8192
+
     /// Checks values that no type can: ranges and names.
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw HostError(message) } }
         try check(steps >= 1, "steps must be ≥ 1, got \(steps)")
-        try check(batchSize >= 2, "batch size must be ≥ 2 (batch-norm needs two rows), got \(batchSize)")
+        try check(steps <= Self.maximumSteps, "steps must be at most \(Self.maximumSteps), got \(steps)")
+        try check(batchSize >= 2 && batchSize <= Self.maximumBatchSize,
+                  "batch size must be in 2...\(Self.maximumBatchSize) (batch-norm needs two rows; \(Self.maximumBatchSize) rows of 28×28 need about 24 GB), got \(batchSize)")
         try check(labelledPerBatch >= 0 && labelledPerBatch <= batchSize, "labelled rows per batch must be in 0...\(batchSize), got \(labelledPerBatch)")
         try check(labelsPerClass.map { $0 >= 1 } ?? true, "labels per class must be ≥ 1")
         try check(["sgd", "adam"].contains(optimizer), "optimizer must be sgd or adam, got '\(optimizer)'")

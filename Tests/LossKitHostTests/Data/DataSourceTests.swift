@@ -88,6 +88,28 @@ final class DataSourceTests: XCTestCase {
         }
     }
 
+    /// The files' own faults come before the class check: a truncated image file is named as
+    /// truncated, not as the class gap its labels might suggest.
+    func testATruncatedImageFileIsNamedBeforeAnyLabelCheck() throws {
+        let folder = try temporaryFolder(self)
+        let train = IDXSplitFixture(labels: [0, 2, 1, 200, 0], height: 2, width: 2, salt: 0)
+        try writeIDXFolder(folder, train: train, test: train, gzip: false)
+        let images = folder + "/train-images-idx3-ubyte"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: images))
+        try bytes.prefix(bytes.count - 3).write(to: URL(fileURLWithPath: images))
+        let message = errorMessage { _ = try DataSource.parse("idx:" + folder).load(.train) }
+        XCTAssertTrue(message.hasPrefix("\(images): truncated: header promises 20 data bytes"), message)
+    }
+
+    func testAFolderWhereAnIDXFileShouldBeIsNamedAsAFolder() throws {
+        let folder = try temporaryFolder(self)
+        let split = IDXSplitFixture(labels: [1], height: 2, width: 2, salt: 0)
+        try writeIDXFolder(folder, train: split, test: split, gzip: false, skip: ["train-labels-idx1-ubyte"])
+        try FileManager.default.createDirectory(atPath: folder + "/train-labels-idx1-ubyte", withIntermediateDirectories: false)
+        let message = errorMessage { _ = try DataSource.parse("idx:" + folder).load(.train) }
+        XCTAssertEqual(message, "IDX data in \(folder): \(folder)/train-labels-idx1-ubyte is a folder; expected the IDX file train-labels-idx1-ubyte (plain or gzipped)")
+    }
+
     func testAnEmptySplitIsRefused() throws {
         let folder = try temporaryFolder(self)
         try writeIDXFolder(folder, train: IDXSplitFixture(labels: [], height: 2, width: 2, salt: 0),
