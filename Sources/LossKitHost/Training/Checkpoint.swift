@@ -31,7 +31,29 @@ public struct Checkpoint {
         return Checkpoint(step: step, file: f)
     }
 
-    public func write(to path: String) throws { try file.write(atomicallyTo: path) }
+    /// Writes the file atomically, only from finite state: a checkpoint with a NaN or infinite
+    /// value (a weight, a moment, a batch-norm statistic, a plugin's state) would be a "last good"
+    /// checkpoint that no resume or evaluation can use, so the previous one is kept instead.
+    public func write(to path: String) throws {
+        for e in file.entries where e.dtype == .f32 {
+            if let fault = try Self.fault(in: e.name, file.floats(e.name)) {
+                throw HostError("not writing the checkpoint of step \(step): \(fault); the run's state has diverged, and \(path) keeps the last good one")
+            }
+        }
+        try file.write(atomicallyTo: path)
+    }
+
+    /// What is wrong with a tensor's values, or nil: every value finite, and variances (batch-norm
+    /// running variances, Adam's second moments) never negative.
+    static func fault(in name: String, _ values: [Float]) throws -> String? {
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            return "tensor '\(name)' holds \(values[i]) at element \(i)"
+        }
+        if name.hasSuffix("running_var") || name.hasPrefix("optimizer.second_moment."), let i = values.firstIndex(where: { $0 < 0 }) {
+            return "tensor '\(name)' holds the negative variance \(values[i]) at element \(i)"
+        }
+        return nil
+    }
 
     /// The config of the run that wrote it (its metadata), when readable.
     public var savedConfig: TrainingConfig? {
@@ -47,7 +69,7 @@ public struct Checkpoint {
             throw HostError("\(path) is not a LossKit checkpoint (metadata format is \(f.metadata["format"].map { "'\($0)'" } ?? "missing"))")
         }
         let step = try f.int64s("trainer.step")
-        guard step.count == 1, step[0] >= 0 else { throw HostError("\(path): trainer.step is malformed") }
+        guard step.count == 1, step[0] >= 0, step[0] <= Int64(TrainingConfig.maximumSteps) else { throw HostError("\(path): trainer.step is malformed") }
         return Checkpoint(step: Int(step[0]), file: f)
     }
 
@@ -65,9 +87,15 @@ public struct Checkpoint {
         for s in states { pending.append((s.value, try floats(s.name, s.value.shape))) }
         let rng = try file.int64s("trainer.rng")
         guard rng.count == 4 else { throw HostError("checkpoint: trainer.rng must hold 4 words") }
+        // xoshiro's all-zero state is a fixed point: every draw would be 0, and rejection sampling spin forever
+        guard rng.contains(where: { $0 != 0 }) else { throw HostError("checkpoint: trainer.rng is all zeros, which no generator reaches: the file is damaged") }
         var steps: [String: Int] = [:]
         for e in file.entries where e.name.hasPrefix("optimizer.steps.") {
-            steps[String(e.name.dropFirst("optimizer.steps.".count))] = Int(try file.int64s(e.name)[0])
+            let n = try file.int64s(e.name)
+            guard n.count == 1, n[0] >= 0, n[0] <= Int64(TrainingConfig.maximumSteps) else {
+                throw HostError("checkpoint tensor '\(e.name)' must hold one step count in 0...\(TrainingConfig.maximumSteps), got \(n)")
+            }
+            steps[String(e.name.dropFirst("optimizer.steps.".count))] = Int(n[0])
         }
         let sampler = try file.int64s("trainer.sampler")
         for (t, values) in pending { values.withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: values.count) } }
@@ -94,6 +122,8 @@ public struct Checkpoint {
         guard e.shape == shape else {
             throw HostError("checkpoint tensor '\(name)' has shape \(e.shape), this model's has \(shape)\(writer())")
         }
-        return try file.floats(name)
+        let values = try file.floats(name)
+        if let fault = try Self.fault(in: name, values) { throw HostError("the checkpoint cannot be used: \(fault)") }
+        return values
     }
 }
