@@ -123,6 +123,12 @@ struct TrainCommand: ParsableCommand {
         let c = try resolved()
         let loader = plugins.load()
         for r in loader.rejected { FileHandle.standardError.write(Data("warning: plugin \(r.path) refused: \(r.reason)\n".utf8)) }
+        if resume, let recorded = RunPlugins.read(folder: out) {
+            // the plugins the run was trained with, from where they were, unless already loaded
+            let (missing, warnings) = recorded.reload(into: loader)
+            for w in warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            if let first = missing.first { throw CommandFailure("cannot resume \(out): \(first)") }
+        }
         let progress = ProgressLine()
         do {
             let trainer = try Trainer(config: c, runDirectory: out, loader: loader, resume: resume, log: { progress.message($0) })

@@ -14,3 +14,4 @@ ffi_type *lk_ffi_type_void(void);
 /* ffi_prep_cif with the platform's default calling convention. */
 ffi_status lk_ffi_prep_cif(ffi_cif *cif, unsigned int nargs, ffi_type *rtype, ffi_type **atypes);
 #include "png_shims.h"
+#include "crash_note.h"

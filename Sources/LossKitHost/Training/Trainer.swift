@@ -56,6 +56,11 @@ public final class Trainer {
     public let split: LabelledSplit
     public weak var observer: TrainingObserver?
     public private(set) var step = 0
+    /// This process's claim on the run folder, held as long as the trainer lives.
+    public let claim: RunClaim
+    /// The step of the last checkpoint written (or resumed from), for the crash note.
+    private var checkpointStep: Int?
+    private lazy var crashNote = CrashNote(runDirectory: runDirectory, totalSteps: config.steps)
     /// The latest kNN accuracy measured during training (`knn_every`), nil before the first.
     public internal(set) var lastKNNAccuracy: Double?
     public var checkpointPath: String { runDirectory + "/checkpoint.safetensors" }
@@ -89,7 +94,7 @@ public final class Trainer {
                                    labelledPerBatch: labelledRows, seed: config.seed &+ 0x5EED)
 
         let fm = FileManager.default
-        try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        claim = try RunClaim(folder: runDirectory)
         if resume {
             let checkpoint = try Checkpoint.read(path: checkpointPath)
             if let saved = checkpoint.savedConfig {
@@ -103,6 +108,7 @@ public final class Trainer {
             let samplerState = try checkpoint.restore(parameters: parameters, states: states, optimizer: optimizer, random: random)
             try sampler.restore(samplerState)
             step = checkpoint.step
+            checkpointStep = step
         } else if fm.fileExists(atPath: checkpointPath) {
             throw HostError("\(runDirectory) already holds a run: pass --resume to continue it, or choose another --out")
         } else if let source = config.initFrom {
@@ -111,7 +117,8 @@ public final class Trainer {
             try checkpoint.restoreWeights(parameters: run.model.encoder.context.parameters, states: run.model.states)
             log("encoder initialised from \(source) (step \(checkpoint.step))")
         }
-        try config.json().write(to: URL(fileURLWithPath: runDirectory + "/config.json"))
+        try FileIO.writeAtomically(Array(config.json()), to: runDirectory + "/config.json")
+        try RunPlugins([run.encoderPlugin] + terms.compactMap { $0.instance?.plugin }).write(folder: runDirectory)
     }
 
     private var metadata: [String: String] {
@@ -125,6 +132,7 @@ public final class Trainer {
     public func saveCheckpoint() throws {
         try Checkpoint.capture(step: step, parameters: parameters, states: states, optimizer: optimizer, random: random,
                                samplerState: sampler.state, metadata: metadata).write(to: checkpointPath)
+        checkpointStep = step
         try writeReportImages()
     }
 
@@ -177,6 +185,9 @@ public final class Trainer {
     /// returns nil.
     @discardableResult
     public func train(stopAfter: Int? = nil) throws -> Double? {
+        // the folder is this trainer's while it trains, and free for another writer after
+        try claim.hold()
+        defer { claim.release() }
         let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", truncateAfterStep: step > 0 ? step : nil)
         if step == 0 { try writeInputSamples() }
         // a resumed run's clock goes on from the time its kept lines had reached
@@ -225,8 +236,10 @@ public final class Trainer {
         }
         let knnAtEnd = config.knnEvery > 0
         let eval = trainsTheHead || knnAtEnd ? try evaluate(head: trainsTheHead, knn: knnAtEnd) : [:]
-        // resuming a finished run trains nothing: its log already ends with this evaluation
-        if step > firstStep { log.append(["step": step, "eval": eval, "wall_seconds": Date().timeIntervalSince(started)]) }
+        // resuming a finished run trains nothing: its log already ends with this evaluation,
+        // unless the run was killed during it
+        let logged = try step == firstStep && MetricsLog.read(log.path).contains { ($0["step"] as? Int) == step && $0["wall_seconds"] != nil }
+        if !logged { log.append(["step": step, "eval": eval, "wall_seconds": Date().timeIntervalSince(started)]) }
         return eval["test_accuracy"]
     }
 
@@ -249,6 +262,7 @@ public final class Trainer {
         let view = BatchView(images: imageNode, labels: labels, labelled: batch.labelled.map { $0 ? 1 : 0 },
                              indices: batch.indices.map(Int64.init), datasetSize: run.train.count,
                              numClasses: run.train.classCount, pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
+        crashNote.set(CrashNote.describe(run.model.encoder, role: "the encoder", call: "encode"), step: step, checkpoint: checkpointStep)
         let taps = try run.model.encode(pg, images: imageNode)
         var total: Node?
         var values: [(label: String, value: Double)] = []
@@ -259,6 +273,9 @@ public final class Trainer {
             guard let scheduled = term.schedule.factor(afterSteps: step) else {
                 frozen.formUnion(term.instance?.context.parameters.map(\.name) ?? [])
                 continue
+            }
+            if let instance = term.instance {
+                crashNote.set(CrashNote.describe(instance, role: "the term '\(term.label)'", call: "loss"), step: step, checkpoint: checkpointStep)
             }
             let v = try term.value(pg, batch: view, taps: taps)
             let x = Double(v.value.scalar)
@@ -272,6 +289,7 @@ public final class Trainer {
             total = try total.map { try graph.add($0, weighted) } ?? weighted
         }
         guard let loss = total else { throw HostError("no term of the loss is on at step \(step + 1)") }
+        crashNote.set("LossKit's backward pass and optimiser step (no plugin code)", step: step, checkpoint: checkpointStep)
         try graph.backward(from: loss)
         for p in parameters where !p.grad.buffer.allSatisfy({ $0.isFinite }) {
             throw nonFinite("the gradient of parameter '\(p.name)' is not finite")
@@ -280,7 +298,12 @@ public final class Trainer {
         let t0 = profiler.map { _ in DispatchTime.now().uptimeNanoseconds }
         optimizer.step(learningRateFactor: factor, frozen: frozen)
         if let t0, let profiler { profiler.add("optimizer", Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9) }
-        for term in computed { term.instance?.afterStep(step: step, totalSteps: config.steps, learningRateFactor: factor) }
+        for term in computed {
+            guard let instance = term.instance else { continue }
+            crashNote.set(CrashNote.describe(instance, role: "the term '\(term.label)'", call: "after_step"), step: step, checkpoint: checkpointStep)
+            instance.afterStep(step: step, totalSteps: config.steps, learningRateFactor: factor)
+        }
+        CrashNote.clear()
         step += 1
         return StepOutcome(values: values, weights: weights, loss: lossValue, factor: factor)
     }
