@@ -80,17 +80,50 @@ enum ELFCheck {
         }
         let table = read(Int(phentsize * phnum), at: phoff)
         guard table.count == Int(phentsize * phnum) else { throw HostError("could not read its program headers") }
-        var loads = 0, dynamic = false
+        // the loader maps PT_LOAD segments in ascending address order and reads the dynamic
+        // section through them: segments out of order, or a dynamic section outside them, send
+        // it through unmapped memory (a flipped header byte did: SIGSEGV inside dlopen)
+        var loads: [(vaddr: UInt64, memsz: UInt64, offset: UInt64, filesz: UInt64)] = []
+        var dynamic: (vaddr: UInt64, offset: UInt64, filesz: UInt64)?
         for i in 0..<Int(phnum) {
             let h = Int(phentsize) * i
             let type = u32(table, h)
             guard type == 1 || type == 2 else { continue }   // PT_LOAD, PT_DYNAMIC
-            let (offset, fileSize) = (u64(table, h + 8), u64(table, h + 32))
+            let (offset, vaddr, fileSize, memSize) = (u64(table, h + 8), u64(table, h + 16), u64(table, h + 32), u64(table, h + 40))
+            guard u32(table, h + 4) & ~7 == 0 else { throw HostError("corrupt: segment \(i) has permission bits 0x\(String(u32(table, h + 4), radix: 16))") }
             guard let end = ends(offset, fileSize), end <= size else {
                 throw HostError("truncated: the file is \(size) bytes, its segment \(i) ends at byte \(offset &+ fileSize)")
             }
-            if type == 1 { loads += 1 } else { dynamic = true }
+            if type == 2 {
+                guard dynamic == nil else { throw HostError("corrupt: two dynamic sections") }
+                dynamic = (vaddr, offset, fileSize)
+                continue
+            }
+            let (_, wraps) = vaddr.addingReportingOverflow(memSize)
+            guard memSize >= fileSize, !wraps, loads.last.map({ $0.vaddr + $0.memsz <= vaddr }) ?? true else {
+                throw HostError("corrupt: its loadable segment \(i) overlaps, precedes the one before it, or is smaller in memory than in the file")
+            }
+            loads.append((vaddr, memSize, offset, fileSize))
         }
-        guard loads > 0, dynamic else { throw HostError("no loadable segments or no dynamic section: not a shared library") }
+        guard let dynamic, !loads.isEmpty else { throw HostError("no loadable segments or no dynamic section: not a shared library") }
+        func mapped(_ address: UInt64, _ length: UInt64) -> Bool {
+            loads.contains { address >= $0.vaddr && length <= $0.memsz && address - $0.vaddr <= $0.memsz - length }
+        }
+        guard mapped(dynamic.vaddr, dynamic.filesz),
+              loads.contains(where: { dynamic.offset >= $0.offset && dynamic.offset - $0.offset == dynamic.vaddr - $0.vaddr }) else {
+            throw HostError("corrupt: its dynamic section lies outside its loadable segments")
+        }
+        // the tables the dynamic section points the loader at must lie in mapped memory too
+        let entries = read(Int(min(dynamic.filesz, 16 * 4096)), at: dynamic.offset)
+        let pointers: Set<UInt64> = [4, 5, 6, 7, 12, 13, 17, 23, 25, 26, 0x6fff_fef5, 0x6fff_fff0, 0x6fff_fffc, 0x6fff_fffe]
+        var k = 0
+        while k + 16 <= entries.count {
+            let (tag, value) = (u64(entries, k), u64(entries, k + 8))
+            if tag == 0 { break }   // DT_NULL
+            if pointers.contains(tag), !mapped(value, 1) {
+                throw HostError("corrupt: its dynamic entry \(k / 16) (tag 0x\(String(tag, radix: 16))) points outside its loadable segments")
+            }
+            k += 16
+        }
     }
 }

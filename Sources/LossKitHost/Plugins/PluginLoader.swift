@@ -1,4 +1,5 @@
 import CLossKitABI
+import CLossKitShims
 import Foundation
 
 /// Finds and loads plugin libraries.
@@ -62,6 +63,12 @@ public final class PluginLoader {
     /// Checks and loads one library, recording its plugins or the reason it was refused.
     @discardableResult
     public func loadLibrary(at path: String) -> [LoadedPlugin] {
+        // a library whose headers are sound can still crash in its constructors or entry: the
+        // process then dies, and this line says which file killed it
+        lk_crash_note_install()
+        lk_crash_note_set("losskit: the process died while loading the plugin library \(path): the library is damaged or broken; "
+                          + "move it out of the plugin folder (or use --only-plugin-path), and check it with `losskit plugins check`")
+        defer { lk_crash_note_set(nil) }
         do {
             let found = try PluginLoader.open(path: path)
             var accepted: [LoadedPlugin] = []

@@ -30,4 +30,19 @@ final class PluginCrashTests: XCTestCase {
         XCTAssertEqual(resumed, 0, again)
         XCTAssertTrue(again.contains("resuming at step 3"), again)
     }
+
+    /// A library that crashes while it loads (its headers sound, its code not): every command
+    /// loads the plugin path first, so the line names the file to remove.
+    func testALibraryThatCrashesWhileLoadingIsNamed() throws {
+        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        let folder = try PluginFixtures.makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let library = try PluginFixtures.build("entry_crash", into: folder)
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        let (status, out) = PluginFixtures.run(losskit, ["plugins", "--plugin-path", folder, "--only-plugin-path"], environment: env)
+        XCTAssertEqual(status, SIGSEGV, out)
+        XCTAssertTrue(out.contains("losskit: the process died while loading the plugin library \(library): the library is damaged or broken; "
+                                   + "move it out of the plugin folder (or use --only-plugin-path)"), out)
+    }
 }
