@@ -85,9 +85,20 @@ enum ELFCheck {
         // it through unmapped memory (a flipped header byte did: SIGSEGV inside dlopen)
         var loads: [(vaddr: UInt64, memsz: UInt64, offset: UInt64, filesz: UInt64)] = []
         var dynamic: (vaddr: UInt64, offset: UInt64, filesz: UInt64)?
+        // segments the loader acts on inside the loaded ones (PT_GNU_RELRO is made read-only
+        // after relocation: a flipped size once protected the host's own memory); TLS by its
+        // initial image only, since its zero-filled part need not be mapped
+        var inside: [(index: Int, vaddr: UInt64, size: UInt64)] = []
         for i in 0..<Int(phnum) {
             let h = Int(phentsize) * i
             let type = u32(table, h)
+            switch type {
+            case 3, 4, 6, 0x6474_e550, 0x6474_e552, 0x6474_e553:   // INTERP, NOTE, PHDR, GNU_EH_FRAME, GNU_RELRO, GNU_PROPERTY
+                inside.append((i, u64(table, h + 16), u64(table, h + 40)))
+            case 7:                                                  // TLS
+                inside.append((i, u64(table, h + 16), u64(table, h + 32)))
+            default: break
+            }
             guard type == 1 || type == 2 else { continue }   // PT_LOAD, PT_DYNAMIC
             let (offset, vaddr, fileSize, memSize) = (u64(table, h + 8), u64(table, h + 16), u64(table, h + 32), u64(table, h + 40))
             guard u32(table, h + 4) & ~7 == 0 else { throw HostError("corrupt: segment \(i) has permission bits 0x\(String(u32(table, h + 4), radix: 16))") }
@@ -112,6 +123,9 @@ enum ELFCheck {
         guard mapped(dynamic.vaddr, dynamic.filesz),
               loads.contains(where: { dynamic.offset >= $0.offset && dynamic.offset - $0.offset == dynamic.vaddr - $0.vaddr }) else {
             throw HostError("corrupt: its dynamic section lies outside its loadable segments")
+        }
+        if let stray = inside.first(where: { !mapped($0.vaddr, $0.size) }) {
+            throw HostError("corrupt: its segment \(stray.index) lies outside its loadable segments")
         }
         // the tables the dynamic section points the loader at must lie in mapped memory too
         let entries = read(Int(min(dynamic.filesz, 16 * 4096)), at: dynamic.offset)
