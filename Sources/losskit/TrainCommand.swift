@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Write a metrics line every N steps.") var logEvery: Int?
     @Option(parsing: .unconditional, help: "Evaluate test accuracy every N steps (0: at the end only).") var evalEvery: Int?
     @Option(parsing: .unconditional, help: "Weighted kNN accuracy (k 200, tau 0.07) of the encoder's features every N steps and at the end, as `eval knn` (0: never; one pass over the training set each).") var knnEvery: Int?
-    @Option(help: "Run folder (config.json, metrics.jsonl, checkpoint.safetensors).") var out: String
+    @Option(help: "Run folder (config.json, metrics.jsonl, checkpoint.safetensors, plugins.json): a new or empty folder, or a run's with --resume; one training writes it at a time.") var out: String
     @Flag(help: "Continue the run in --out from its checkpoint (it may change only --steps, --threads and the intervals).") var resume = false
     @Option(help: "Start the encoder from this run folder's checkpoint (fine-tuning after pretraining).") var initFrom: String?
 

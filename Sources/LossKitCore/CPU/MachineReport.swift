@@ -6,8 +6,8 @@ import COpenBLAS
 /// instruction set the engine's own kernels were compiled for.
 public enum MachineReport {
     /// The engine's own kernels (Winograd transforms, batch-norm, pooling, element-wise, the
-    /// optimiser) are compiled once, for baseline x86-64; see docs/BENCHMARKS.md for what
-    /// compiling them for AVX2 and AVX-512 measured.
+    /// optimiser) are compiled once, for baseline x86-64: compiled for AVX2 they ran slower
+    /// (docs/BENCHMARKS.md, AMD EPYC 2026-12-06).
     public static let kernelPath = "x86-64 baseline (SSE2)"
 
     public static var openBLASConfig: String {
