@@ -152,7 +152,7 @@ struct BenchCommand: ParsableCommand {
             jsonRows[name] = entry
             FileHandle.standardError.write(Data(String(format: "%@: %.1f images/s\n", name, r.imagesPerSecond.median).utf8))
         }
-        print("training steps of convnet-s at batch 128 (32 labelled rows), \(threadsText); median of \(windows) windows of \(steps) steps:")
+        print("training steps of convnet-s at batch 128 (every row labelled, as the PyTorch peer's), \(threadsText); median of \(windows) windows of \(steps) steps:")
         print(Table.render(table, indent: 2))
         shapeTables.forEach { print($0) }
         let peak = TrainingBenchmark.peakResidentMiB()

@@ -133,7 +133,7 @@ struct TrainCommand: ParsableCommand {
         do {
             let trainer = try Trainer(config: c, runDirectory: out, loader: loader, resume: resume, log: { progress.message($0) })
             trainer.observer = progress
-            progress.message("training \(c.encoder) with \(c.loss) on \(c.data): \(c.steps) steps of \(c.batchSize) (\(c.labelledRows == 0 ? "no labels" : c.labelsPerClass.map { "\($0) labels per class" } ?? "all labels")), seed \(c.seed)\(trainer.step > 0 ? ", resuming at step \(trainer.step)" : "")")
+            progress.message("training \(c.encoder) with \(c.loss) on \(c.data): \(c.steps) steps of \(trainer.sampler.batchSize)\(trainer.sampler.batchSize < c.batchSize ? " labelled rows (no term reads unlabelled ones)" : "") (\(c.labelledRows == 0 ? "no labels" : c.labelsPerClass.map { "\($0) labels per class" } ?? "all labels")), seed \(c.seed)\(trainer.step > 0 ? ", resuming at step \(trainer.step)" : "")")
             let accuracy = try trainer.train() ?? .nan
             progress.finish()
             if trainer.trainsTheHead {

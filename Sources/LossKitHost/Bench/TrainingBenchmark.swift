@@ -72,9 +72,11 @@ public struct TrainingBenchmark {
         config.data = "idx:" + data
         config.encoder = encoder
         config.loss = loss
+        // every row labelled, as the PyTorch peer's cross-entropy reads all 128: the `ce` row
+        // then times a step of the whole batch, as before `ce` alone drew labelled rows only
         config.batchSize = batchSize
-        config.labelledPerBatch = batchSize / 4
-        config.labelsPerClass = 100
+        config.labelledPerBatch = batchSize
+        config.labelsPerClass = nil
         config.steps = 1_000_000
         config.threads = threads
         config.cropPadding = 0

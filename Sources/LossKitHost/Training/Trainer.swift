@@ -90,7 +90,8 @@ public final class Trainer {
         let perClass = config.labelsPerClass != nil && config.labelledPerBatch == 0 ? 0 : config.labelsPerClass
         split = try LabelledSplit.choose(labels: run.train.labels, classes: run.train.classCount, perClass: perClass, seed: config.seed)
         let labelledRows = config.labelledRows
-        sampler = try BatchSampler(datasetSize: run.train.count, labelled: split.labelledIndices, batchSize: config.batchSize,
+        sampler = try BatchSampler(datasetSize: run.train.count, labelled: split.labelledIndices,
+                                   batchSize: Trainer.rowsPerStep(config, terms: terms),
                                    labelledPerBatch: labelledRows, seed: config.seed &+ 0x5EED)
 
         let fm = FileManager.default
@@ -203,7 +204,7 @@ public final class Trainer {
             let outcome = try trainStep()
             let values = outcome.values
 
-            windowImages += config.batchSize
+            windowImages += sampler.batchSize
             windowSeconds += Date().timeIntervalSince(stepStart)
             let logged = step % config.logEvery == 0 || step == config.steps
             if windowSeconds > 1 || step == firstStep + 1 || logged {
@@ -225,7 +226,7 @@ public final class Trainer {
                 if hasSchedules { line["weights"] = outcome.weights }
                 log.append(line)
             }
-            let left = Double(config.steps - step) * Double(config.batchSize) / max(imagesPerSecond, 1e-9)
+            let left = Double(config.steps - step) * Double(sampler.batchSize) / max(imagesPerSecond, 1e-9)
             observer?.stepFinished(TrainingProgress(step: step, totalSteps: config.steps, loss: lossValue, terms: values,
                                                     imagesPerSecond: imagesPerSecond, secondsLeft: left, logged: logged))
             if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
@@ -306,6 +307,16 @@ public final class Trainer {
         CrashNote.clear()
         step += 1
         return StepOutcome(values: values, weights: weights, loss: lossValue, factor: factor)
+    }
+
+    /// Rows drawn each step: the whole batch when a term reads unlabelled rows (every plugin term
+    /// may), only the labelled rows when the loss is `ce` alone — unlabelled rows that no term
+    /// reads would cost three quarters of the step and change batch-norm's statistics, a silent
+    /// semi-supervised effect in what should be the plain supervised baseline (protocols P1, P2).
+    /// A batch needs two rows for batch-norm, so fewer labelled rows keep the whole batch.
+    static func rowsPerStep(_ config: TrainingConfig, terms: [ObjectiveTerm]) -> Int {
+        let readsUnlabelled = terms.contains { $0.instance != nil || $0.inProcess != nil }
+        return readsUnlabelled || config.labelledRows < 2 ? config.batchSize : config.labelledRows
     }
 
     /// The first 0-based step of `0..<steps` at which every term's schedule is off, if any. Each
