@@ -16,7 +16,8 @@ struct TrainCommand: ParsableCommand {
         is off is not computed and its plugin's parameters do not move.
 
         Each step draws --labelled-per-batch rows from the labelled subset (--labels-per-class images of \
-        each class, chosen with --seed) and the rest from all training images, unlabelled.
+        each class, chosen with --seed) and the rest from all training images, unlabelled; `ce` alone \
+        draws the labelled rows only, since no term would read the others.
 
         A YAML --config file may set any of: \(TrainingConfig.keys.joined(separator: ", ")); flags override it.
         """)
@@ -127,7 +128,7 @@ struct TrainCommand: ParsableCommand {
             // the plugins the run was trained with, from where they were, unless already loaded
             let (missing, warnings) = recorded.reload(into: loader)
             for w in warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
-            if let first = missing.first { throw CommandFailure("cannot resume \(out): \(first)") }
+            if let first = missing.first { throw CommandFailure("cannot resume \(out): \(first.message)") }
         }
         let progress = ProgressLine()
         do {

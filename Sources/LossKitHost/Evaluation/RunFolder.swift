@@ -15,6 +15,13 @@ public struct RunFolder {
             throw HostError("\(path) is not a run folder (no config.json): pass the --out folder of `losskit train`")
         }
         let config = try JSONDecoder().decode(TrainingConfig.self, from: data)
+        // the encoder it was trained with, from where it was when the run recorded it
+        if let recorded = RunPlugins.read(folder: path) {
+            let encoder = String(config.encoder.prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces)
+            if let missing = recorded.reload(into: loader).missing.first(where: { $0.name == encoder }) {
+                throw HostError("cannot evaluate \(path): \(missing.message)")
+            }
+        }
         Threads.set(threads ?? config.threads)
         setup = try RunSetup(config: config, loader: loader, random: RandomGenerator(seed: config.seed), log: { _ in })
         let checkpoint = try Checkpoint.read(path: path + "/checkpoint.safetensors")

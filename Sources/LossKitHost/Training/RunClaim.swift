@@ -24,12 +24,7 @@ public final class RunClaim {
         let lock = folder + "/" + RunClaim.lockName
         descriptor = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw HostError("cannot open \(lock): \(String(cString: strerror(errno)))") }
-        do {
-            try hold()
-        } catch {
-            close(descriptor)
-            throw error
-        }
+        try hold()   // a throw here still runs deinit, which closes the descriptor
         removeInterruptedWrites()
     }
 

@@ -38,17 +38,17 @@ public struct RunPlugins: Codable, Equatable {
     /// apply as to any other), then returns what still stops a resume: a recorded plugin that is
     /// not loaded, said with its version and former path. A different version loaded is a
     /// warning, in `warnings`.
-    public func reload(into loader: PluginLoader) -> (missing: [String], warnings: [String]) {
+    public func reload(into loader: PluginLoader) -> (missing: [(name: String, message: String)], warnings: [String]) {
         for record in plugins where loader.plugin(named: record.name) == nil && FileManager.default.fileExists(atPath: record.path) {
             loader.loadLibrary(at: record.path)
         }
-        var missing: [String] = [], warnings: [String] = []
+        var missing: [(name: String, message: String)] = [], warnings: [String] = []
         for record in plugins {
             guard let now = loader.plugin(named: record.name) else {
                 let why = loader.rejected.first { $0.path == record.path }.map { "it was refused: \($0.reason)" }
                     ?? (FileManager.default.fileExists(atPath: record.path) ? "it did not load" : "that file is gone")
-                missing.append("the run was trained with plugin '\(record.name)' \(record.version) (ABI \(record.abi)) from \(record.path), and \(why): "
-                               + "pass --plugin-path with a folder that holds it")
+                missing.append((record.name, "the run was trained with plugin '\(record.name)' \(record.version) (ABI \(record.abi)) from \(record.path), and \(why): "
+                                             + "pass --plugin-path with a folder that holds it"))
                 continue
             }
             if now.version != record.version {

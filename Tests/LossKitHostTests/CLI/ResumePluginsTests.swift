@@ -35,4 +35,27 @@ final class ResumePluginsTests: XCTestCase {
         XCTAssertTrue(out.contains("Error: cannot resume \(run): the run was trained with plugin 'entropy-min' 1.0.0 (ABI 1.2) from \(library), "
                                    + "and that file is gone: pass --plugin-path with a folder that holds it"), out)
     }
+
+    /// Evaluation finds the run's encoder the same way: a run trained with an encoder from a
+    /// private folder evaluates without --plugin-path, and names it when it is gone.
+    func testEvaluationFindsTheRunsEncoderOrNamesIt() throws {
+        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        let folder = try BuiltPlugins.folder(["ConvNet"])
+        let data = try SyntheticData.makeFolder(train: 40, test: 8)
+        let run = SyntheticData.runFolder()
+        defer { [folder, data, run].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        var (status, out) = PluginFixtures.run(losskit, ["train", "--plugin-path", folder, "--only-plugin-path", "--data", "idx:" + data,
+                                                          "--encoder", "convnet-s(width=0.25)", "--labels-per-class", "2", "--batch-size", "8",
+                                                          "--steps", "2", "--threads", "1", "--out", run])
+        XCTAssertEqual(status, 0, out)
+        // --only-plugin-path with no --plugin-path: nothing is searched but what the run recorded
+        (status, out) = PluginFixtures.run(losskit, ["eval", "accuracy", run, "--only-plugin-path"])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.contains("head accuracy: "), out)
+        let library = folder + "/libLossKitConvNet.so"
+        try FileManager.default.removeItem(atPath: library)
+        (status, out) = PluginFixtures.run(losskit, ["eval", "accuracy", run, "--only-plugin-path"])
+        XCTAssertEqual(status, 1, out)
+        XCTAssertTrue(out.contains("cannot evaluate \(run): the run was trained with plugin 'convnet-s' 1.0.0 (ABI 1.2) from \(library), and that file is gone"), out)
+    }
 }
