@@ -87,10 +87,11 @@ public enum BLASCoreChoice {
             decided = Report(core: running, before: ran, chosenBy: "LossKit's choice", refusal: "\(chosen) failed its check (\(fault)) and the restart failed")
             return
         }
-        if let fields = env[refusedVariable]?.split(separator: "|", maxSplits: 2).map(String.init), fields.count == 3,
-           running.lowercased() == fields[1].lowercased() {
+        if let refused = env[refusedVariable] {
+            // a choice failed in this process's ancestry: never choose again (no restart loop)
+            let fields = refused.split(separator: "|", maxSplits: 2).map(String.init)
             decided = Report(core: running, before: running, chosenBy: "as started, after a refused choice",
-                             refusal: "\(fields[0]) refused: \(fields[2])")
+                             refusal: fields.count == 3 ? "\(fields[0]) refused: \(fields[2])" : "a choice was refused")
             return
         }
         decided = Report(core: running, before: running, chosenBy: loadedBy(env), refusal: nil)
