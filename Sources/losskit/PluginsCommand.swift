@@ -128,9 +128,9 @@ struct PluginsCommand: ParsableCommand {
                 checker.phase = { print("phase: \($0) of \(plugin.name)") }
                 do {
                     let result = try checker.check(plugin, options: pairs)
-                    print("\(result.report.passed ? "ok" : "FAILED"): \(result)")
+                    print("\(result.passed ? "ok" : "FAILED"): \(result)")
                     for m in result.report.mismatches.prefix(10) { print("    \(m)") }
-                    failed = failed || !result.report.passed
+                    failed = failed || !result.passed
                 } catch {
                     print("FAILED: \(plugin.name): \(error)")
                     failed = true

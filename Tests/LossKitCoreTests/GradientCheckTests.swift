@@ -48,3 +48,15 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertTrue("\(report)".hasPrefix("gradient check passed: 2 elements, the worst at 0.04 of its tolerance"), "\(report)")
     }
 }
+
+/// A loss that ignores an input passes element by element (0 against 0); the report names it.
+final class GradientCheckSilenceTests: XCTestCase {
+    func testAnInputTheLossIgnoresIsReportedAsWithoutGradient() throws {
+        let a = Fixtures.random([3, 4], seed: 1), b = Fixtures.random([3, 4], seed: 2)
+        let report = try GradientCheck().run(inputs: [(name: "used", tensor: a), (name: "ignored", tensor: b)]) { g, x in
+            try g.sum(g.mul(x[0], x[0]))
+        }
+        XCTAssertTrue(report.passed, report.description)
+        XCTAssertEqual(report.withoutGradient, ["ignored"])
+    }
+}

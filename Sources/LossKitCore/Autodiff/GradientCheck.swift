@@ -57,6 +57,11 @@ public struct GradientCheck {
         public var retried = 0
         /// Elements accepted only by the one-sided (kink) criterion.
         public var kinks = 0
+        /// The checked tensors whose analytic gradient is exactly zero everywhere and whose
+        /// checked elements' finite differences are zero too. Such a tensor passes element by
+        /// element (0 against 0) though nothing reaches it: a loss that ignores an input it
+        /// should read. Whether that is wrong is the caller's to say.
+        public var withoutGradient: [String] = []
         public var passed: Bool { mismatches.isEmpty && checked > 0 }
         public var description: String {
             passed ? "gradient check passed: \(checked) elements, the worst at \(String(format: "%.2f", worstToleranceUsed)) of its tolerance"
@@ -94,6 +99,7 @@ public struct GradientCheck {
         for (name, tensor, analytic) in targets {
             let n = tensor.count
             let stride = max(1, n / maxElementsPerTensor)
+            var silent = !analytic.buffer.contains { $0 != 0 }
             for i in Swift.stride(from: 0, to: n, by: stride) {
                 let a = analytic.data[i]
                 var accepted = false, atKink = false, atRetry = false
@@ -108,6 +114,7 @@ public struct GradientCheck {
                     let numeric = (up - down) / (2 * h)
                     let err = abs(a - numeric), scale = max(abs(a), abs(numeric))
                     if first == nil { first = numeric }
+                    if numeric != 0 { silent = false }
                     if err <= atol + rtol * scale {
                         accepted = true
                         atRetry = attempt > 0
@@ -127,6 +134,7 @@ public struct GradientCheck {
                 if atRetry { report.retried += 1 }
                 if !accepted { report.mismatches.append(Mismatch(tensor: name, element: i, analytic: a, numeric: first!)) }
             }
+            if silent && n > 0 { report.withoutGradient.append(name) }
         }
         return report
     }

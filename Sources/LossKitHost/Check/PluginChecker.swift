@@ -22,10 +22,19 @@ public struct PluginChecker {
         public let lossValue: Float
         public let report: GradientCheck.Report
         public let probes: [(name: String, value: Double)]
+        /// Taps the objective declares (`taps_read`, a glob matching at least one) of which no
+        /// matching tap received any gradient. A loss that ignores what it says it reads passes
+        /// the element-wise check (0 against 0), so this is reported on its own; ABI 1.2 cannot
+        /// declare a tap read without gradient (SWWAE reads `pool*` for their switches; DCGAN mode
+        /// does not use `logits`), so it is a note here, and the method tests pin each variant's list.
+        public var tapsWithoutGradient: [String] = []
+        public var passed: Bool { report.passed }
         public var description: String {
             let probeText = probes.map { "\($0.name)=\(String(format: "%.4g", $0.value))" }.joined(separator: " ")
-            return "\(plugin): loss \(lossValue); \(report)\(probeText.isEmpty ? "" : "; probes \(probeText)")"
-        }
+            let silent = tapsWithoutGradient.isEmpty ? ""
+                : "; note: declared taps that receive no gradient: \(tapsWithoutGradient.joined(separator: ", ")) (read without gradient, or not read)"
+            return "\(plugin): loss \(lossValue); \(report)\(silent)\(probeText.isEmpty ? "" : "; probes \(probeText)")"
+    }
     }
 
     public func check(_ plugin: LoadedPlugin, options: [(key: String, value: String)] = []) throws -> Result {
@@ -87,7 +96,12 @@ public struct PluginChecker {
                 return loss
             }
             phase("probes")
-            return Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes().filter { $0.value.isFinite })
+            var result = Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes().filter { $0.value.isFinite })
+            let silent = Set(report.withoutGradient)
+            result.tapsWithoutGradient = plugin.tapsRead.filter { pattern in
+                dryTaps.matching(pattern).allSatisfy { silent.contains("tap \($0)") }
+            }
+            return result
 
         case .encoder:
             phase("prepare")
