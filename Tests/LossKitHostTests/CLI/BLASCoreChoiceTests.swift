@@ -9,7 +9,7 @@ final class BLASCoreChoiceTests: XCTestCase {
     private let losskit = BuiltPlugins.buildDirectory + "/losskit"
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        _ = try BuiltPlugins.executable()
     }
 
     /// `losskit --version` with the given environment changes; returns its exit status, output,

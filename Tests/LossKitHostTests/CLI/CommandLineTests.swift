@@ -8,7 +8,7 @@ final class CommandLineTests: XCTestCase {
     private let losskit = BuiltPlugins.buildDirectory + "/losskit"
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        _ = try BuiltPlugins.executable()
         folder = try BuiltPlugins.folder(["ConvNet", "NCE"])
     }
 

@@ -10,7 +10,7 @@ final class NumericFaultTests: XCTestCase {
     private var run = ""
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        _ = try BuiltPlugins.executable()
         data = try SyntheticData.makeFolder(train: 40, test: 8)
         run = SyntheticData.runFolder()
     }

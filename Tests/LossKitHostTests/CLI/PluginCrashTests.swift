@@ -8,7 +8,7 @@ final class PluginCrashTests: XCTestCase {
     private let losskit = BuiltPlugins.buildDirectory + "/losskit"
 
     func testACrashingPluginLeavesALineNamingItTheStepAndTheResume() throws {
-        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        _ = try BuiltPlugins.executable()
         let folder = try BuiltPlugins.folder(["ConvNet"])
         let library = try PluginFixtures.build("nan_at_step", into: folder)
         let data = try SyntheticData.makeFolder(train: 40, test: 8)
@@ -34,7 +34,7 @@ final class PluginCrashTests: XCTestCase {
     /// A library that crashes while it loads (its headers sound, its code not): every command
     /// loads the plugin path first, so the line names the file to remove.
     func testALibraryThatCrashesWhileLoadingIsNamed() throws {
-        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        _ = try BuiltPlugins.executable()
         let folder = try PluginFixtures.makeFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let library = try PluginFixtures.build("entry_crash", into: folder)

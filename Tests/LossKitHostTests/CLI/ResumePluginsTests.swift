@@ -8,7 +8,7 @@ final class ResumePluginsTests: XCTestCase {
     private let losskit = BuiltPlugins.buildDirectory + "/losskit"
 
     func testResumeFindsAThirdPartyPluginOrNamesTheOneItNeeds() throws {
-        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        _ = try BuiltPlugins.executable()
         let folder = try PluginFixtures.makeFolder()
         let library = try PluginFixtures.build("entropy_min", into: folder,
                                                source: PluginFixtures.repositoryRoot.appendingPathComponent("Examples/entropy-min/entropy_min.c").path)
@@ -39,7 +39,7 @@ final class ResumePluginsTests: XCTestCase {
     /// Evaluation finds the run's encoder the same way: a run trained with an encoder from a
     /// private folder evaluates without --plugin-path, and names it when it is gone.
     func testEvaluationFindsTheRunsEncoderOrNamesIt() throws {
-        guard FileManager.default.fileExists(atPath: losskit) else { throw XCTSkip("run `swift build` first: \(losskit) is missing") }
+        _ = try BuiltPlugins.executable()
         let folder = try BuiltPlugins.folder(["ConvNet"])
         let data = try SyntheticData.makeFolder(train: 40, test: 8)
         let run = SyntheticData.runFolder()

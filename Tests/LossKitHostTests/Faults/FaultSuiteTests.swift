@@ -20,7 +20,7 @@ final class FaultSuiteTests: XCTestCase {
     private var data = ""
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: BoundedRun.losskit) else { throw XCTSkip("run `swift build` first: \(BoundedRun.losskit) is missing") }
+        _ = try BuiltPlugins.executable()
         scratch = try PluginFixtures.makeFolder()
         plugins = try BuiltPlugins.folder(["ConvNet"])
         data = try SyntheticData.makeFolder(train: 40, test: 8)

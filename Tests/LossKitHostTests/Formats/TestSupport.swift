@@ -39,12 +39,16 @@ func assertDataError<T>(_ parts: [String], file: StaticString = #filePath, line:
     }
 }
 
-/// Runs python3 with numpy; skips the calling test when either is missing.
+/// Runs Debian's python3 with numpy (a test dependency: scripts/setup.sh installs python3-numpy);
+/// the calling test fails when either is missing.
 func runPython(_ script: String, _ args: [String] = []) throws -> String {
     func run(_ arguments: [String]) throws -> (Int32, String, String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
+        // the system's interpreter, where apt put numpy; another python3 first on PATH may lack it
+        let system = "/usr/bin/python3"
+        let useSystem = FileManager.default.isExecutableFile(atPath: system)
+        process.executableURL = URL(fileURLWithPath: useSystem ? system : "/usr/bin/env")
+        process.arguments = (useSystem ? [] : ["python3"]) + arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -55,7 +59,7 @@ func runPython(_ script: String, _ args: [String] = []) throws -> String {
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
     guard let probe = try? run(["-c", "import numpy"]), probe.0 == 0 else {
-        throw XCTSkip("python3 with numpy is not available")
+        throw DataError("python3 with numpy is not available: scripts/setup.sh installs python3-numpy, a test dependency")
     }
     let (status, stdout, stderr) = try run(["-c", script] + args)
     guard status == 0 else {

@@ -46,7 +46,9 @@ final class GANPropertyTests: XCTestCase {
         print("GAN (semi) real acc \(real.suffix(10)), fake acc \(fake.suffix(10))")
         // With feature matching G does not try to fool D, and on this tiny set D wins most of the
         // time (fake accuracy 0.9-1.0); it never wins outright, and real images stay real.
+        XCTAssertGreaterThanOrEqual(fake.count, 60)
         XCTAssertLessThan(fake.suffix(60).min()!, 1, "the discriminator catches every generated sample in the second half")
+        XCTAssertGreaterThan(MethodHarness.mean(fake.suffix(60)), 0.5, "the discriminator calls most generated samples fake (not everything real)")
         XCTAssertGreaterThan(MethodHarness.mean(real.suffix(60)), 0.5, "the discriminator rejects real images")
     }
 

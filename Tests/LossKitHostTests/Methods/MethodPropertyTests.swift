@@ -47,7 +47,7 @@ final class MethodPropertyTests: XCTestCase {
     func testSWWAERejectsANegativeDecoderLearningRate() throws {
         let h = try MethodHarness(plugins: ["SWWAE"], data: try SyntheticData.makePatternFolder())
         XCTAssertThrowsError(try h.make(h.config(loss: "swwae(lr=-0.1)", steps: 1))) {
-            XCTAssertTrue("\($0)".contains("lr"), "\($0)")
+            XCTAssertTrue("\($0)".contains("lr must be ≥ 0, got -0.1"), "\($0)")
         }
     }
 
@@ -59,7 +59,8 @@ final class MethodPropertyTests: XCTestCase {
             var config = h.config(loss: loss, steps: 40)
             config.encoder = "convnet-s"
             config.batchSize = 16
-            do { return MethodHarness.probe(try h.train(config).1, "swwae.reconstruction_error") } catch { return [.infinity] }
+            // only the non-finite stop counts as blowing up; any other error fails the test
+            do { return MethodHarness.probe(try h.train(config).1, "swwae.reconstruction_error") } catch is TrainingError { return [.infinity] }
         }
         let adam = try errors("swwae"), sgd = try errors("swwae(lr=0)")
         print("SWWAE reconstruction error, decoder on Adam: \(adam.first!) → \(adam.suffix(5)); on the run's SGD: \(sgd.suffix(5))")
@@ -102,6 +103,8 @@ final class MethodPropertyTests: XCTestCase {
         let (_, lines) = try h.train(config)
         let errors = MethodHarness.probe(lines, "aet.rotation_error")
         print("AET rotation error (degrees) first \(errors.prefix(5)), last \(errors.suffix(5))")
+        XCTAssertGreaterThanOrEqual(errors.count, 10, "the probe is logged")
+        XCTAssertTrue(errors.allSatisfy(\.isFinite), "\(errors)")
         // predicting zero rotation for r ~ U(-180°, 180°) is off by 90° on average
         XCTAssertLessThan(MethodHarness.mean(errors.suffix(10)), 60)
     }

@@ -10,6 +10,16 @@ enum BuiltPlugins {
         return (exe as NSString).deletingLastPathComponent
     }()
 
+    /// The `losskit` executable the test command built beside the tests. Missing, the calling test
+    /// fails (never skips): `scripts/test.sh` builds it first, so its absence is a broken build.
+    static func executable() throws -> String {
+        let path = buildDirectory + "/losskit"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw NSError(domain: "BuiltPlugins", code: 2, userInfo: [NSLocalizedDescriptionKey: "\(path) is missing: run scripts/build.sh debug before swift test (scripts/test.sh does)"])
+        }
+        return path
+    }
+
     static func folder(_ names: [String]) throws -> String {
         let dir = try PluginFixtures.makeFolder()
         for n in names {
