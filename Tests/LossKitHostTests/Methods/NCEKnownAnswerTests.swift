@@ -1,0 +1,84 @@
+import Foundation
+import LossKitCore
+import LossKitHost
+import XCTest
+
+/// NCE's loss value against closed forms worked out from Wu et al. (2018) as METHODS.md states
+/// them — not against the plugin's own code. The bank is set so the answer does not depend on
+/// which rows the plugin draws:
+///
+/// Noise-sampled (m noise rows, noise probability 1/N), every bank row the same unit vector u:
+/// each of the m + 1 candidates of image i scores s_i = u·v_i/τ, with v_i = normalise(W f_i + b).
+///     Z    = N · mean_i exp(s_i)             (the first batch's estimate, B·(m+1) equal entries per row)
+///     x_i  = s_i − log Z − log(m/N)          (h = σ(x): P/(P + m/N) with P = exp(s)/Z)
+///     L    = mean_i [ −log h(i) − m · log(1 − h(noise)) ] = mean_i [ softplus(−x_i) + m · softplus(x_i) ]
+///
+/// Exact softmax (negatives = 0), rows alternating u (even index) and w (odd), N even:
+///     L    = mean_i [ −v_i·M_{own(i)}/τ + log( N/2 · exp(u·v_i/τ) + N/2 · exp(w·v_i/τ) ) ]
+final class NCEKnownAnswerTests: XCTestCase {
+    private func softplus(_ x: Double) -> Double { x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)) }
+
+    /// The term's value on 8 test images and the features it saw, with the bank set by `fill(row)`.
+    private func evaluate(_ loss: String, fill: (Int) -> [Float]) throws -> (value: Double, v: [[Double]], N: Int) {
+        let h = try MethodHarness(plugins: ["NCE"], data: try SyntheticData.makeFolder(train: 64, test: 16))
+        let t = try h.make(h.config(loss: loss, steps: 1))
+        let bank = try XCTUnwrap(t.states.first { $0.name == "nce.bank" }).value
+        let N = bank.shape[0], D = bank.shape[1]
+        for r in 0..<N { let row = fill(r); for k in 0..<D { bank.data[r * D + k] = row[k] } }
+        try XCTUnwrap(t.states.first { $0.name == "nce.z" }).value.data[0] = 0
+        let run = t.run
+        let images = run.testAssembler.images(Array(0..<8), augmentation: .none, random: RandomGenerator(seed: 5))
+        let pg = PluginGraph(graph: Graph(training: false, random: t.random), encoder: run.model)
+        let node = pg.graph.constant(images)
+        let taps = try run.model.encode(pg, images: node)
+        let f = try XCTUnwrap(taps["features"]).value
+        let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: 8), labelled: [UInt8](repeating: 0, count: 8),
+                              indices: (0..<8).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
+                              pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
+        let value = Double(try t.terms.first { $0.label == "nce" }!.value(pg, batch: batch, taps: taps).value.scalar)
+        // v_i = normalise(W f_i + b), in double precision from the plugin's parameters
+        let w = try XCTUnwrap(t.parameters.first { $0.name == "nce.proj.weight" }).value
+        let b = try XCTUnwrap(t.parameters.first { $0.name == "nce.proj.bias" }).value
+        let F = f.shape[1]
+        let v: [[Double]] = (0..<8).map { i in
+            let raw = (0..<D).map { d in (0..<F).reduce(Double(b.data[d])) { $0 + Double(w.data[d * F + $1]) * Double(f.data[i * F + $1]) } }
+            let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return raw.map { $0 / norm }
+        }
+        return (value, v, N)
+    }
+
+    private func unit(_ seed: UInt64, _ D: Int) -> [Float] {
+        var x = [Float](repeating: 0, count: D)
+        RandomGenerator(seed: seed).fillNormal(&x, D)
+        let n = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return x.map { $0 / n }
+    }
+
+    private func dot(_ a: [Double], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * Double($1.1) } }
+
+    func testNoiseSampledLossMatchesItsClosedForm() throws {
+        let u = unit(11, 128)
+        for (m, tau) in [(16, 0.07), (48, 0.5)] {
+            let (value, v, N) = try evaluate("nce(negatives=\(m), tau=\(tau))") { _ in u }
+            let s = v.map { dot($0, u) / tau }
+            let Z = Double(N) * s.map(exp).reduce(0, +) / Double(s.count)
+            let expected = s.map { si -> Double in
+                let x = si - log(Z) - log(Double(m) / Double(N))
+                return softplus(-x) + Double(m) * softplus(x)
+            }.reduce(0, +) / Double(s.count)
+            XCTAssertEqual(value, expected, accuracy: 1e-4 * max(1, abs(expected)), "m \(m), τ \(tau)")
+        }
+    }
+
+    func testExactSoftmaxMatchesItsClosedForm() throws {
+        let u = unit(12, 128), w = unit(13, 128), tau = 0.2
+        let (value, v, N) = try evaluate("nce(negatives=0, tau=\(tau))") { $0 % 2 == 0 ? u : w }
+        XCTAssertEqual(N % 2, 0)
+        let expected = v.enumerated().map { i, vi -> Double in
+            let own = (i % 2 == 0 ? dot(vi, u) : dot(vi, w)) / tau
+            return -own + log(Double(N / 2) * exp(dot(vi, u) / tau) + Double(N / 2) * exp(dot(vi, w) / tau))
+        }.reduce(0, +) / Double(v.count)
+        XCTAssertEqual(value, expected, accuracy: 1e-4 * max(1, abs(expected)))
+    }
+}
