@@ -1,5 +1,5 @@
 /*
- * losskit.h — the LossKit plugin contract, ABI 1.0.
+ * losskit.h — the LossKit plugin contract, ABI 1.2 (LOSSKIT_ABI_MAJOR.LOSSKIT_ABI_MINOR below).
  *
  * This header is the whole contract between the `losskit` host and its plugins: objectives
  * (a loss term such as `nce` or `sc`) and encoders (such as `convnet-s`). A plugin is a shared
@@ -297,8 +297,9 @@ typedef lk_status (*lk_custom_backward)(void *user, int32_t n_inputs, const floa
 
 /* ---- The host API table -------------------------------------------------------------------- */
 
-/* Functions the host offers. Owned by the host; valid while the plugin is loaded. A plugin
- * compiled against minor m may call a function added in minor m' > m only after checking
+/* Functions the host offers. Owned by the host; valid while the plugin is loaded. The host
+ * may be older than the header a plugin was compiled with: a function added after 1.0 (the
+ * "Appended in 1.x" sections) may be called only after `LK_HOST_HAS(api, name)` says the host's
  * `struct_size` covers it. Graph functions return NULL on error (sticky, see the top). */
 typedef struct lk_host_api {
     uint32_t struct_size; /* sizeof(lk_host_api) as the host was compiled. Since 1.0. */
