@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // LossKit: a host executable with a stable C ABI, and every objective and encoder as its own
-// dynamic library loaded with dlopen. See docs/ARCHITECTURE in README.md and ../shared/DESIGN.md.
+// dynamic library loaded with dlopen. README.md ("Layout") describes the targets.
 import PackageDescription
 
 /// Each plugin is its own dynamic library product; plugins depend only on the ABI header and SDK.

@@ -84,7 +84,7 @@ public struct LossExpression: Equatable, CustomStringConvertible {
     /// value      := number | true | false | bare word [A-Za-z0-9_.-]+
     ///             | "double-quoted string with \" and \\ escapes"
     /// number     := decimal with optional fraction and exponent: 0.5, .5, 1e-3, 2
-    /// setting    := ( 'from' | 'until' | 'warmup' | 'ramp' ) ws* '=' ws* steps    (see `TermSchedule`)
+    /// setting    := ( 'from' | 'until' | 'warmup' | 'ramp' | 'decay' ) ws* '=' ws* steps    (see `TermSchedule`)
     /// ```
     ///
     /// Whitespace is allowed between all tokens. A leading '-' or a '-' between

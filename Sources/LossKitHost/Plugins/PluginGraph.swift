@@ -63,10 +63,3 @@ public final class PluginGraph {
         frozenDepth > 0 ? graph.frozen(p) : graph.param(p)  // frozen() honours graph.stopGradients
     }
 }
-
-/// An error the host reports to the user as it is.
-public struct HostError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

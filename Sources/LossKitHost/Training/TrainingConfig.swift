@@ -1,8 +1,8 @@
 import Foundation
 import LossKitCore
 
-/// Everything that defines a run. Saved as `config.json` in the run folder; a YAML or TOML
-/// experiment file supplies the same keys (snake_case) in place of flags.
+/// Everything that defines a run. Saved as `config.json` in the run folder; a YAML experiment
+/// file (`ExperimentFile`) supplies the same keys (snake_case) in place of flags.
 public struct TrainingConfig: Codable, Equatable {
     public var data = "fashion-mnist"
     /// Encoder plugin with options in loss-term syntax: "convnet-s" or "convnet-s(width=0.5)".
