@@ -56,7 +56,8 @@ public final class Trainer {
     public let split: LabelledSplit
     public weak var observer: TrainingObserver?
     public private(set) var step = 0
-    /// This process's claim on the run folder, held as long as the trainer lives.
+    /// This process's claim on the run folder: held from creation until `train()` returns (and
+    /// again by each later `train()`), released for the next writer after.
     public let claim: RunClaim
     /// The step of the last checkpoint written (or resumed from), for the crash note.
     private var checkpointStep: Int?
