@@ -1,0 +1,76 @@
+import Foundation
+import LossKitCore
+import LossKitHost
+import XCTest
+
+/// SWWAE's loss against Zhao et al.'s what-where reconstruction as METHODS.md states it, with the
+/// decoder's convolutions zeroed so every stage's output is known without running a decoder:
+/// a zero convolution followed by batch-norm on batch statistics and ReLU gives relu(β_c) in
+/// every position of channel c. So, top-down over the pools (x_m the map that fed pool m):
+///
+///     known switches: x̂_m[c, y, x] = relu(β^into_c) where (y, x) is the maximum of its 2×2 window
+///                     of x_m[c] (the first in row order among ties, as the max-pool records it),
+///                     0 elsewhere
+///     upsampling:     x̂_m[c, y, x] = relu(β^into_c) everywhere
+///     x̂ = b₀ (the last convolution's bias, its weights zero)
+///     L = λ_rec · mean (x − x̂)² + λ_mid · Σ_m mean (x_m − x̂_m)²
+final class SWWAEKnownAnswerTests: XCTestCase {
+    private func check(_ loss: String, switches: Bool, rec: Double, mid: Double, file: StaticString = #filePath, line: UInt = #line) throws {
+        let h = try MethodHarness(plugins: ["SWWAE"], data: try SyntheticData.makeFolder(train: 64, test: 8))
+        let t = try h.make(h.config(loss: loss, steps: 1))
+        func param(_ name: String) throws -> Tensor { try XCTUnwrap(t.parameters.first { $0.name == "swwae." + name }, name).value }
+        // zero every decoder convolution; give each batch-norm shift and the last bias known values
+        for p in t.parameters where p.name.hasPrefix("swwae.") && p.name.hasSuffix(".weight") && !p.name.hasSuffix("bn.weight") {
+            for k in 0..<p.value.count { p.value.data[k] = 0 }
+        }
+        for p in t.parameters where p.name.hasSuffix("bn.bias") { for k in 0..<p.value.count { p.value.data[k] = 0.1 * Float(k + 1) - 0.15 } }
+        let b0 = try param("dec0.bias")
+        for k in 0..<b0.count { b0.data[k] = 0.25 }
+
+        let run = t.run
+        let B = 4
+        let images = run.testAssembler.images(Array(0..<B), augmentation: .none, random: RandomGenerator(seed: 5))
+        let pg = PluginGraph(graph: Graph(training: true, random: t.random), encoder: run.model)
+        let node = pg.graph.constant(images)
+        let taps = try run.model.encode(pg, images: node)
+        let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: B), labelled: [UInt8](repeating: 0, count: B),
+                              indices: (0..<B).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
+                              pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
+        let got = Double(try t.terms.first { $0.label == "swwae" }!.value(pg, batch: batch, taps: taps).value.scalar)
+
+        // λ_rec · mean (x − b₀)²
+        var want = rec * (0..<images.count).map { pow(Double(images.data[$0]) - 0.25, 2) }.reduce(0, +) / Double(images.count)
+        // each pool's stage: the conv tap that fed it, against relu(β^into) at the switches (or everywhere)
+        for (pool, input) in [("pool1", "conv2"), ("pool2", "conv4")] {
+            let x = try XCTUnwrap(taps[input]).value
+            let (C, H, W) = (x.shape[1], x.shape[2], x.shape[3])
+            let stage = pool == "pool1" ? "dec1" : "dec2"
+            let beta = try param("\(stage).into.bn.bias")
+            var error = 0.0
+            for i in 0..<B {
+                for c in 0..<C {
+                    let plane = (i * C + c) * H * W
+                    let value = max(0, Double(beta.data[c]))
+                    var rebuilt = [Double](repeating: switches ? 0 : value, count: H * W)
+                    if switches {
+                        for oy in 0..<(H / 2) {
+                            for ox in 0..<(W / 2) {
+                                var best = -Double.infinity, at = 0
+                                for p in [2 * oy * W + 2 * ox, 2 * oy * W + 2 * ox + 1, (2 * oy + 1) * W + 2 * ox, (2 * oy + 1) * W + 2 * ox + 1]
+                                where Double(x.data[plane + p]) > best { best = Double(x.data[plane + p]); at = p }
+                                rebuilt[at] = value
+                            }
+                        }
+                    }
+                    for p in 0..<(H * W) { error += pow(Double(x.data[plane + p]) - rebuilt[p], 2) }
+                }
+            }
+            want += mid * error / Double(x.count)
+        }
+        XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)), loss, file: file, line: line)
+    }
+
+    func testKnownSwitchesPutEachValueWhereItsMaximumWas() throws { try check("swwae", switches: true, rec: 1, mid: 0.1) }
+    func testUpsamplingWithoutSwitches() throws { try check("swwae(switches=false)", switches: false, rec: 1, mid: 0.1) }
+    func testTheWeightsOfTheTwoTerms() throws { try check("swwae(lambda_rec=0.5, lambda_mid=2)", switches: true, rec: 0.5, mid: 2) }
+}
