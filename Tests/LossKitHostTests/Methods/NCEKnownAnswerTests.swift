@@ -15,6 +15,9 @@ import XCTest
 ///
 /// Exact softmax (negatives = 0), rows alternating u (even index) and w (odd), N even:
 ///     L    = mean_i [ −v_i·M_{own(i)}/τ + log( N/2 · exp(u·v_i/τ) + N/2 · exp(w·v_i/τ) ) ]
+///
+/// The proximal term adds λ · mean_i ‖v_i − M_i‖². With the MLP head (`hidden = H`),
+/// v_i = normalise(W₂ relu(BN(W₁ f_i)) + b₂), BN on the batch's statistics (biased variance, ε 1e-5).
 final class NCEKnownAnswerTests: XCTestCase {
     private func softplus(_ x: Double) -> Double { x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)) }
 
@@ -36,12 +39,25 @@ final class NCEKnownAnswerTests: XCTestCase {
                               indices: (0..<8).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
                               pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
         let value = Double(try t.terms.first { $0.label == "nce" }!.value(pg, batch: batch, taps: taps).value.scalar)
-        // v_i = normalise(W f_i + b), in double precision from the plugin's parameters
-        let w = try XCTUnwrap(t.parameters.first { $0.name == "nce.proj.weight" }).value
-        let b = try XCTUnwrap(t.parameters.first { $0.name == "nce.proj.bias" }).value
-        let F = f.shape[1]
-        let v: [[Double]] = (0..<8).map { i in
-            let raw = (0..<D).map { d in (0..<F).reduce(Double(b.data[d])) { $0 + Double(w.data[d * F + $1]) * Double(f.data[i * F + $1]) } }
+        // v_i = normalise(W f_i + b), in double precision from the plugin's parameters; with the
+        // MLP head, f_i is first replaced by relu(BN(W₁ f_i)) over the batch's statistics
+        func param(_ name: String) throws -> Tensor { try XCTUnwrap(t.parameters.first { $0.name == "nce." + name }, name).value }
+        var inputs: [[Double]] = (0..<8).map { i in (0..<f.shape[1]).map { Double(f.data[i * f.shape[1] + $0]) } }
+        if t.parameters.contains(where: { $0.name == "nce.hidden.weight" }) {
+            let (w1, gamma, beta) = (try param("hidden.weight"), try param("hidden.bn.weight"), try param("hidden.bn.bias"))
+            let (H, F) = (gamma.count, inputs[0].count)
+            let z = inputs.map { x in (0..<H).map { j in (0..<F).reduce(0.0) { $0 + Double(w1.data[j * F + $1]) * x[$1] } } }
+            inputs = z.map { _ in [Double]() }
+            for j in 0..<H {
+                let column = z.map { $0[j] }
+                let mean = column.reduce(0, +) / 8, variance = column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 8
+                for i in 0..<8 { inputs[i].append(max(0, (column[i] - mean) / (variance + 1e-5).squareRoot() * Double(gamma.data[j]) + Double(beta.data[j]))) }
+            }
+        }
+        let (w, b) = (try param("proj.weight"), try param("proj.bias"))
+        let F = inputs[0].count
+        let v: [[Double]] = inputs.map { x in
+            let raw = (0..<D).map { d in (0..<F).reduce(Double(b.data[d])) { $0 + Double(w.data[d * F + $1]) * x[$1] } }
             let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
             return raw.map { $0 / norm }
         }
@@ -68,6 +84,21 @@ final class NCEKnownAnswerTests: XCTestCase {
                 return softplus(-x) + Double(m) * softplus(x)
             }.reduce(0, +) / Double(s.count)
             XCTAssertEqual(value, expected, accuracy: 1e-4 * max(1, abs(expected)), "m \(m), τ \(tau)")
+        }
+    }
+
+    func testTheProximalTermAndTheMLPHead() throws {
+        let u = unit(14, 128), m = 16, tau = 0.1
+        for (loss, lambda) in [("nce(negatives=\(m), tau=\(tau), proximal=0.5)", 0.5), ("nce(negatives=\(m), tau=\(tau), hidden=16)", 0.0)] {
+            let (value, v, N) = try evaluate(loss) { _ in u }
+            let s = v.map { dot($0, u) / tau }
+            let Z = Double(N) * s.map(exp).reduce(0, +) / Double(s.count)
+            var expected = s.map { si -> Double in
+                let x = si - log(Z) - log(Double(m) / Double(N))
+                return softplus(-x) + Double(m) * softplus(x)
+            }.reduce(0, +) / Double(s.count)
+            expected += lambda * v.map { vi in zip(vi, u).reduce(0) { $0 + pow($1.0 - Double($1.1), 2) } }.reduce(0, +) / Double(v.count)
+            XCTAssertEqual(value, expected, accuracy: 1e-4 * max(1, abs(expected)), loss)
         }
     }
 
