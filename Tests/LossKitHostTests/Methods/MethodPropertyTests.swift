@@ -70,16 +70,22 @@ final class MethodPropertyTests: XCTestCase {
                       "the decoder's own optimiser should do better than the run's SGD")
     }
 
-    func testDIMRaisesItsMutualInformationEstimateAndBeatsARandomEncoderUnderALinearProbe() throws {
+    /// DIM raises its mutual-information estimate, on the training batches and on held-out
+    /// images, well above the untrained encoder's. (This test once also asserted that DIM's
+    /// features beat a random encoder under a linear probe, with no margin: 57.5 % against 53.0 %
+    /// on 200 images passed by noise, and at 150 steps on 400 images DIM's were below, 54.3 %
+    /// against 59.3 %. On this synthetic set that claim does not hold, so it is not made.)
+    func testDIMRaisesItsMutualInformationEstimateOnTrainingAndHeldOutImages() throws {
         let h = try MethodHarness(plugins: ["DIM"], data: try SyntheticData.makePatternFolder(train: 240, test: 200, noise: 0.6))
         let config = h.config(loss: "dim(width=32)", steps: 60)
-        let random = try h.linearProbeAccuracy(try h.make(config))
+        let untrained = try XCTUnwrap(h.heldOutProbes(try h.make(config), term: "dim")["mi"])
         let (t, lines) = try h.train(config)
         let mi = MethodHarness.probe(lines, "dim.mi")
-        let trained = try h.linearProbeAccuracy(t)
-        print("DIM mi first \(mi.prefix(5)) last \(mi.suffix(5)); linear probe random \(random) trained \(trained)")
-        XCTAssertGreaterThan(MethodHarness.mean(mi.suffix(10)), MethodHarness.mean(mi.prefix(10)), "the MI estimate rises")
-        XCTAssertGreaterThan(trained, random, "DIM features beat a random encoder of the same shape under a linear probe")
+        let heldOut = try XCTUnwrap(h.heldOutProbes(t, term: "dim")["mi"])
+        print("DIM mi first \(mi.prefix(5)) last \(mi.suffix(5)); held out: untrained \(untrained), trained \(heldOut)")
+        XCTAssertEqual(mi.count, 60)
+        XCTAssertGreaterThan(MethodHarness.mean(mi.suffix(10)), MethodHarness.mean(mi.prefix(10)) + 0.05, "the MI estimate rises")
+        XCTAssertGreaterThan(heldOut, untrained + 0.05, "and on held-out images")
     }
 
     func testDIMScoresStartAtUnitScaleAtTheDefaultWidth() throws {
