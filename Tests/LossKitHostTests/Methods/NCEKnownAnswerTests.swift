@@ -23,6 +23,14 @@ final class NCEKnownAnswerTests: XCTestCase {
 
     /// The term's value on 8 test images and the features it saw, with the bank set by `fill(row)`.
     private func evaluate(_ loss: String, fill: (Int) -> [Float]) throws -> (value: Double, v: [[Double]], N: Int) {
+        let r = try evaluateWithViews(loss, fill: fill)
+        return (r.value, r.v, r.N)
+    }
+
+    /// As `evaluate`, also returning v'_i for the second views (`views = 2`), built by the test
+    /// from the documented view: side √(0.5 + 0.5·u₀), centre (2u₁ − 1, 2u₂ − 1)·(1 − side),
+    /// mirrored when u₃ < ½, the four uniforms made again from the plugin's generator state.
+    private func evaluateWithViews(_ loss: String, fill: (Int) -> [Float]) throws -> (value: Double, v: [[Double]], N: Int, second: [[Double]]) {
         let h = try MethodHarness(plugins: ["NCE"], data: try SyntheticData.makeFolder(train: 64, test: 16))
         let t = try h.make(h.config(loss: loss, steps: 1))
         let bank = try XCTUnwrap(t.states.first { $0.name == "nce.bank" }).value
@@ -38,6 +46,7 @@ final class NCEKnownAnswerTests: XCTestCase {
         let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: 8), labelled: [UInt8](repeating: 0, count: 8),
                               indices: (0..<8).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
                               pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
+        let state = t.random.stateWords
         let value = Double(try t.terms.first { $0.label == "nce" }!.value(pg, batch: batch, taps: taps).value.scalar)
         // v_i = normalise(W f_i + b), in double precision from the plugin's parameters; with the
         // MLP head, f_i is first replaced by relu(BN(W₁ f_i)) over the batch's statistics
@@ -55,13 +64,30 @@ final class NCEKnownAnswerTests: XCTestCase {
             }
         }
         let (w, b) = (try param("proj.weight"), try param("proj.bias"))
-        let F = inputs[0].count
-        let v: [[Double]] = inputs.map { x in
-            let raw = (0..<D).map { d in (0..<F).reduce(Double(b.data[d])) { $0 + Double(w.data[d * F + $1]) * x[$1] } }
-            let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            return raw.map { $0 / norm }
+        func project(_ rows: [[Double]]) -> [[Double]] {
+            rows.map { x in
+                let raw = (0..<D).map { d in (0..<x.count).reduce(Double(b.data[d])) { $0 + Double(w.data[d * x.count + $1]) * x[$1] } }
+                let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                return raw.map { $0 / norm }
+            }
         }
-        return (value, v, N)
+        var second: [[Double]] = []
+        if loss.contains("views=2") {
+            let draws = RandomGenerator(state: state)
+            var u = [Float](repeating: 0, count: 32)
+            draws.fillUniform(&u, 32, low: 0, high: 1)
+            var theta: [Float] = []
+            for i in 0..<8 {
+                let side = (0.5 + 0.5 * Double(u[4 * i])).squareRoot(), room = 1 - side
+                let (cx, cy) = ((2 * Double(u[4 * i + 1]) - 1) * room, (2 * Double(u[4 * i + 2]) - 1) * room)
+                theta += [Float((u[4 * i + 3] < 0.5 ? -1 : 1) * side), 0, Float(cx), 0, Float(side), Float(cy)]
+            }
+            let g = Graph(training: false, random: RandomGenerator(seed: 0))
+            let warped = try g.affineWarp(g.constant(images), theta: theta, fill: run.setup.pixelMin)
+            let f2 = try XCTUnwrap(run.model.encode(PluginGraph(graph: g, encoder: run.model), images: warped)["features"]).value
+            second = project((0..<8).map { i in (0..<f2.shape[1]).map { Double(f2.data[i * f2.shape[1] + $0]) } })
+        }
+        return (value, project(inputs), N, second)
     }
 
     private func unit(_ seed: UInt64, _ D: Int) -> [Float] {
@@ -100,6 +126,24 @@ final class NCEKnownAnswerTests: XCTestCase {
             expected += lambda * v.map { vi in zip(vi, u).reduce(0) { $0 + pow($1.0 - Double($1.1), 2) } }.reduce(0, +) / Double(v.count)
             XCTAssertEqual(value, expected, accuracy: 1e-4 * max(1, abs(expected)), loss)
         }
+    }
+
+    /// views = 2 adds ½[CE(v·v'ᵀ/τ, diagonal) + CE(v'·vᵀ/τ, diagonal)] to the bank term.
+    func testTheSecondViewsInBatchTerm() throws {
+        let u = unit(15, 128), tau = 0.3
+        let (value, v, N, w) = try evaluateWithViews("nce(negatives=0, tau=\(tau), views=2)") { _ in u }
+        XCTAssertEqual(w.count, v.count)
+        // the bank term: all rows u, so each row's softmax is uniform: log N
+        var expected = log(Double(N))
+        func crossEntropy(_ a: [[Double]], _ b: [[Double]]) -> Double {
+            (0..<a.count).map { i in
+                let logits = b.map { row in zip(a[i], row).reduce(0) { $0 + $1.0 * $1.1 } / tau }
+                let m = logits.max()!
+                return -logits[i] + m + log(logits.map { exp($0 - m) }.reduce(0, +))
+            }.reduce(0, +) / Double(a.count)
+        }
+        expected += 0.5 * (crossEntropy(v, w) + crossEntropy(w, v))
+        XCTAssertEqual(value, expected, accuracy: 1e-4 * max(1, abs(expected)))
     }
 
     func testExactSoftmaxMatchesItsClosedForm() throws {
