@@ -18,15 +18,9 @@ final class AETKnownAnswerTests: XCTestCase {
         let t = try h.make(h.config(loss: "aet\(options)", steps: 1))
         let run = t.run
         let B = 5
-        let images = run.testAssembler.images(Array(0..<B), augmentation: .none, random: RandomGenerator(seed: 5))
-        let state = t.random.stateWords
-        let pg = PluginGraph(graph: Graph(training: false, random: t.random), encoder: run.model)
-        let node = pg.graph.constant(images)
-        let taps = try run.model.encode(pg, images: node)
-        let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: B), labelled: [UInt8](repeating: 0, count: B),
-                              indices: (0..<B).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
-                              pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
-        let got = Double(try t.terms.first { $0.label == "aet" }!.value(pg, batch: batch, taps: taps).value.scalar)
+        let e = try h.evaluate(t, term: "aet", count: B)
+        let (images, state, taps) = (e.images, e.stateBefore, e.taps)
+        let got = Double(e.value.value.scalar)
 
         // the same draws, and each transformation from its definition
         let draws = RandomGenerator(state: state)

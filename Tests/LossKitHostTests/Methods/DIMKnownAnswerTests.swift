@@ -20,15 +20,9 @@ final class DIMKnownAnswerTests: XCTestCase {
     private func check(_ loss: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let h = try MethodHarness(plugins: ["DIM"], data: try SyntheticData.makeFolder(train: 64, test: 8))
         let t = try h.make(h.config(loss: loss, steps: 1))
-        let run = t.run
-        let images = run.testAssembler.images(Array(0..<5), augmentation: .none, random: RandomGenerator(seed: 5))
-        let pg = PluginGraph(graph: Graph(training: false, random: t.random), encoder: run.model)
-        let node = pg.graph.constant(images)
-        let taps = try run.model.encode(pg, images: node)
-        let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: 5), labelled: [UInt8](repeating: 0, count: 5),
-                              indices: (0..<5).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
-                              pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
-        let got = Double(try t.terms.first { $0.label == "dim" }!.value(pg, batch: batch, taps: taps).value.scalar)
+        let evaluated = try h.evaluate(t, term: "dim", count: 5)
+        let taps = evaluated.taps
+        let got = Double(evaluated.value.value.scalar)
 
         func param(_ name: String) throws -> Tensor { try XCTUnwrap(t.parameters.first { $0.name == "dim." + name }, name).value }
         let c = try XCTUnwrap(taps["conv4"]).value, f = try XCTUnwrap(taps["features"]).value

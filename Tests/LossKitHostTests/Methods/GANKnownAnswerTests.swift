@@ -29,15 +29,9 @@ final class GANKnownAnswerTests: XCTestCase {
         let (lo, hi) = (Double(run.setup.pixelMin), Double(run.setup.pixelMax))
         let constant = lo + (tanh(0.3) + 1) * (hi - lo) / 2
 
-        let B = 6
-        let images = run.testAssembler.images(Array(0..<B), augmentation: .none, random: RandomGenerator(seed: 5))
-        let pg = PluginGraph(graph: Graph(training: false, random: t.random), encoder: run.model)
-        let node = pg.graph.constant(images)
-        let taps = try run.model.encode(pg, images: node)
-        let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: B), labelled: [UInt8](repeating: 0, count: B),
-                              indices: (0..<B).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
-                              pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
-        let got = Double(try t.terms.first { $0.label == "gan" }!.value(pg, batch: batch, taps: taps).value.scalar)
+        let e = try h.evaluate(t, term: "gan", count: 6)
+        let (images, taps, pg) = (e.images, e.taps, PluginGraph(graph: e.graph, encoder: run.model))
+        let got = Double(e.value.value.scalar)
 
         // the encoder's view of x_c, and of the real images, read from the host
         let xc = Tensor(uninitialized: [1] + Array(images.shape.dropFirst()))

@@ -61,18 +61,30 @@ final class MethodHarness {
 
     /// Runs one term on test images; returns its value, probes, and the graph (for gradients).
     func heldOut(_ trainer: Trainer, term label: String, count: Int = 32, training: Bool = false) throws -> (value: Node, probes: [String: Double], graph: Graph) {
+        let e = try evaluate(trainer, term: label, count: count, training: training)
+        return (e.value, Dictionary(uniqueKeysWithValues: trainer.terms.first { $0.label == label }!.instance!.probes().map { ($0.name, $0.value) }), e.graph)
+    }
+
+    /// One term on the first `count` test images (un-augmented, all rows unlabelled, indices
+    /// 0..<count), with the encoder's taps — or `taps`, made from the images' node, in their
+    /// place. Also returns the images and the generator's state before the term ran, so a test
+    /// can make the term's random draws again.
+    func evaluate(_ trainer: Trainer, term label: String, count: Int, training: Bool = false,
+                  taps makeTaps: ((Graph, TapSet) throws -> TapSet)? = nil) throws
+        -> (value: Node, taps: TapSet, images: Tensor, stateBefore: [UInt64], graph: Graph) {
         let run = trainer.run
         let images = run.testAssembler.images(Array(0..<min(count, run.test.count)), augmentation: .none, random: RandomGenerator(seed: 5))
         let n = images.shape[0]
         let pg = PluginGraph(graph: Graph(training: training, random: trainer.random), encoder: run.model)
         let node = pg.graph.constant(images)
-        let taps = try run.model.encode(pg, images: node)
-        let term = trainer.terms.first { $0.label == label }!
+        let encoded = try run.model.encode(pg, images: node)
+        let taps = try makeTaps?(pg.graph, encoded) ?? encoded
         let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: n), labelled: [UInt8](repeating: 0, count: n),
                               indices: (0..<n).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
                               pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
-        let value = try term.value(pg, batch: batch, taps: taps)
-        return (value, Dictionary(uniqueKeysWithValues: term.instance!.probes().map { ($0.name, $0.value) }), pg.graph)
+        let state = trainer.random.stateWords
+        let value = try trainer.terms.first { $0.label == label }!.value(pg, batch: batch, taps: taps)
+        return (value, taps, images, state, pg.graph)
     }
 
     static func series(_ lines: [[String: Any]], term: String) -> [Double] {

@@ -38,16 +38,10 @@ final class NCEKnownAnswerTests: XCTestCase {
         for r in 0..<N { let row = fill(r); for k in 0..<D { bank.data[r * D + k] = row[k] } }
         try XCTUnwrap(t.states.first { $0.name == "nce.z" }).value.data[0] = 0
         let run = t.run
-        let images = run.testAssembler.images(Array(0..<8), augmentation: .none, random: RandomGenerator(seed: 5))
-        let pg = PluginGraph(graph: Graph(training: false, random: t.random), encoder: run.model)
-        let node = pg.graph.constant(images)
-        let taps = try run.model.encode(pg, images: node)
-        let f = try XCTUnwrap(taps["features"]).value
-        let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: 8), labelled: [UInt8](repeating: 0, count: 8),
-                              indices: (0..<8).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
-                              pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
-        let state = t.random.stateWords
-        let value = Double(try t.terms.first { $0.label == "nce" }!.value(pg, batch: batch, taps: taps).value.scalar)
+        let e = try h.evaluate(t, term: "nce", count: 8)
+        let (images, state) = (e.images, e.stateBefore)
+        let f = try XCTUnwrap(e.taps["features"]).value
+        let value = Double(e.value.value.scalar)
         // v_i = normalise(W f_i + b), in double precision from the plugin's parameters; with the
         // MLP head, f_i is first replaced by relu(BN(W₁ f_i)) over the batch's statistics
         func param(_ name: String) throws -> Tensor { try XCTUnwrap(t.parameters.first { $0.name == "nce." + name }, name).value }

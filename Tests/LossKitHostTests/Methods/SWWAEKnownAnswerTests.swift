@@ -27,16 +27,10 @@ final class SWWAEKnownAnswerTests: XCTestCase {
         let b0 = try param("dec0.bias")
         for k in 0..<b0.count { b0.data[k] = 0.25 }
 
-        let run = t.run
         let B = 4
-        let images = run.testAssembler.images(Array(0..<B), augmentation: .none, random: RandomGenerator(seed: 5))
-        let pg = PluginGraph(graph: Graph(training: true, random: t.random), encoder: run.model)
-        let node = pg.graph.constant(images)
-        let taps = try run.model.encode(pg, images: node)
-        let batch = BatchView(images: node, labels: [Int32](repeating: -1, count: B), labelled: [UInt8](repeating: 0, count: B),
-                              indices: (0..<B).map(Int64.init), datasetSize: run.train.count, numClasses: run.train.classCount,
-                              pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
-        let got = Double(try t.terms.first { $0.label == "swwae" }!.value(pg, batch: batch, taps: taps).value.scalar)
+        let e = try h.evaluate(t, term: "swwae", count: B, training: true)
+        let (images, taps) = (e.images, e.taps)
+        let got = Double(e.value.value.scalar)
 
         // λ_rec · mean (x − b₀)²
         var want = rec * (0..<images.count).map { pow(Double(images.data[$0]) - 0.25, 2) }.reduce(0, +) / Double(images.count)
