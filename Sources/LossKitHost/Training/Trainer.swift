@@ -62,6 +62,16 @@ public final class Trainer {
     /// The step of the last checkpoint written (or resumed from), for the crash note.
     private var checkpointStep: Int?
     private lazy var crashNote = CrashNote(runDirectory: runDirectory, totalSteps: config.steps)
+    /// What the crash note says of each plugin call, made once rather than every step.
+    private lazy var crashActivities: (encode: String, loss: [String: String], afterStep: [String: String]) = {
+        var loss: [String: String] = [:], afterStep: [String: String] = [:]
+        for term in terms {
+            guard let instance = term.instance else { continue }
+            loss[term.label] = CrashNote.describe(instance, role: "the term '\(term.label)'", call: "loss")
+            afterStep[term.label] = CrashNote.describe(instance, role: "the term '\(term.label)'", call: "after_step")
+        }
+        return (CrashNote.describe(run.model.encoder, role: "the encoder", call: "encode"), loss, afterStep)
+    }()
     /// The latest kNN accuracy measured during training (`knn_every`), nil before the first.
     public internal(set) var lastKNNAccuracy: Double?
     public var checkpointPath: String { runDirectory + "/checkpoint.safetensors" }
@@ -264,7 +274,7 @@ public final class Trainer {
         let view = BatchView(images: imageNode, labels: labels, labelled: batch.labelled.map { $0 ? 1 : 0 },
                              indices: batch.indices.map(Int64.init), datasetSize: run.train.count,
                              numClasses: run.train.classCount, pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
-        crashNote.set(CrashNote.describe(run.model.encoder, role: "the encoder", call: "encode"), step: step, checkpoint: checkpointStep)
+        crashNote.set(crashActivities.encode, step: step, checkpoint: checkpointStep)
         let taps = try run.model.encode(pg, images: imageNode)
         var total: Node?
         var values: [(label: String, value: Double)] = []
@@ -276,9 +286,7 @@ public final class Trainer {
                 frozen.formUnion(term.instance?.context.parameters.map(\.name) ?? [])
                 continue
             }
-            if let instance = term.instance {
-                crashNote.set(CrashNote.describe(instance, role: "the term '\(term.label)'", call: "loss"), step: step, checkpoint: checkpointStep)
-            }
+            if let activity = crashActivities.loss[term.label] { crashNote.set(activity, step: step, checkpoint: checkpointStep) }
             let v = try term.value(pg, batch: view, taps: taps)
             let x = Double(v.value.scalar)
             guard x.isFinite else { throw nonFinite("term '\(term.label)' is \(x.isNaN ? "NaN" : "infinite (\(x))")") }
@@ -302,7 +310,7 @@ public final class Trainer {
         if let t0, let profiler { profiler.add("optimizer", Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9) }
         for term in computed {
             guard let instance = term.instance else { continue }
-            crashNote.set(CrashNote.describe(instance, role: "the term '\(term.label)'", call: "after_step"), step: step, checkpoint: checkpointStep)
+            if let activity = crashActivities.afterStep[term.label] { crashNote.set(activity, step: step, checkpoint: checkpointStep) }
             instance.afterStep(step: step, totalSteps: config.steps, learningRateFactor: factor)
         }
         CrashNote.clear()
