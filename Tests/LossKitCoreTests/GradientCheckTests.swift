@@ -47,6 +47,21 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(report.retried, 0)
         XCTAssertTrue("\(report)".hasPrefix("gradient check passed: 2 elements, the worst at 0.04 of its tolerance"), "\(report)")
     }
+
+    func testAnElementNearItsToleranceIsMeasuredAgainAtTheOtherStepsAndKeepsItsBest() throws {
+        // x³ at x = 2 with step 0.45: central difference 12 + h² = 12.2025, 0.2025 off, 0.82 of its
+        // tolerance (2e-3 + 2e-2·12.2025); at the retry step 0.01 it is 1e-4 off
+        let x = Tensor(shape: [1], values: [2])
+        var check = GradientCheck(step: 0.45)
+        check.retrySteps = [0.01]
+        let report = try check.run(inputs: [(name: "x", tensor: x)]) { g, v in try g.sum(g.mul(g.mul(v[0], v[0]), v[0])) }
+        XCTAssertTrue(report.passed, "\(report)")
+        XCTAssertLessThan(report.worstToleranceUsed, 0.01, report.worstElement)
+        check.retrySteps = []
+        let once = try check.run(inputs: [(name: "x", tensor: x)]) { g, v in try g.sum(g.mul(g.mul(v[0], v[0]), v[0])) }
+        XCTAssertEqual(once.worstToleranceUsed, 0.2025 / (2e-3 + 2e-2 * 12.2025), accuracy: 2e-3)
+        XCTAssertTrue(once.worstElement.hasPrefix("x[0]: analytic 12.0 vs numeric 12.20"), once.worstElement)
+    }
 }
 
 /// A loss that ignores an input passes element by element (0 against 0); the report names it.
