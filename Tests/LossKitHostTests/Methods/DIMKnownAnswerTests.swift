@@ -3,8 +3,8 @@ import LossKitCore
 import LossKitHost
 import XCTest
 
-/// Deep InfoMax's three estimators (and the global term `alpha`) against an independent
-/// double-precision implementation of Hjelm et al.'s formulas as METHODS.md states them, from
+/// Deep InfoMax's three estimators (and the global term `alpha`), value and gradient with respect
+/// to both taps, against an independent double-precision implementation of Hjelm et al.'s formulas as METHODS.md states them, from
 /// the same taps and the plugin's own scorer parameters:
 ///
 ///     e_i  = G₂ relu(G₁ f_i + g₁) + g₂                    the global feature's scorer
@@ -20,13 +20,13 @@ final class DIMKnownAnswerTests: XCTestCase {
     private func check(_ loss: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let h = try MethodHarness(plugins: ["DIM"], data: try SyntheticData.makeFolder(train: 64, test: 8))
         let t = try h.make(h.config(loss: loss, steps: 1))
-        let evaluated = try h.evaluate(t, term: "dim", count: 5)
+        let evaluated = try h.evaluate(t, term: "dim", count: 5, taps: ReferenceGradient.leaves)
         let taps = evaluated.taps
         let got = Double(evaluated.value.value.scalar)
 
         func param(_ name: String) throws -> Tensor { try XCTUnwrap(t.parameters.first { $0.name == "dim." + name }, name).value }
-        let c = try XCTUnwrap(taps["conv4"]).value, f = try XCTUnwrap(taps["features"]).value
-        let (B, C, P, D) = (c.shape[0], c.shape[1], c.shape[2] * c.shape[3], f.shape[1])
+        let (c0, f0) = (try XCTUnwrap(taps["conv4"]).value, try XCTUnwrap(taps["features"]).value)
+        let (B, C, P, D) = (c0.shape[0], c0.shape[1], c0.shape[2] * c0.shape[3], f0.shape[1])
         let (l1, a1, l2, a2) = (try param("local.conv1.weight"), try param("local.conv1.bias"), try param("local.conv2.weight"), try param("local.conv2.bias"))
         let (g1, b1, g2, b2) = (try param("global.fc1.weight"), try param("global.fc1.bias"), try param("global.fc2.weight"), try param("global.fc2.bias"))
         let W = a1.count
@@ -36,6 +36,10 @@ final class DIMKnownAnswerTests: XCTestCase {
             return (0..<(m.count / cols)).map { r in (0..<cols).reduce(b.map { Double($0.data[r]) } ?? 0) { $0 + Double(m.data[r * cols + $1]) * x[$1] } }
         }
         let relu = { (x: [Double]) in x.map { max($0, 0) } }
+        let alpha = loss.range(of: "alpha=").map { Double(loss[$0.upperBound...].prefix { $0 != "," && $0 != ")" })! }
+        let (wl, wg) = alpha == nil ? (nil, nil) : (try param("whole.local.weight"), try param("whole.global.weight"))
+        // the loss as a function of the two taps
+        func reference(_ c: Tensor, _ f: Tensor) -> Double {
         let e = (0..<B).map { i in affine(g2, relu(affine(g1, (0..<D).map { Double(f.data[i * D + $0]) }, b1)), b2) }
         let l = (0..<B).map { j in (0..<P).map { p in affine(l2, relu(affine(l1, (0..<C).map { Double(c.data[(j * C + $0) * P + p]) }, a1)), a2) } }
         var S = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: P), count: B), count: B)
@@ -57,13 +61,17 @@ final class DIMKnownAnswerTests: XCTestCase {
         } else {
             want = jsd({ S[$0][$1][$2] }, positions: P)
         }
-        if let alpha = loss.range(of: "alpha=").map({ Double(loss[$0.upperBound...].prefix { $0 != "," && $0 != ")" })! }) {
-            let (wl, wg) = (try param("whole.local.weight"), try param("whole.global.weight"))
+        if let alpha, let wl, let wg {
             let flat = (0..<B).map { j in affine(wl, (0..<(C * P)).map { Double(c.data[j * C * P + $0]) }, nil) }
             let ge = (0..<B).map { i in affine(wg, (0..<D).map { Double(f.data[i * D + $0]) }, nil) }
             want += alpha * jsd({ i, j, _ in zip(ge[i], flat[j]).reduce(0) { $0 + $1.0 * $1.1 } }, positions: 1)
         }
+        return want
+        }
+        let want = reference(c0, f0)
         XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)), loss, file: file, line: line)
+        try ReferenceGradient.assertAgrees(evaluated.value, graph: evaluated.graph, taps: taps, names: ["conv4", "features"],
+                                           file: file, line: line) { reference($0["conv4"]!, $0["features"]!) }
     }
 
     func testJensenShannon() throws { try check("dim(width=16)") }

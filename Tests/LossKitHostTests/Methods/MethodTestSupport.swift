@@ -97,3 +97,50 @@ final class MethodHarness {
 
     static func mean(_ xs: ArraySlice<Double>) -> Double { xs.reduce(0, +) / Double(max(xs.count, 1)) }
 }
+
+/// A known answer's gradient: the term's backward pass against central differences of the
+/// test's own double-precision reference, with respect to each tap.
+enum ReferenceGradient {
+    /// The taps as leaves of the graph (pool taps keep their switches), so that each one's
+    /// gradient is the term's alone, not summed on through the encoder.
+    static func leaves(_ graph: Graph, _ encoded: TapSet) -> TapSet {
+        let taps = TapSet()
+        for (name, node) in zip(encoded.names, encoded.nodes) {
+            taps.emit(name, node.switches == nil ? graph.variable(node.value.copy()) : graph.variable(node.value.copy(), switchesOf: node))
+        }
+        return taps
+    }
+
+    /// Runs the backward pass from `value` and compares the gradient of each of `names` (leaves
+    /// from `leaves`) with (R(x + h) − R(x − h)) / 2h of `reference`, on up to `perTap` elements
+    /// spread over the tap. An element agrees when |analytic − numeric| ≤ 1e-3·s + 2e-2·|numeric|,
+    /// s the largest |numeric| of that tap: f32 against f64, with room for h² curvature.
+    static func assertAgrees(_ value: Node, graph: Graph, taps: TapSet, names: [String], perTap: Int = 40,
+                             file: StaticString = #filePath, line: UInt = #line, reference: ([String: Tensor]) throws -> Double) throws {
+        try graph.backward(from: value)
+        var inputs: [String: Tensor] = [:]
+        for name in taps.names { inputs[name] = try XCTUnwrap(taps[name], file: file, line: line).value.copy() }
+        for name in names {
+            let node = try XCTUnwrap(taps[name], name, file: file, line: line)
+            let grad = node.grad ?? Tensor(zeros: node.shape)
+            let x = inputs[name]!
+            let stride = max(1, x.count / perTap)
+            var pairs: [(Int, Double, Double)] = []
+            for i in Swift.stride(from: 0, to: x.count, by: stride) {
+                let saved = x.data[i]
+                let h = max(1e-3, abs(saved) * 1e-3)
+                x.data[i] = saved + h
+                let (upAt, up) = (Double(x.data[i]), try reference(inputs))
+                x.data[i] = saved - h
+                let (downAt, down) = (Double(x.data[i]), try reference(inputs))
+                x.data[i] = saved
+                pairs.append((i, Double(grad.data[i]), (up - down) / (upAt - downAt)))
+            }
+            let scale = pairs.map { abs($0.2) }.max() ?? 0
+            XCTAssertGreaterThan(scale, 0, "\(name): the reference has no gradient here; the test checks nothing", file: file, line: line)
+            for (i, analytic, numeric) in pairs where abs(analytic - numeric) > 1e-3 * scale + 2e-2 * abs(numeric) {
+                XCTFail("\(name)[\(i)]: the term's gradient \(analytic), the reference's \(numeric)", file: file, line: line)
+            }
+        }
+    }
+}
