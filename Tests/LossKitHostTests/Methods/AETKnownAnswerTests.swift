@@ -3,7 +3,7 @@ import LossKitCore
 import LossKitHost
 import XCTest
 
-/// AET's loss against METHODS.md's definition, with the plugin's random draws made again from the
+/// AET's loss (and its gradient with respect to the features tap) against METHODS.md's definition, with the plugin's random draws made again from the
 /// same generator state (five uniforms in [-1, 1] per image: rotation, x and y translation, scale,
 /// shear), so the test knows each transformation t_i. The transformation moves the *content*:
 /// x' = A x + τ with A = s · R(r) · Shear(h), R(r) = [[cos r, −sin r], [sin r, cos r]],
@@ -18,7 +18,7 @@ final class AETKnownAnswerTests: XCTestCase {
         let t = try h.make(h.config(loss: "aet\(options)", steps: 1))
         let run = t.run
         let B = 5
-        let e = try h.evaluate(t, term: "aet", count: B)
+        let e = try h.evaluate(t, term: "aet", count: B, taps: ReferenceGradient.leaves)
         let (images, state, taps) = (e.images, e.stateBefore, e.taps)
         let got = Double(e.value.value.scalar)
 
@@ -43,10 +43,11 @@ final class AETKnownAnswerTests: XCTestCase {
         let g = Graph(training: false, random: RandomGenerator(seed: 0))
         let warped = try g.affineWarp(g.constant(images), theta: theta, fill: run.setup.pixelMin)
         let other = try XCTUnwrap(run.model.encode(PluginGraph(graph: g, encoder: run.model), images: warped)["features"]).value
-        let f = try XCTUnwrap(taps["features"]).value
-        let D = f.shape[1]
+        let D = try XCTUnwrap(taps["features"]).value.shape[1]
         let w = try XCTUnwrap(t.parameters.first { $0.name == "aet.decoder.weight" }).value
         let b = try XCTUnwrap(t.parameters.first { $0.name == "aet.decoder.bias" }).value
+        // the loss as a function of the features tap (the warped images' features are the encoder's own pass)
+        func reference(_ f: Tensor) -> Double {
         var total = 0.0
         for i in 0..<B {
             let both = (0..<D).map { Double(f.data[i * D + $0]) } + (0..<D).map { Double(other.data[i * D + $0]) }
@@ -55,8 +56,11 @@ final class AETKnownAnswerTests: XCTestCase {
                 total += pow(targets[i][k] - p, 2)
             }
         }
-        let want = total / Double(B * 6)
+        return total / Double(B * 6)
+        }
+        let want = reference(try XCTUnwrap(taps["features"]).value)
         XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)), options)
+        try ReferenceGradient.assertAgrees(e.value, graph: e.graph, taps: taps, names: ["features"]) { reference($0["features"]!) }
     }
 
     func testTheDefaultTransformations() throws {

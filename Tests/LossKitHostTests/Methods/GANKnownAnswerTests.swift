@@ -13,7 +13,8 @@ import XCTest
 ///            L_G = ‖ mean_i f(x_i) − f(x_c) ‖²
 ///     dcgan: L_D = mean_i sp(−d(x_i)) + sp(d(x_c)),  L_G = sp(−d(x_c)),  d(x) = w·f(x) + b
 ///
-/// (evaluation mode, so batch-norm reads each image alone). `part` picks L_D, L_G or their sum.
+/// (evaluation mode, so batch-norm reads each image alone). `part` picks L_D, L_G or their sum;
+/// the gradient with respect to the real images' taps is L_D's (semi: the logits; DCGAN: the features).
 final class GANKnownAnswerTests: XCTestCase {
     private func softplus(_ x: Double) -> Double { x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)) }
     private func lse(_ x: [Double]) -> Double { let m = x.max()!; return m + log(x.map { exp($0 - m) }.reduce(0, +)) }
@@ -29,7 +30,7 @@ final class GANKnownAnswerTests: XCTestCase {
         let (lo, hi) = (Double(run.setup.pixelMin), Double(run.setup.pixelMax))
         let constant = lo + (tanh(0.3) + 1) * (hi - lo) / 2
 
-        let e = try h.evaluate(t, term: "gan", count: 6)
+        let e = try h.evaluate(t, term: "gan", count: 6, taps: ReferenceGradient.leaves)
         let (images, taps, pg) = (e.images, e.taps, PluginGraph(graph: e.graph, encoder: run.model))
         let got = Double(e.value.value.scalar)
 
@@ -41,23 +42,35 @@ final class GANKnownAnswerTests: XCTestCase {
             let width = tensor.count / tensor.shape[0]
             return (0..<tensor.shape[0]).map { i in (0..<width).map { Double(tensor.data[i * width + $0]) } }
         }
-        let logits = rows(try XCTUnwrap(taps["logits"]).value), features = rows(try XCTUnwrap(taps["features"]).value)
         let fakeLogits = rows(try XCTUnwrap(fakeTaps["logits"]).value)[0], fakeFeatures = rows(try XCTUnwrap(fakeTaps["features"]).value)[0]
         let mean = { (xs: [Double]) in xs.reduce(0, +) / Double(xs.count) }
-        let lossD: Double, lossG: Double
-        if mode == "semi" {
-            let lseReal = logits.map(lse)
-            lossD = 0.5 * (-mean(lseReal) + mean(lseReal.map(softplus)) + softplus(lse(fakeLogits)))
-            lossG = (0..<fakeFeatures.count).map { k in pow(mean(features.map { $0[k] }) - fakeFeatures[k], 2) }.reduce(0, +)
-        } else {
-            let w = try XCTUnwrap(t.parameters.first { $0.name == "gan.discriminator.weight" }).value
-            let b = Double(try XCTUnwrap(t.parameters.first { $0.name == "gan.discriminator.bias" }).value.data[0])
-            let d = { (f: [Double]) in zip(f, (0..<w.count).map { Double(w.data[$0]) }).reduce(b) { $0 + $1.0 * $1.1 } }
-            lossD = mean(features.map { softplus(-d($0)) }) + softplus(d(fakeFeatures))
-            lossG = softplus(-d(fakeFeatures))
+        let w = try t.parameters.first { $0.name == "gan.discriminator.weight" }.map(\.value)
+        let b = try t.parameters.first { $0.name == "gan.discriminator.bias" }.map { Double($0.value.data[0]) }
+        // (L_D, L_G) as functions of the real images' taps
+        func losses(_ taps: [String: Tensor]) -> (d: Double, g: Double) {
+            let logits = rows(taps["logits"]!), features = rows(taps["features"]!)
+            if mode == "semi" {
+                let lseReal = logits.map(lse)
+                return (0.5 * (-mean(lseReal) + mean(lseReal.map(softplus)) + softplus(lse(fakeLogits))),
+                        (0..<fakeFeatures.count).map { k in pow(mean(features.map { $0[k] }) - fakeFeatures[k], 2) }.reduce(0, +))
+            }
+            let d = { (f: [Double]) in zip(f, (0..<w!.count).map { Double(w!.data[$0]) }).reduce(b!) { $0 + $1.0 * $1.1 } }
+            return (mean(features.map { softplus(-d($0)) }) + softplus(d(fakeFeatures)), softplus(-d(fakeFeatures)))
         }
+        var values: [String: Tensor] = [:]
+        for name in taps.names { values[name] = taps[name]!.value }
+        let (lossD, lossG) = losses(values)
         let want = part == "discriminator" ? lossD : part == "generator" ? lossG : lossD + lossG
         XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)), "\(mode), \(part)", file: file, line: line)
+        // Gradients with respect to the real images' taps: L_D's alone. L_G trains the generator
+        // only, so the real features it matches (semi) reach the discriminator as constants.
+        if part == "generator" {
+            try e.graph.backward(from: e.value)
+            for name in taps.names { XCTAssertFalse(taps[name]!.grad?.buffer.contains { $0 != 0 } ?? false, "L_G reaches the tap \(name)", file: file, line: line) }
+        } else {
+            try ReferenceGradient.assertAgrees(e.value, graph: e.graph, taps: taps, names: mode == "semi" ? ["logits"] : ["features"],
+                                               file: file, line: line) { losses($0).d }
+        }
     }
 
     func testSemiSupervisedDiscriminator() throws { try check(mode: "semi", part: "discriminator") }

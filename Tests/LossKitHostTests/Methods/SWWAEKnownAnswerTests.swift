@@ -3,7 +3,7 @@ import LossKitCore
 import LossKitHost
 import XCTest
 
-/// SWWAE's loss against Zhao et al.'s what-where reconstruction as METHODS.md states it, with the
+/// SWWAE's loss (and its gradient with respect to the pooled maps) against Zhao et al.'s what-where reconstruction as METHODS.md states it, with the
 /// decoder's convolutions zeroed so every stage's output is known without running a decoder:
 /// a zero convolution followed by batch-norm on batch statistics and ReLU gives relu(β_c) in
 /// every position of channel c. So, top-down over the pools (x_m the map that fed pool m):
@@ -28,15 +28,19 @@ final class SWWAEKnownAnswerTests: XCTestCase {
         for k in 0..<b0.count { b0.data[k] = 0.25 }
 
         let B = 4
-        let e = try h.evaluate(t, term: "swwae", count: B, training: true)
+        let e = try h.evaluate(t, term: "swwae", count: B, training: true, taps: ReferenceGradient.leaves)
         let (images, taps) = (e.images, e.taps)
         let got = Double(e.value.value.scalar)
 
+        // the loss as a function of the taps; the switches stay where the pools recorded them,
+        // which is where the reference's argmax finds them while no nudge breaks a tie (the
+        // taps are after ReLU: a window's zeros tie, so zeros are not nudged)
+        func reference(_ taps: [String: Tensor]) throws -> Double {
         // λ_rec · mean (x − b₀)²
         var want = rec * (0..<images.count).map { pow(Double(images.data[$0]) - 0.25, 2) }.reduce(0, +) / Double(images.count)
         // each pool's stage: the conv tap that fed it, against relu(β^into) at the switches (or everywhere)
         for (pool, input) in [("pool1", "conv2"), ("pool2", "conv4")] {
-            let x = try XCTUnwrap(taps[input]).value
+            let x = try XCTUnwrap(taps[input])
             let (C, H, W) = (x.shape[1], x.shape[2], x.shape[3])
             let stage = pool == "pool1" ? "dec1" : "dec2"
             let beta = try param("\(stage).into.bn.bias")
@@ -61,6 +65,13 @@ final class SWWAEKnownAnswerTests: XCTestCase {
             }
             want += mid * error / Double(x.count)
         }
+        return want
+        }
+        var values: [String: Tensor] = [:]
+        for name in taps.names { values[name] = taps[name]!.value }
+        let want = try reference(values)
+        try ReferenceGradient.assertAgrees(e.value, graph: e.graph, taps: taps, names: ["conv2", "conv4"],
+                                           atKink: { $1 == 0 }, file: file, line: line) { try reference($0) }
         XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)), loss, file: file, line: line)
     }
 
