@@ -50,6 +50,11 @@ for name in pluginNames {
     targets.append(.target(name: "LossKit\(name)", dependencies: ["LossKitPluginSDK"], path: "Plugins/\(name)"))
 }
 
+// A Swift plugin written against the ABI 1.2 SDK surface, kept unchanged for the compatibility
+// tests; its library is not named libLossKit*.so, so scripts/build.sh does not ship it.
+products.append(.library(name: "FixtureSwiftABI12", type: .dynamic, targets: ["FixtureSwiftABI12"]))
+targets.append(.target(name: "FixtureSwiftABI12", dependencies: ["LossKitPluginSDK"], path: "Tests/Fixtures/SwiftABI12Plugin"))
+
 let package = Package(
     name: "LossKit",
     products: products,

@@ -4,27 +4,36 @@
  *
  *   loss = mean over unlabelled rows i of H(p_i),  H(p) = -Σ_k p_k log p_k,  p = softmax(logits / T)
  *
- * Build: cc -shared -fPIC -I<path to Sources/CLossKitABI/include> entropy_min.c -o libentropy_min.so
+ * Build: cc -shared -fPIC $(pkg-config --cflags losskit) entropy_min.c -o libentropy_min.so
  */
-#include "losskit.h"
+#include <losskit.h>
 #include <stdlib.h>
 
 typedef struct {
     const lk_host_api *api;
-    double temperature;
-    bool all_rows;
-    char *tap;       /* copied in prepare: the setup's string lives only for that call */
-    int64_t *rows;   /* gather_rows indices; kept until the next batch so the backward pass can use them */
+    double temperature;  /* option */
+    bool all_rows;       /* option */
+    char *tap;           /* copied in prepare: the setup's string lives only for that call */
+    int64_t *rows;       /* gather_rows indices; kept until the next batch so the backward pass can use them */
     int32_t rows_cap;
-    double entropy;  /* probe */
+    double entropy;      /* probe */
 } entropy_min;
+
+/* Options and probes, each declared once (losskit.h, "Options and probes declared once"). */
+#define OPTIONS(X) \
+    X(entropy_min, temperature, double, "1.0", LK_ABOVE(0), "divides the logits before the softmax; > 1 flattens the posterior") \
+    X(entropy_min, all_rows, bool, "false", LK_ANY, "also minimise the entropy on labelled rows")
+#define PROBES(X) X(entropy_min, entropy, double, "mean entropy of the last batch's selected rows")
+OPTIONS(LK_OPTION_SETTER)
+PROBES(LK_PROBE_GETTER)
+static const lk_option_decl options[] = { OPTIONS(LK_OPTION_DECL) };
+static const lk_probe_decl probes[] = { PROBES(LK_PROBE_DECL) };
 
 static void *create(const lk_host_api *api, lk_context *ctx, lk_error *err) {
     (void)ctx;
     entropy_min *self = calloc(1, sizeof *self);
     if (!self) { lk_error_set(err, "out of memory"); return NULL; }
     self->api = api;
-    self->temperature = 1.0;
     return self;
 }
 
@@ -81,46 +90,11 @@ static void destroy(void *p) {
     free(self);
 }
 
-lk_status entropy_min_set_temperature(void *p, double v, lk_error *err) {
-    if (!(v > 0)) { /* also rejects NaN */
-        if (err) snprintf(err->message, sizeof err->message, "temperature must be > 0, got %g", v);
-        return LK_ERROR;
-    }
-    ((entropy_min *)p)->temperature = v;
-    return LK_OK;
-}
-
-lk_status entropy_min_set_all_rows(void *p, bool v, lk_error *err) {
-    (void)err;
-    ((entropy_min *)p)->all_rows = v;
-    return LK_OK;
-}
-
-double entropy_min_entropy(void *p) { return ((entropy_min *)p)->entropy; }
-
-static const lk_option_desc options[] = {
-    { sizeof(lk_option_desc), "temperature", LK_TYPE_DOUBLE, "1.0",
-      "divides the logits before the softmax; > 1 flattens the posterior", "entropy_min_set_temperature" },
-    { sizeof(lk_option_desc), "all_rows", LK_TYPE_BOOL, "false",
-      "also minimise the entropy on labelled rows", "entropy_min_set_all_rows" },
-};
-static const lk_probe_desc probes[] = {
-    { sizeof(lk_probe_desc), "entropy", LK_TYPE_DOUBLE, "mean entropy of the last batch's selected rows",
-      "entropy_min_entropy" },
-};
 static const char *const reads[] = { "logits", NULL };
 static const lk_plugin plugin = {
-    .struct_size = sizeof(lk_plugin), .abi_major = LOSSKIT_ABI_MAJOR, .abi_minor = LOSSKIT_ABI_MINOR,
-    .kind = LK_KIND_OBJECTIVE, .name = "entropy-min", .version = "1.0.0",
-    .summary = "entropy minimisation of the class posterior on unlabelled rows (Grandvalet & Bengio 2005)",
-    .taps_read = reads, .default_tap = "logits",
-    .options = options, .option_count = 2, .probes = probes, .probe_count = 1,
+    LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "entropy-min", "1.1.0",
+                     "entropy minimisation of the class posterior on unlabelled rows (Grandvalet & Bengio 2005)"),
+    .taps_read = reads, .default_tap = "logits", LK_PLUGIN_OPTIONS(options), LK_PLUGIN_PROBES(probes),
     .create = create, .prepare = prepare, .loss = loss, .destroy = destroy,
 };
-static const lk_plugin *const list[] = { &plugin };
-static const lk_plugin_list entry = { sizeof(lk_plugin_list), LOSSKIT_ABI_MAJOR, LOSSKIT_ABI_MINOR, 1, list };
-
-const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16_t host_minor) {
-    (void)host_major; (void)host_minor; /* the host refuses another major itself */
-    return &entry;
-}
+LK_PLUGIN_ENTRY(&plugin)

@@ -83,51 +83,26 @@ final class AET: Objective {
     }
 }
 
-@_cdecl("aet_set_rotation")
-public func aetSetRotation(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("rotation", 0...180)) { (a: AET, v) in a.rotation = v }
-}
-@_cdecl("aet_set_translation")
-public func aetSetTranslation(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("translation", 0...1)) { (a: AET, v) in a.translation = v }
-}
-@_cdecl("aet_set_scale_min")
-public func aetSetScaleMin(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("scale_min", 0.05...10)) { (a: AET, v) in a.scaleMin = v }
-}
-@_cdecl("aet_set_scale_max")
-public func aetSetScaleMax(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("scale_max", 0.05...10)) { (a: AET, v) in a.scaleMax = v }
-}
-@_cdecl("aet_set_shear")
-public func aetSetShear(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("shear", 0...60)) { (a: AET, v) in a.shear = v }
-}
-@_cdecl("aet_probe_parameter_error")
-public func aetProbeParameterError(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (a: AET) in a.parameterError } }
-@_cdecl("aet_probe_rotation_error")
-public func aetProbeRotationError(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (a: AET) in a.rotationErrorDegrees } }
-
 private let plugins = makePluginList([
-    makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "aet", version: "1.0.0",
+    describe(
+        AET.self, kind: LK_KIND_OBJECTIVE, name: "aet", version: "1.1.0",
         summary: "auto-encoding transformations: predict a random affine warp from features (Zhang et al. 2019)",
         tapsRead: ["features"], defaultTap: "features",
         options: [
-            OptionSpec("rotation", .double, default: "180", doc: "rotation range ± degrees", setter: "aet_set_rotation"),
-            OptionSpec("translation", .double, default: "0.2", doc: "translation range ± fraction of the side", setter: "aet_set_translation"),
-            OptionSpec("scale_min", .double, default: "0.7", doc: "smallest isotropic scale", setter: "aet_set_scale_min"),
-            OptionSpec("scale_max", .double, default: "1.3", doc: "largest isotropic scale", setter: "aet_set_scale_max"),
-            OptionSpec("shear", .double, default: "30", doc: "shear range ± degrees", setter: "aet_set_shear"),
+            .double("rotation", \.rotation, default: 180, .within(0, 180), doc: "rotation range ± degrees"),
+            .double("translation", \.translation, default: 0.2, .within(0, 1), doc: "translation range ± fraction of the side"),
+            .double("scale_min", \.scaleMin, default: 0.7, .within(0.05, 10), doc: "smallest isotropic scale"),
+            .double("scale_max", \.scaleMax, default: 1.3, .within(0.05, 10), doc: "largest isotropic scale"),
+            .double("shear", \.shear, default: 30, .within(0, 60), doc: "shear range ± degrees"),
         ],
         probes: [
-            ProbeSpec("parameter_error", doc: "mean squared error of the 6 predicted parameters", getter: "aet_probe_parameter_error"),
-            ProbeSpec("rotation_error", doc: "mean absolute rotation error in degrees", getter: "aet_probe_rotation_error"),
+            Probe("parameter_error", \.parameterError, doc: "mean squared error of the 6 predicted parameters"),
+            Probe("rotation_error", \.rotationErrorDegrees, doc: "mean absolute rotation error in degrees"),
         ],
         create: { Runtime.create(AET.self, $0, $1, $2) }),
 ])
 
 @_cdecl("losskit_plugin_entry")
 public func losskitPluginEntry(_ major: UInt16, _ minor: UInt16) -> UnsafePointer<lk_plugin_list>? {
-    major == UInt16(LOSSKIT_ABI_MAJOR) ? plugins : nil
+    servesHost(major, minor) ? plugins : nil
 }

@@ -62,25 +62,20 @@ final class ConvNetL: ConvNet {
     override class var layout: [Int] { [96, 96, 96, 0, 192, 192, 192, 0, 192] }
 }
 
-@_cdecl("convnet_set_width")
-public func convnetSetWidth(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: { $0 > 0 && $0 <= 8 ? nil : "width must be in (0, 8], got \($0)" }) { (n: ConvNet, v) in n.width = v }
-}
-
-private let widthOption = OptionSpec("width", .double, default: "1.0", doc: "multiplies every layer's channel count", setter: "convnet_set_width")
-
 private let plugins = makePluginList([
-    makeDescriptor(
-        kind: LK_KIND_ENCODER, name: "convnet-s", version: "1.0.0",
+    describe(
+        ConvNet.self, kind: LK_KIND_ENCODER, name: "convnet-s", version: "1.1.0",
         summary: "1×28×28 VGG-style encoder: 32,32,pool,64,64,pool,128 → 128-d (taps conv1-5, pool1-2, features)",
-        options: [widthOption], create: { Runtime.create(ConvNet.self, $0, $1, $2) }),
-    makeDescriptor(
-        kind: LK_KIND_ENCODER, name: "convnet-l", version: "1.0.0",
+        options: [.double("width", \.width, default: 1, .above(0, upTo: 8), doc: "multiplies every layer's channel count")],
+        create: { Runtime.create(ConvNet.self, $0, $1, $2) }),
+    describe(
+        ConvNetL.self, kind: LK_KIND_ENCODER, name: "convnet-l", version: "1.1.0",
         summary: "3×32×32 encoder: 96×3,pool,192×3,pool,192 → 192-d (taps conv1-7, pool1-2, features)",
-        options: [widthOption], create: { Runtime.create(ConvNetL.self, $0, $1, $2) }),
+        options: [.double("width", \.width, default: 1, .above(0, upTo: 8), doc: "multiplies every layer's channel count")],
+        create: { Runtime.create(ConvNetL.self, $0, $1, $2) }),
 ])
 
 @_cdecl("losskit_plugin_entry")
 public func losskitPluginEntry(_ major: UInt16, _ minor: UInt16) -> UnsafePointer<lk_plugin_list>? {
-    major == UInt16(LOSSKIT_ABI_MAJOR) ? plugins : nil
+    servesHost(major, minor) ? plugins : nil
 }

@@ -123,45 +123,22 @@ final class DeepInfoMax: Objective {
     }
 }
 
-@_cdecl("dim_set_estimator")
-public func dimSetEstimator(_ p: UnsafeMutableRawPointer?, _ v: UnsafePointer<CChar>?, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.oneOf("estimator", ["jsd", "infonce", "dv"])) { (d: DeepInfoMax, v) in d.estimator = v }
-}
-
-@_cdecl("dim_set_width")
-public func dimSetWidth(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("width", 1...8192)) { (d: DeepInfoMax, v) in d.width = Int(v) }
-}
-
-@_cdecl("dim_set_alpha")
-public func dimSetAlpha(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.nonNegative("alpha")) { (d: DeepInfoMax, v) in d.alpha = v }
-}
-
-@_cdecl("dim_set_gamma")
-public func dimSetGamma(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.nonNegative("gamma")) { (d: DeepInfoMax, v) in d.gamma = v }
-}
-
-@_cdecl("dim_probe_mi")
-public func dimProbeMI(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (d: DeepInfoMax) in d.miEstimate } }
-
 private let plugins = makePluginList([
-    makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "dim", version: "1.1.0",
+    describe(
+        DeepInfoMax.self, kind: LK_KIND_OBJECTIVE, name: "dim", version: "1.2.0",
         summary: "Deep InfoMax: mutual information between the global feature and local features (Hjelm et al. 2019)",
         tapsRead: ["conv4", "features"], defaultTap: "conv4",
         options: [
-            OptionSpec("estimator", .string, default: "jsd", doc: "MI estimator: jsd, infonce or dv", setter: "dim_set_estimator"),
-            OptionSpec("width", .int64, default: "512", doc: "common width of the local and global scorers", setter: "dim_set_width"),
-            OptionSpec("alpha", .double, default: "0", doc: "weight of the global term (E against the whole local map)", setter: "dim_set_alpha"),
-            OptionSpec("gamma", .double, default: "0", doc: "weight of prior matching to U(0,1) (reference example: 0.1)", setter: "dim_set_gamma"),
+            .string("estimator", \.estimator, default: "jsd", choices: ["jsd", "infonce", "dv"], doc: "MI estimator: jsd, infonce or dv"),
+            .int("width", \.width, default: 512, .within(1, 8192), doc: "common width of the local and global scorers"),
+            .double("alpha", \.alpha, default: 0, .atLeast(0), doc: "weight of the global term (E against the whole local map)"),
+            .double("gamma", \.gamma, default: 0, .atLeast(0), doc: "weight of prior matching to U(0,1) (reference example: 0.1)"),
         ],
-        probes: [ProbeSpec("mi", doc: "the estimator's mutual-information bound on the last batch", getter: "dim_probe_mi")],
+        probes: [Probe("mi", \.miEstimate, doc: "the estimator's mutual-information bound on the last batch")],
         create: { Runtime.create(DeepInfoMax.self, $0, $1, $2) }),
 ])
 
 @_cdecl("losskit_plugin_entry")
 public func losskitPluginEntry(_ major: UInt16, _ minor: UInt16) -> UnsafePointer<lk_plugin_list>? {
-    major == UInt16(LOSSKIT_ABI_MAJOR) ? plugins : nil
+    servesHost(major, minor) ? plugins : nil
 }

@@ -128,65 +128,31 @@ final class GAN: Objective {
     }
 }
 
-@_cdecl("gan_set_mode")
-public func ganSetMode(_ p: UnsafeMutableRawPointer?, _ v: UnsafePointer<CChar>?, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.oneOf("mode", ["semi", "dcgan"])) { (g: GAN, v) in g.mode = v }
-}
-
-@_cdecl("gan_set_part")
-public func ganSetPart(_ p: UnsafeMutableRawPointer?, _ v: UnsafePointer<CChar>?, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.oneOf("part", ["both", "discriminator", "generator"])) { (g: GAN, v) in g.part = v }
-}
-
-@_cdecl("gan_set_latent")
-public func ganSetLatent(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("latent", 1...4096)) { (g: GAN, v) in g.latent = Int(v) }
-}
-
-@_cdecl("gan_set_lr")
-public func ganSetLR(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.positive("lr")) { (g: GAN, v) in g.learningRate = v }
-}
-
-@_cdecl("gan_set_beta1")
-public func ganSetBeta1(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.below("beta1", 1.0)) { (g: GAN, v) in g.beta1 = v }
-}
-
-@_cdecl("gan_set_width")
-public func ganSetWidth(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("width", 1...1024)) { (g: GAN, v) in g.width = Int(v) }
-}
-
-@_cdecl("gan_probe_real_accuracy")
-public func ganProbeReal(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (g: GAN) in g.realAccuracy } }
-@_cdecl("gan_probe_fake_accuracy")
-public func ganProbeFake(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (g: GAN) in g.fakeAccuracy } }
-@_cdecl("gan_probe_feature_distance")
-public func ganProbeFeature(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (g: GAN) in g.featureDistance } }
-
 private let plugins = makePluginList([
-    makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.0.0",
+    describe(
+        GAN.self, kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.1.0",
         summary: "semi-supervised GAN with feature matching (Salimans et al. 2016), or DCGAN (Radford et al. 2016)",
-        tapsRead: ["features", "logits"], defaultTap: "features",
+        // dcgan mode scores with a head of its own on the features: the class logits go unread
+        tapsRead: ["features", "logits"], tapsReadWithoutGradient: ["logits"], defaultTap: "features",
         options: [
-            OptionSpec("mode", .string, default: "semi", doc: "semi: K-class head as discriminator + feature matching; dcgan: binary head", setter: "gan_set_mode"),
-            OptionSpec("latent", .int64, default: "100", doc: "dimension of z ~ N(0, I)", setter: "gan_set_latent"),
-            OptionSpec("lr", .double, default: "0.0002", doc: "generator's Adam learning rate", setter: "gan_set_lr"),
-            OptionSpec("beta1", .double, default: "0.5", doc: "generator's Adam β1", setter: "gan_set_beta1"),
-            OptionSpec("width", .int64, default: "32", doc: "generator base width c (layers 4c, 2c)", setter: "gan_set_width"),
-            OptionSpec("part", .string, default: "both", doc: "return L_D + L_G (both), or only the discriminator's or generator's loss", setter: "gan_set_part"),
+            .string("mode", \.mode, default: "semi", choices: ["semi", "dcgan"],
+                    doc: "semi: K-class head as discriminator + feature matching; dcgan: binary head"),
+            .int("latent", \.latent, default: 100, .within(1, 4096), doc: "dimension of z ~ N(0, I)"),
+            .double("lr", \.learningRate, default: 0.0002, .above(0), doc: "generator's Adam learning rate"),
+            .double("beta1", \.beta1, default: 0.5, .from(0, below: 1), doc: "generator's Adam β1"),
+            .int("width", \.width, default: 32, .within(1, 1024), doc: "generator base width c (layers 4c, 2c)"),
+            .string("part", \.part, default: "both", choices: ["both", "discriminator", "generator"],
+                    doc: "return L_D + L_G (both), or only the discriminator's or generator's loss"),
         ],
         probes: [
-            ProbeSpec("real_accuracy", doc: "fraction of real images the discriminator calls real", getter: "gan_probe_real_accuracy"),
-            ProbeSpec("fake_accuracy", doc: "fraction of generated images it calls fake", getter: "gan_probe_fake_accuracy"),
-            ProbeSpec("feature_distance", doc: "feature-matching distance (semi)", getter: "gan_probe_feature_distance"),
+            Probe("real_accuracy", \.realAccuracy, doc: "fraction of real images the discriminator calls real"),
+            Probe("fake_accuracy", \.fakeAccuracy, doc: "fraction of generated images it calls fake"),
+            Probe("feature_distance", \.featureDistance, doc: "feature-matching distance (semi)"),
         ],
         create: { Runtime.create(GAN.self, $0, $1, $2) }),
 ])
 
 @_cdecl("losskit_plugin_entry")
 public func losskitPluginEntry(_ major: UInt16, _ minor: UInt16) -> UnsafePointer<lk_plugin_list>? {
-    major == UInt16(LOSSKIT_ABI_MAJOR) ? plugins : nil
+    servesHost(major, minor) ? plugins : nil
 }

@@ -186,69 +186,30 @@ final class NCE: Objective {
     var normalisationConstant: Double { negatives == 0 ? .nan : Double(z?.pointer[0] ?? .nan) }
 }
 
-@_cdecl("nce_set_dim")
-public func nceSetDim(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("dim", 1...4096)) { (n: NCE, v) in n.dimension = Int(v) }
-}
-
-@_cdecl("nce_set_tau")
-public func nceSetTau(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.positive("tau")) { (n: NCE, v) in n.tau = v }
-}
-
-@_cdecl("nce_set_negatives")
-public func nceSetNegatives(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.nonNegative("negatives")) { (n: NCE, v) in n.negatives = Int(v) }
-}
-
-@_cdecl("nce_set_momentum")
-public func nceSetMomentum(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.below("momentum", 1.0)) { (n: NCE, v) in n.momentum = v }
-}
-
-@_cdecl("nce_set_proximal")
-public func nceSetProximal(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.nonNegative("proximal")) { (n: NCE, v) in n.proximal = v }
-}
-
-@_cdecl("nce_set_hidden")
-public func nceSetHidden(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("hidden", 0...8192)) { (n: NCE, v) in n.hidden = Int(v) }
-}
-
-@_cdecl("nce_set_views")
-public func nceSetViews(_ p: UnsafeMutableRawPointer?, _ v: Int64, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.within("views", 1...2)) { (n: NCE, v) in n.views = Int(v) }
-}
-
-@_cdecl("nce_probe_z")
-public func nceProbeZ(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (n: NCE) in n.normalisationConstant } }
-
-@_cdecl("nce_probe_positive_similarity")
-public func nceProbePositive(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (n: NCE) in n.positiveSimilarity } }
-
 private let plugins = makePluginList([
-    makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "nce", version: "1.2.0",
+    describe(
+        NCE.self, kind: LK_KIND_OBJECTIVE, name: "nce", version: "1.3.0",
         summary: "instance discrimination with a memory bank and NCE (Wu et al. 2018)",
         tapsRead: ["features"], defaultTap: "features",
         options: [
-            OptionSpec("dim", .int64, default: "128", doc: "projection width D of the L2-normalised embedding", setter: "nce_set_dim"),
-            OptionSpec("tau", .double, default: "0.07", doc: "temperature τ of exp(M·v/τ)", setter: "nce_set_tau"),
-            OptionSpec("negatives", .int64, default: "4096", doc: "noise rows m per image; 0 = exact softmax over the bank", setter: "nce_set_negatives"),
-            OptionSpec("momentum", .double, default: "0.5", doc: "bank update M_i ← normalise(μ M_i + (1-μ) v_i)", setter: "nce_set_momentum"),
-            OptionSpec("proximal", .double, default: "0", doc: "λ of the proximal term λ‖v_i - M_i‖²", setter: "nce_set_proximal"),
-            OptionSpec("hidden", .int64, default: "0", doc: "0: linear projection (the paper); H > 0: MLP head linear(H) → batch-norm → ReLU → linear(D) (SimCLR)", setter: "nce_set_hidden"),
-            OptionSpec("views", .int64, default: "1", doc: "1: the paper; 2: also a second, warped view of each image as an in-batch positive (a second encoder pass)", setter: "nce_set_views"),
+            .int("dim", \.dimension, default: 128, .within(1, 4096), doc: "projection width D of the L2-normalised embedding"),
+            .double("tau", \.tau, default: 0.07, .above(0), doc: "temperature τ of exp(M·v/τ)"),
+            .int("negatives", \.negatives, default: 4096, .atLeast(0), doc: "noise rows m per image; 0 = exact softmax over the bank"),
+            .double("momentum", \.momentum, default: 0.5, .from(0, below: 1), doc: "bank update M_i ← normalise(μ M_i + (1-μ) v_i)"),
+            .double("proximal", \.proximal, default: 0, .atLeast(0), doc: "λ of the proximal term λ‖v_i - M_i‖²"),
+            .int("hidden", \.hidden, default: 0, .within(0, 8192),
+                 doc: "0: linear projection (the paper); H > 0: MLP head linear(H) → batch-norm → ReLU → linear(D) (SimCLR)"),
+            .int("views", \.views, default: 1, .within(1, 2),
+                 doc: "1: the paper; 2: also a second, warped view of each image as an in-batch positive (a second encoder pass)"),
         ],
         probes: [
-            ProbeSpec("z", doc: "the normalisation constant Z (estimated once)", getter: "nce_probe_z"),
-            ProbeSpec("positive_similarity", doc: "mean M_i·v_i of the batch before the bank update", getter: "nce_probe_positive_similarity"),
+            Probe("z", \.normalisationConstant, doc: "the normalisation constant Z (estimated once)"),
+            Probe("positive_similarity", \.positiveSimilarity, doc: "mean M_i·v_i of the batch before the bank update"),
         ],
         create: { Runtime.create(NCE.self, $0, $1, $2) }),
 ])
 
 @_cdecl("losskit_plugin_entry")
 public func losskitPluginEntry(_ major: UInt16, _ minor: UInt16) -> UnsafePointer<lk_plugin_list>? {
-    major == UInt16(LOSSKIT_ABI_MAJOR) ? plugins : nil
+    servesHost(major, minor) ? plugins : nil
 }

@@ -72,45 +72,24 @@ final class SpatialContrasting: Objective {
     }
 }
 
-@_cdecl("sc_set_region")
-public func scSetRegion(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: { $0 > 0 && $0 <= 1 ? nil : "region must be in (0, 1], got \($0)" }) { (s: SpatialContrasting, v) in s.region = v }
-}
-
-@_cdecl("sc_set_squared")
-public func scSetSquared(_ p: UnsafeMutableRawPointer?, _ v: Bool, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v) { (s: SpatialContrasting, v) in s.squared = v }
-}
-
-@_cdecl("sc_set_symmetric")
-public func scSetSymmetric(_ p: UnsafeMutableRawPointer?, _ v: Bool, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v) { (s: SpatialContrasting, v) in s.symmetric = v }
-}
-
-@_cdecl("sc_probe_positive_distance")
-public func scProbePositive(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (s: SpatialContrasting) in s.positiveDistance } }
-
-@_cdecl("sc_probe_negative_distance")
-public func scProbeNegative(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (s: SpatialContrasting) in s.negativeDistance } }
-
 private let plugins = makePluginList([
-    makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "sc", version: "1.0.0",
+    describe(
+        SpatialContrasting.self, kind: LK_KIND_OBJECTIVE, name: "sc", version: "1.1.0",
         summary: "spatial contrasting: regions of one image closer than regions of others (Hoffer et al. 2016)",
         tapsRead: ["conv5"], defaultTap: "conv5",
         options: [
-            OptionSpec("region", .double, default: "0.5", doc: "region size as a fraction of the map's height and width", setter: "sc_set_region"),
-            OptionSpec("squared", .bool, default: "false", doc: "use squared Euclidean distance", setter: "sc_set_squared"),
-            OptionSpec("symmetric", .bool, default: "true", doc: "average with the a/b-swapped term", setter: "sc_set_symmetric"),
+            .double("region", \.region, default: 0.5, .above(0, upTo: 1), doc: "region size as a fraction of the map's height and width"),
+            .bool("squared", \.squared, default: false, doc: "use squared Euclidean distance"),
+            .bool("symmetric", \.symmetric, default: true, doc: "average with the a/b-swapped term"),
         ],
         probes: [
-            ProbeSpec("positive_distance", doc: "mean d(a_i, b_i) in the last batch", getter: "sc_probe_positive_distance"),
-            ProbeSpec("negative_distance", doc: "mean d(a_i, b_k), i ≠ k, in the last batch", getter: "sc_probe_negative_distance"),
+            Probe("positive_distance", \.positiveDistance, doc: "mean d(a_i, b_i) in the last batch"),
+            Probe("negative_distance", \.negativeDistance, doc: "mean d(a_i, b_k), i ≠ k, in the last batch"),
         ],
         create: { Runtime.create(SpatialContrasting.self, $0, $1, $2) }),
 ])
 
 @_cdecl("losskit_plugin_entry")
 public func losskitPluginEntry(_ major: UInt16, _ minor: UInt16) -> UnsafePointer<lk_plugin_list>? {
-    major == UInt16(LOSSKIT_ABI_MAJOR) ? plugins : nil
+    servesHost(major, minor) ? plugins : nil
 }

@@ -110,45 +110,22 @@ final class SWWAE: Objective {
     }
 }
 
-@_cdecl("swwae_set_lambda_rec")
-public func swwaeSetLambdaRec(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.nonNegative("lambda_rec")) { (s: SWWAE, v) in s.lambdaReconstruction = v }
-}
-
-@_cdecl("swwae_set_lambda_mid")
-public func swwaeSetLambdaMid(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.nonNegative("lambda_mid")) { (s: SWWAE, v) in s.lambdaMiddle = v }
-}
-
-@_cdecl("swwae_set_lr")
-public func swwaeSetLR(_ p: UnsafeMutableRawPointer?, _ v: Double, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v, check: Check.nonNegative("lr")) { (s: SWWAE, v) in s.learningRate = v }
-}
-
-@_cdecl("swwae_set_switches")
-public func swwaeSetSwitches(_ p: UnsafeMutableRawPointer?, _ v: Bool, _ e: UnsafeMutablePointer<lk_error>?) -> Int32 {
-    Runtime.set(p, e, v) { (s: SWWAE, v) in s.useSwitches = v }
-}
-
-@_cdecl("swwae_probe_reconstruction_error")
-public func swwaeProbeReconstruction(_ p: UnsafeMutableRawPointer?) -> Double { Runtime.get(p) { (s: SWWAE) in s.reconstructionError } }
-
 private let plugins = makePluginList([
-    makeDescriptor(
-        kind: LK_KIND_OBJECTIVE, name: "swwae", version: "1.1.1",
+    describe(
+        SWWAE.self, kind: LK_KIND_OBJECTIVE, name: "swwae", version: "1.2.0",
         summary: "stacked what-where auto-encoder: unpools with the encoder's switches (Zhao et al. 2015)",
-        tapsRead: ["conv5", "pool*", "conv*"], defaultTap: "conv5",
+        tapsRead: ["conv5", "pool*", "conv*"], tapsReadWithoutGradient: ["pool*"], defaultTap: "conv5",
         options: [
-            OptionSpec("lambda_rec", .double, default: "1", doc: "weight of the image reconstruction error", setter: "swwae_set_lambda_rec"),
-            OptionSpec("lambda_mid", .double, default: "0.1", doc: "weight of the intermediate (pool input) reconstruction errors", setter: "swwae_set_lambda_mid"),
-            OptionSpec("switches", .bool, default: "true", doc: "unpool with the max-pool switches; false: upsample ×2", setter: "swwae_set_switches"),
-            OptionSpec("lr", .double, default: "0.001", doc: "decoder's Adam learning rate (its own group); 0: the run's optimiser", setter: "swwae_set_lr"),
+            .double("lambda_rec", \.lambdaReconstruction, default: 1, .atLeast(0), doc: "weight of the image reconstruction error"),
+            .double("lambda_mid", \.lambdaMiddle, default: 0.1, .atLeast(0), doc: "weight of the intermediate (pool input) reconstruction errors"),
+            .bool("switches", \.useSwitches, default: true, doc: "unpool with the max-pool switches; false: upsample ×2"),
+            .double("lr", \.learningRate, default: 0.001, .atLeast(0), doc: "decoder's Adam learning rate (its own group); 0: the run's optimiser"),
         ],
-        probes: [ProbeSpec("reconstruction_error", doc: "mean (x - x̂)² of the last batch", getter: "swwae_probe_reconstruction_error")],
+        probes: [Probe("reconstruction_error", \.reconstructionError, doc: "mean (x - x̂)² of the last batch")],
         create: { Runtime.create(SWWAE.self, $0, $1, $2) }),
 ])
 
 @_cdecl("losskit_plugin_entry")
 public func losskitPluginEntry(_ major: UInt16, _ minor: UInt16) -> UnsafePointer<lk_plugin_list>? {
-    major == UInt16(LOSSKIT_ABI_MAJOR) ? plugins : nil
+    servesHost(major, minor) ? plugins : nil
 }

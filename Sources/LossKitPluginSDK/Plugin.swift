@@ -33,8 +33,8 @@ public struct StepInfo {
     public let learningRateFactor: Float
 }
 
-/// A loss term. `init` runs at `create`; option setters run next; then `prepare` creates the
-/// parameters; `loss` builds the term for each batch on the host's graph.
+/// A loss term. `init` runs at `create`; its declared `options` are set next; then `prepare`
+/// creates the parameters (optional); `loss` builds the term for each batch on the host's graph.
 public protocol Objective: AnyObject {
     init(context: Context) throws
     func prepare(context: Context, setup: Setup) throws
@@ -43,6 +43,7 @@ public protocol Objective: AnyObject {
 }
 
 extension Objective {
+    public func prepare(context: Context, setup: Setup) throws {}
     public func afterStep(context: Context, info: StepInfo) {}
 }
 
@@ -58,6 +59,8 @@ final class InstanceBox {
     let api: UnsafePointer<lk_host_api>
     let objective: Objective?
     let encoder: Encoder?
+    /// The declared options' setters and probes' getters, bound to this instance.
+    var declarations: Declarations?
     init(api: UnsafePointer<lk_host_api>, objective: Objective? = nil, encoder: Encoder? = nil) {
         self.api = api
         self.objective = objective
@@ -72,7 +75,9 @@ public enum Runtime {
                                             _ err: UnsafeMutablePointer<lk_error>?) -> UnsafeMutableRawPointer? {
         guard let api, let ctx else { setError(err, "NULL host API or context"); return nil }
         do {
-            let box = InstanceBox(api: api, objective: try T(context: Context(api: api, handle: ctx)))
+            let instance = try T(context: Context(api: api, handle: ctx))
+            let box = InstanceBox(api: api, objective: instance)
+            box.declarations = DeclarationRegistry.shared.bind(instance)
             return Unmanaged.passRetained(box).toOpaque()
         } catch {
             setError(err, "\(error)")
@@ -84,7 +89,9 @@ public enum Runtime {
                                           _ err: UnsafeMutablePointer<lk_error>?) -> UnsafeMutableRawPointer? {
         guard let api, let ctx else { setError(err, "NULL host API or context"); return nil }
         do {
-            let box = InstanceBox(api: api, encoder: try T(context: Context(api: api, handle: ctx)))
+            let instance = try T(context: Context(api: api, handle: ctx))
+            let box = InstanceBox(api: api, encoder: instance)
+            box.declarations = DeclarationRegistry.shared.bind(instance)
             return Unmanaged.passRetained(box).toOpaque()
         } catch {
             setError(err, "\(error)")

@@ -50,10 +50,13 @@ struct PluginsCommand: ParsableCommand {
             print("\(p.name) \(p.version) — \(p.kind.rawValue), ABI \(p.abiVersion)\n  \(p.summary)\n  file: \(p.path)")
             if p.kind == .objective {
                 print("  reads taps: \(p.tapsRead.joined(separator: ", "))" + (p.defaultTap.map { "  (`\(p.name)@TAP` replaces \($0))" } ?? ""))
+                if !p.tapsReadWithoutGradient.isEmpty {
+                    print("  may send no gradient through: \(p.tapsReadWithoutGradient.joined(separator: ", "))")
+                }
             }
             if p.options.isEmpty { print("\nOptions: none") } else {
                 print("\nOptions (set as \(p.name)(key=value, ...) in \(p.kind == .objective ? "--loss" : "--encoder")):")
-                print(Table.render([["NAME", "TYPE", "DEFAULT", "DOC"]] + p.options.map { [$0.name, $0.type.rawValue, $0.defaultValue, $0.doc] }, indent: 2))
+                print(Table.render([["NAME", "TYPE", "DEFAULT", "ACCEPTS", "DOC"]] + p.options.map { [$0.name, $0.type.rawValue, $0.defaultValue, $0.accepts, $0.doc] }, indent: 2))
             }
             if !p.probes.isEmpty {
                 print("\nProbes (logged as \(p.name).NAME in metrics.jsonl):")
@@ -69,10 +72,19 @@ struct PluginsCommand: ParsableCommand {
             discussion: "A crash inside the plugin is reported as a failed check; this process survives it.")
         @Argument(help: "Path of the plugin library (.so).") var path: String
         @Option(name: .customLong("option"), help: ArgumentHelp("key=value option for the plugin (repeatable).", valueName: "key=value")) var options: [String] = []
+        @Option(help: ArgumentHelp("Check one term as a loss expression writes it: its tap and options, e.g. 'rotnet@conv5(angles=2)'.",
+                                   valueName: "term")) var term: String?
 
         func validate() throws {
             for option in options where !option.contains("=") {
                 throw ValidationError("--option takes key=value; got '\(option)'")
+            }
+            if let term {
+                let parsed: LossExpression
+                do { parsed = try LossExpression.parse(term) } catch { throw ValidationError("--term: \(error)") }
+                guard parsed.terms.count == 1, parsed.terms[0].weight == 1 else {
+                    throw ValidationError("--term takes one term without a weight, as name@tap(key=value, ...); got '\(term)'")
+                }
             }
         }
 
@@ -80,7 +92,7 @@ struct PluginsCommand: ParsableCommand {
             let exe = PluginLoader.defaultExecutableDirectory().map { $0 + "/losskit" } ?? CommandLine.arguments[0]
             let p = Process()
             p.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? exe)
-            p.arguments = ["plugins", "check-child", path] + options.flatMap { ["--option", $0] }
+            p.arguments = ["plugins", "check-child", path] + options.flatMap { ["--option", $0] } + (term.map { ["--term", $0] } ?? [])
             let pipe = Pipe()
             p.standardOutput = pipe
             p.standardError = pipe
@@ -107,6 +119,7 @@ struct PluginsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "check-child", shouldDisplay: false)
         @Argument var path: String
         @Option(name: .customLong("option")) var options: [String] = []
+        @Option var term: String?
 
         func run() throws {
             setvbuf(stdout, nil, _IOLBF, 0)
@@ -118,13 +131,22 @@ struct PluginsCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             // `check` validated them
-            let pairs: [(key: String, value: String)] = options.map {
+            var pairs: [(key: String, value: String)] = options.map {
                 let eq = $0.firstIndex(of: "=")!
                 return (String($0[..<eq]), String($0[$0.index(after: eq)...]))
             }
+            let termSpec = try term.map { try LossExpression.parse($0).terms[0] }
+            if let termSpec {
+                pairs = termSpec.options.map { ($0.key, $0.value) } + pairs
+                guard found.contains(where: { $0.name == termSpec.plugin }) else {
+                    print("FAILED: \(path) has no plugin '\(termSpec.plugin)' (it has \(found.map(\.name).joined(separator: ", ")))")
+                    throw ExitCode(1)
+                }
+            }
             var failed = false
-            for plugin in found {
+            for plugin in found where termSpec == nil || plugin.name == termSpec!.plugin {
                 var checker = PluginChecker()
+                checker.tap = termSpec?.tap
                 checker.phase = { print("phase: \($0) of \(plugin.name)") }
                 do {
                     let result = try checker.check(plugin, options: pairs)

@@ -1,10 +1,48 @@
 /*
- * losskit.h — the LossKit plugin contract, ABI 1.2 (LOSSKIT_ABI_MAJOR.LOSSKIT_ABI_MINOR below).
+ * losskit.h — the LossKit plugin contract, ABI 1.3 (LOSSKIT_ABI_MAJOR.LOSSKIT_ABI_MINOR below).
  *
  * This header is the whole contract between the `losskit` host and its plugins: objectives
  * (a loss term such as `nce` or `sc`) and encoders (such as `convnet-s`). A plugin is a shared
  * library that includes this header (or the Swift SDK built on it) and nothing of the host: the
  * host hands it a table of functions, `lk_host_api`, when it is created.
+ *
+ * A minimal complete objective (C): mean squared activation of the global feature
+ * --------------------------------------------------------------------------------
+ *
+ *   #include <losskit.h>
+ *   #include <stdlib.h>
+ *
+ *   typedef struct { const lk_host_api *api; double scale; } energy;
+ *
+ *   // each option declared once: name, type, default, valid range, doc (see "Options")
+ *   #define ENERGY_OPTIONS(X) X(energy, scale, double, "1.0", LK_AT_LEAST(0), "multiplies the energy")
+ *   ENERGY_OPTIONS(LK_OPTION_SETTER)
+ *   static const lk_option_decl options[] = { ENERGY_OPTIONS(LK_OPTION_DECL) };
+ *
+ *   static void *create(const lk_host_api *api, lk_context *ctx, lk_error *err) {
+ *       (void)ctx;
+ *       energy *self = calloc(1, sizeof *self);
+ *       if (self) { self->api = api; } else { lk_error_set(err, "out of memory"); }
+ *       return self;
+ *   }
+ *   static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps) {
+ *       energy *self = p; const lk_host_api *api = self->api; (void)batch;
+ *       lk_node *f = api->tap(taps, "features");
+ *       return api->scale(g, api->mean(g, api->square(g, f), NULL, 0, 0), (float)self->scale);
+ *   }
+ *   static void destroy(void *self) { free(self); }
+ *
+ *   static const char *reads[] = { "features", NULL };
+ *   static const lk_plugin plugin = {
+ *       LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "energy", "1.0.0", "mean squared global feature"),
+ *       .taps_read = reads, .default_tap = "features", LK_PLUGIN_OPTIONS(options),
+ *       .create = create, .loss = loss, .destroy = destroy,
+ *   };
+ *   LK_PLUGIN_ENTRY(&plugin)
+ *
+ * Build: cc -shared -fPIC $(pkg-config --cflags losskit) energy.c -o libenergy.so
+ * Use:   losskit train --plugin-path . --loss 'ce + 0.1*energy(scale=2)'
+ * Check: losskit plugins check ./libenergy.so --term 'energy(scale=2)'
  *
  * Rules that keep the contract stable
  * -----------------------------------
@@ -29,64 +67,59 @@
  *   or consumed before the function returns: the plugin may free or reuse them at once.
  * - A scalar is rank 0 with one element; `shape(NULL)` is also rank 0, so check for NULL first.
  * - The host loads each library with RTLD_LOCAL: same-named helpers of two plugins never clash.
- *   Export the entry, setters and getters with LK_EXPORT so -fvisibility=hidden builds work.
- * - Threads: the host calls a plugin from one thread at a time. Host API functions may only be
- *   called from inside a host call to the plugin (create, prepare, loss, encode, after_step).
+ *   Export the entry (and 1.2-style setters and getters) with LK_EXPORT so -fvisibility=hidden
+ *   builds work.
  *
- * A minimal complete objective (C): mean squared activation of the global feature
- * --------------------------------------------------------------------------------
+ * Lifecycle of an instance
+ * ------------------------
+ * One instance per term of the loss expression (`nce` and `nce@conv4` are two), and one of the
+ * encoder. In this order, each call from one thread at a time:
  *
- *   #include "losskit.h"
- *   #include <stdlib.h>
+ *     create ──► options (defaults, then the user's) ──► prepare? ──► restore? ──┐
+ *                                                                                 ▼
+ *     destroy ◄── ... ◄── after_step? ◄── loss      (objectives, once per training step)
+ *                                    ◄── encode_images (encoders, once per batch, also in evaluation)
  *
- *   typedef struct { const lk_host_api *api; double scale; } energy;
+ * - create: make the instance; no parameters yet (the options are not set).
+ * - options: every declared option's default is set, then each `key=value` the user wrote, in
+ *   order; a value outside the declared range or choices is refused by the host before any call.
+ * - prepare (may be NULL since 1.3): create parameters and state from `lk_setup`.
+ * - restore: on resume or `--init-from`, the host overwrites the values of the parameters and
+ *   states that `prepare` created with the checkpoint's, after `prepare` and before the first
+ *   `loss`. So create every checkpointed tensor in `prepare`, and keep nothing derived from
+ *   their values that `prepare` computed (recompute it in `loss` or `after_step`).
+ * - loss: build the term on the graph; the host scales it by the term's weight. A term whose
+ *   schedule is off at a step (`[until=750]`, a zero ramp) gets neither `loss` nor `after_step`
+ *   at that step.
+ * - after_step: after the optimiser step of a step whose `loss` ran.
+ * - destroy: free the instance; the host frees parameters and states itself.
  *
- *   static void *create(const lk_host_api *api, lk_context *ctx, lk_error *err) {
- *       (void)ctx;
- *       energy *self = calloc(1, sizeof *self);
- *       if (!self) { lk_error_set(err, "out of memory"); return NULL; }
- *       self->api = api; self->scale = 1.0;
- *       return self;
- *   }
- *   static lk_status prepare(void *self, lk_context *ctx, const lk_setup *s, lk_error *err) {
- *       (void)self; (void)ctx; (void)s; (void)err;
- *       return LK_OK;
- *   }
- *   static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps) {
- *       (void)batch;
- *       energy *self = p;
- *       const lk_host_api *api = self->api;
- *       lk_node *f = api->tap(taps, "features");
- *       return api->scale(g, api->mean(g, api->square(g, f), NULL, 0, 0), (float)self->scale);
- *   }
- *   static void destroy(void *self) { free(self); }
+ * What a plugin may call where
+ * ----------------------------
+ *     host function                     create  options  prepare  loss/encode  after_step
+ *     param_create, state_create,          -       -        yes        -           -
+ *       set_group_optimizer
+ *     state_data, tap_shape, log_message   yes     -        yes        yes         yes
+ *     random_* (the run's generator)       yes     -        yes        yes         yes
+ *     report_image                         -       -        -          yes         yes
+ *     graph functions (the lk_graph *)     -       -        -          yes         -
+ * Random numbers come from the run's one seeded generator, so a run is reproducible whatever a
+ * plugin draws, in any callback above. `losskit plugins check` calls `loss` hundreds of times on
+ * one batch and restores the generator before each call, so a plugin's draws inside `loss` repeat
+ * exactly there; a plugin must not keep its own generator or read the clock. `plugins check`
+ * also creates instances with each option at its default and at the ends of its range.
  *
- *   // Options are set through libffi by the setter's exported name.
- *   LK_EXPORT lk_status energy_set_scale(void *p, double v, lk_error *err) {
- *       if (v < 0) { lk_error_set(err, "scale must be >= 0"); return LK_ERROR; }
- *       ((energy *)p)->scale = v; return LK_OK;
- *   }
- *
- *   static const lk_option_desc options[] = {
- *       { sizeof(lk_option_desc), "scale", LK_TYPE_DOUBLE, "1.0", "multiplies the energy", "energy_set_scale" },
- *   };
- *   static const char *reads[] = { "features", NULL };
- *   static const lk_plugin plugin = {
- *       .struct_size = sizeof(lk_plugin), .abi_major = LOSSKIT_ABI_MAJOR, .abi_minor = LOSSKIT_ABI_MINOR,
- *       .kind = LK_KIND_OBJECTIVE, .name = "energy", .version = "1.0.0",
- *       .summary = "mean squared global feature", .taps_read = reads, .default_tap = "features",
- *       .options = options, .option_count = 1,
- *       .create = create, .prepare = prepare, .loss = loss, .destroy = destroy,
- *   };
- *   static const lk_plugin *const list[] = { &plugin };
- *   static const lk_plugin_list entry = { sizeof(lk_plugin_list), LOSSKIT_ABI_MAJOR, LOSSKIT_ABI_MINOR, 1, list };
- *   LK_EXPORT const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16_t host_minor) {
- *       (void)host_major; (void)host_minor;
- *       return &entry;
- *   }
- *
- * Build: cc -shared -fPIC -I<dir of losskit.h> energy.c -o libenergy.so
- * Use:   cp libenergy.so ~/losskit-plugins/ && losskit train --plugin-path ~/losskit-plugins --loss 'ce + 0.1*energy'
+ * Taps: what an objective reads
+ * -----------------------------
+ * The encoder publishes named tensors, its taps: `convnet-s` emits conv1...conv5 [B, C, H, W]
+ * (after ReLU), pool1 and pool2 (max-pools, carrying their switches for max_unpool) and
+ * features [B, D]; the host adds logits [B, K], the classifier head on features. `losskit
+ * plugins info ENCODER` lists an encoder's taps with shapes. An objective declares the taps it
+ * reads in `taps_read`, where '*' matches any run of characters ("pool*" matches pool1 and
+ * pool2; "*" matches every tap; no other character is special); the host refuses a term whose
+ * encoder offers no match. `name@tap` in a loss expression replaces the plugin's `default_tap`.
+ * `tap_shape`'s first dimension is the training batch size (lk_setup.batch_size); a `loss`
+ * batch may be smaller, so size per-row work from the node's own shape.
  */
 #ifndef LOSSKIT_H
 #define LOSSKIT_H
@@ -103,10 +136,14 @@ extern "C" {
 #endif
 
 /* Since 1.0. The major changes only when the contract breaks; the minor when fields or
- * functions are appended. 1.1 appended lk_host_api.batch_norm_relu; 1.2 appended
- * lk_host_api.mean_squared_error. */
+ * functions are appended. A plugin built against minor m loads on every host of the same major
+ * whose minor is m or later. 1.1 appended lk_host_api.batch_norm_relu; 1.2 appended
+ * lk_host_api.mean_squared_error; 1.3 added options and probes declared once (lk_option_decl,
+ * lk_probe_decl, and their tables appended to lk_plugin), lk_plugin.taps_read_without_gradient,
+ * lk_host_api.encode_again and lk_plugin.encode_images (the two `encode`s by names that tell
+ * them apart), and made `prepare` optional. */
 #define LOSSKIT_ABI_MAJOR 1
-#define LOSSKIT_ABI_MINOR 2
+#define LOSSKIT_ABI_MINOR 3
 
 /* The largest tensor rank the ABI carries. Since 1.0. */
 #define LK_MAX_RANK 8
@@ -258,8 +295,20 @@ typedef struct lk_step_info {
     float learning_rate_factor; /* the schedule's factor at this step. Since 1.0. */
 } lk_step_info;
 
-/* A declared option. The host converts the user's text (`nce(tau=0.1)`) to `type` and calls the
- * exported function named `setter` through libffi:
+/* A declared entry point of a plugin (an option's `set`, a probe's `get`): the host calls it
+ * through libffi with the signature its declaration's `type` gives. Since 1.3. */
+typedef void (*lk_fn)(void);
+
+/* Which bounds of an option's range apply (lk_option_desc.bounds), for int64, double and float
+ * options. Open bounds exclude the value itself. Since 1.3. */
+#define LK_BOUND_MIN 1
+#define LK_BOUND_MAX 2
+#define LK_BOUND_MIN_OPEN 4
+#define LK_BOUND_MAX_OPEN 8
+
+/* A declared option of ABI 1.0–1.2 (a 1.3 plugin declares lk_option_decl instead). The host
+ * converts the user's text (`nce(tau=0.1)`) to `type` and calls the exported function named
+ * `setter` through libffi:
  *     lk_status setter(void *self, <C type of `type`> value, lk_error *err);
  * Setters run after `create` and before `prepare`, defaults first, then the user's values.
  * All strings are static (owned by the plugin, valid while the library is loaded). Since 1.0. */
@@ -272,8 +321,9 @@ typedef struct lk_option_desc {
     const char *setter;        /* exported symbol name of the setter. Since 1.0. */
 } lk_option_desc;
 
-/* A declared probe: a number the plugin reports, logged with the metrics. The host calls the
- * exported function named `getter` through libffi after each logged step:
+/* A declared probe of ABI 1.0–1.2 (a 1.3 plugin declares lk_probe_decl instead): a number the
+ * plugin reports, logged with the metrics. The host calls the exported function named `getter`
+ * through libffi after each logged step:
  *     <C type of `type`> getter(void *self);
  * `type` is LK_TYPE_INT64, LK_TYPE_DOUBLE, LK_TYPE_FLOAT or LK_TYPE_BOOL. Since 1.0. */
 typedef struct lk_probe_desc {
@@ -283,6 +333,104 @@ typedef struct lk_probe_desc {
     const char *doc;           /* one line. Since 1.0. */
     const char *getter;        /* exported symbol name of the getter. Since 1.0. */
 } lk_probe_desc;
+
+/* An option declared once: everything the host knows of it, from which it derives `plugins
+ * info`, the parsing of `term(key=value)`, the check of the value with its message, the call
+ * that sets it, and the run's record of the options. Write them with LK_OPTION_SETTER and
+ * LK_OPTION_DECL (below), and the declared type and the setter's signature cannot disagree.
+ * The host calls `set` through libffi as
+ *     lk_status set(void *self, int32_t index, <C type of `type`> value, lk_error *err);
+ * `index` being the declaration's position in `option_decls`; only with values the declaration
+ * accepts (type, range, choices), after `create` and before `prepare`, defaults first, then the
+ * user's values. A string value is valid only during the call: copy it. All strings are static
+ * (owned by the plugin, valid while the library is loaded). Since 1.3. */
+typedef struct lk_option_decl {
+    uint32_t struct_size;      /* sizeof(lk_option_decl) as the plugin was compiled. Since 1.3. */
+    const char *name;          /* key in the loss expression. Since 1.3. */
+    int32_t type;              /* LK_TYPE_*. Since 1.3. */
+    const char *default_value; /* as text, parsed like user text; must be accepted. Since 1.3. */
+    const char *doc;           /* one line for `losskit plugins info`. Since 1.3. */
+    int32_t bounds;            /* LK_BOUND_* flags: which of minimum and maximum apply (int64,
+                                  double, float); 0: any value of the type. Since 1.3. */
+    double minimum;            /* the range's lower end (LK_BOUND_MIN). Since 1.3. */
+    double maximum;            /* the range's upper end (LK_BOUND_MAX). Since 1.3. */
+    const char *choices;       /* string options: the values accepted, separated by '|'
+                                  ("jsd|infonce|dv"); NULL: any string. Since 1.3. */
+    lk_fn set;                 /* the setter, signature above. Since 1.3. */
+} lk_option_decl;
+
+/* A probe declared once (LK_PROBE_GETTER and LK_PROBE_DECL below): a number the plugin reports,
+ * logged as "<instance>.<name>" after each logged step. The host calls `get` through libffi as
+ *     <C type of `type`> get(void *self, int32_t index);
+ * `type` is LK_TYPE_INT64, LK_TYPE_DOUBLE, LK_TYPE_FLOAT or LK_TYPE_BOOL. Since 1.3. */
+typedef struct lk_probe_decl {
+    uint32_t struct_size;      /* sizeof(lk_probe_decl) as the plugin was compiled. Since 1.3. */
+    const char *name;          /* metric name. Since 1.3. */
+    int32_t type;              /* LK_TYPE_*. Since 1.3. */
+    const char *doc;           /* one line. Since 1.3. */
+    lk_fn get;                 /* the getter, signature above. Since 1.3. */
+} lk_probe_decl;
+
+/* ---- Options and probes declared once (C, since 1.3) ---------------------------------------
+ *
+ * List a plugin's options once, as an X-macro whose entries are
+ *     X(struct type, field, type, "default", range, "doc")
+ * `type` is one of int64, double, float, bool, string (the C types int64_t, double, float,
+ * bool, and for string a char array field, into which the value is copied; a longer value is
+ * refused with a message);
+ * `range` is LK_ANY, LK_RANGE(lo, hi) (both ends included), LK_AT_LEAST(lo), LK_ABOVE(lo),
+ * LK_ABOVE_UP_TO(lo, hi) (lo excluded), LK_FROM_BELOW(lo, hi) (hi excluded), LK_AT_MOST(hi) or,
+ * for strings, LK_CHOICES("a|b|c"). Then
+ *     MY_OPTIONS(LK_OPTION_SETTER)                                  writes one setter per option
+ *     static const lk_option_decl options[] = { MY_OPTIONS(LK_OPTION_DECL) };   and the table
+ * The setter stores the value into the field; the compiler refuses a field whose C type is not
+ * the declared type, and the table names the setter the same declaration wrote, so the declared
+ * type and the function that receives the value agree by construction. A plugin that must do
+ * more when an option is set does it in `prepare`, which runs after every option is set.
+ * Probes the same way: X(struct type, field, type, "doc") with LK_PROBE_GETTER / LK_PROBE_DECL,
+ * for int64, double, float or bool fields. LK_PLUGIN_OPTIONS and LK_PLUGIN_PROBES (further below)
+ * put the tables in the descriptor. */
+#define LK_CTYPE_int64 int64_t
+#define LK_CTYPE_double double
+#define LK_CTYPE_float float
+#define LK_CTYPE_bool bool
+#define LK_CTYPE_string const char *
+#define LK_TYPECODE_int64 LK_TYPE_INT64
+#define LK_TYPECODE_double LK_TYPE_DOUBLE
+#define LK_TYPECODE_float LK_TYPE_FLOAT
+#define LK_TYPECODE_bool LK_TYPE_BOOL
+#define LK_TYPECODE_string LK_TYPE_STRING
+#define LK_FIELD_IS_(field, ctype) __builtin_types_compatible_p(__typeof__(field), ctype)
+#define LK_STORE_int64(field, v) do { _Static_assert(LK_FIELD_IS_(field, int64_t), "option field is not int64_t"); (field) = (v); } while (0)
+#define LK_STORE_double(field, v) do { _Static_assert(LK_FIELD_IS_(field, double), "option field is not double"); (field) = (v); } while (0)
+#define LK_STORE_float(field, v) do { _Static_assert(LK_FIELD_IS_(field, float), "option field is not float"); (field) = (v); } while (0)
+#define LK_STORE_bool(field, v) do { _Static_assert(LK_FIELD_IS_(field, bool), "option field is not bool"); (field) = (v); } while (0)
+#define LK_STORE_string(field, v) do { _Static_assert(LK_FIELD_IS_(field, char[sizeof(field)]), "string option field is not a char array"); \
+    const char *lk_v_ = (v) ? (v) : ""; \
+    if (strlen(lk_v_) >= sizeof(field)) { lk_error_setf(err, "at most %zu bytes, got %zu", sizeof(field) - 1, strlen(lk_v_)); return LK_ERROR; } \
+    memcpy((field), lk_v_, strlen(lk_v_) + 1); } while (0)
+
+#define LK_ANY 0, 0.0, 0.0, NULL
+#define LK_RANGE(lo, hi) LK_BOUND_MIN | LK_BOUND_MAX, (lo), (hi), NULL
+#define LK_AT_LEAST(lo) LK_BOUND_MIN, (lo), 0.0, NULL
+#define LK_ABOVE(lo) LK_BOUND_MIN | LK_BOUND_MIN_OPEN, (lo), 0.0, NULL
+#define LK_AT_MOST(hi) LK_BOUND_MAX, 0.0, (hi), NULL
+#define LK_ABOVE_UP_TO(lo, hi) LK_BOUND_MIN | LK_BOUND_MIN_OPEN | LK_BOUND_MAX, (lo), (hi), NULL
+#define LK_FROM_BELOW(lo, hi) LK_BOUND_MIN | LK_BOUND_MAX | LK_BOUND_MAX_OPEN, (lo), (hi), NULL
+#define LK_CHOICES(text) 0, 0.0, 0.0, (text)
+
+#define LK_OPTION_SETTER(T, field, type, default_text, range, doc_text) \
+    static lk_status lk_set_##T##_##field(void *self, int32_t index, LK_CTYPE_##type value, lk_error *err) { \
+        (void)index; (void)err; LK_STORE_##type(((T *)self)->field, value); return LK_OK; }
+#define LK_OPTION_DECL(T, field, type, default_text, range, doc_text) \
+    { sizeof(lk_option_decl), #field, LK_TYPECODE_##type, default_text, doc_text, range, (lk_fn)lk_set_##T##_##field },
+
+#define LK_PROBE_GETTER(T, field, type, doc_text) \
+    static LK_CTYPE_##type lk_get_##T##_##field(void *self, int32_t index) { \
+        (void)index; _Static_assert(LK_FIELD_IS_(((T *)0)->field, LK_CTYPE_##type), "probe field is not of its declared type"); \
+        return ((T *)self)->field; }
+#define LK_PROBE_DECL(T, field, type, doc_text) \
+    { sizeof(lk_probe_decl), #field, LK_TYPECODE_##type, doc_text, (lk_fn)lk_get_##T##_##field },
 
 /* custom_op callbacks. `inputs[i]` points at input i's values (shape `shapes[i]`), `output` at
  * the output's; all are host-owned and valid during the call. Forward writes every output
@@ -428,7 +576,8 @@ typedef struct lk_host_api {
     /* Objectives: runs the run's encoder (and head) again on `images` [B, C, H, W] with the
      * same weights; frozen = 1 reads every encoder and head parameter frozen. In training its
      * batch-norm layers use the new batch's statistics and leave the running statistics as they
-     * were, so generated or warped images never shift what evaluation uses. */
+     * were, so generated or warped images never shift what evaluation uses. The same function
+     * as `encode_again` (appended in 1.3), whose name does not read like lk_plugin's `encode`. */
     lk_taps *(*encode)(lk_graph *g, lk_node *images, int32_t frozen);
 
     /* -- Appended in 1.1: check LK_HOST_HAS(api, name) first; a 1.0 host's table ends above. -- */
@@ -445,6 +594,10 @@ typedef struct lk_host_api {
      * mean(square(sub(a, b))), in one pass over a and b each way instead of three, with no
      * intermediate tensors (a reconstruction loss). Since 1.2. */
     lk_node *(*mean_squared_error)(lk_graph *g, lk_node *a, lk_node *b);
+
+    /* -- Appended in 1.3: check LK_HOST_HAS(api, name) first; a 1.2 host's table ends above. -- */
+    /* `encode` under a name that says what it does: run the encoder again (see there). Since 1.3. */
+    lk_taps *(*encode_again)(lk_graph *g, lk_node *images, int32_t frozen);
 } lk_host_api;
 
 /* Whether host table `api` carries function `fn`, one appended after 1.0: its struct_size
@@ -469,25 +622,45 @@ typedef struct lk_plugin {
     const char *const *taps_read;
     /* Objectives: the tap that `name@tap` in a loss expression replaces; NULL if none. Since 1.0. */
     const char *default_tap;
-    const lk_option_desc *options; /* option_count entries, static. Since 1.0. */
+    const lk_option_desc *options; /* option_count entries, static; a 1.3 plugin declares
+                                      option_decls instead. Since 1.0. */
     int32_t option_count;          /* entries in `options` (0: none). Since 1.0. */
-    const lk_probe_desc *probes;   /* probe_count entries, static. Since 1.0. */
+    const lk_probe_desc *probes;   /* probe_count entries, static; a 1.3 plugin declares
+                                      probe_decls instead. Since 1.0. */
     int32_t probe_count;           /* entries in `probes` (0: none). Since 1.0. */
 
     /* Makes an instance with default settings; NULL with `err` filled on failure. Since 1.0. */
     void *(*create)(const lk_host_api *api, lk_context *ctx, lk_error *err);
-    /* After the options are set: create parameters and state from the setup. Since 1.0. */
+    /* After the options are set: create parameters and state from the setup. May be NULL
+     * (nothing to prepare) since 1.3. Since 1.0. */
     lk_status (*prepare)(void *self, lk_context *ctx, const lk_setup *setup, lk_error *err);
     /* Objectives: the scalar loss node for this batch (NULL on failure: see the graph's error).
      * The host multiplies it by the term's weight. Encoders: NULL. Since 1.0. */
     lk_node *(*loss)(void *self, lk_graph *g, const lk_batch *batch, lk_taps *taps);
     /* Encoders: builds the forward pass of `images` and emits its taps, which must include
-     * "features" [B, D]. Objectives: NULL. Since 1.0. */
+     * "features" [B, D]. Objectives: NULL. A 1.3 encoder may set `encode_images` (appended)
+     * instead, the same function under a name that does not read like lk_host_api's. Since 1.0. */
     lk_status (*encode)(void *self, lk_graph *g, lk_node *images, lk_taps *out, lk_error *err);
     /* After each optimiser step (may be NULL): e.g. NCE's memory-bank update. Since 1.0. */
     void (*after_step)(void *self, lk_context *ctx, const lk_step_info *info);
     /* Frees the instance. Since 1.0. */
     void (*destroy)(void *self);
+
+    /* -- Appended in 1.3: read when struct_size covers them. -- */
+    /* Objectives: NULL-terminated patterns, each also in `taps_read`, of taps read for their
+     * values or switches only (SWWAE's "pool*"), through which no gradient is meant to flow;
+     * `losskit plugins check` requires every other declared tap to receive a gradient. NULL:
+     * none. Since 1.3. */
+    const char *const *taps_read_without_gradient;
+    /* The options declared once (lk_option_decl), static; a plugin lists its options here or in
+     * `options`, not in both. Since 1.3. */
+    const lk_option_decl *option_decls;
+    int32_t option_decl_count;     /* entries in `option_decls` (0: none). Since 1.3. */
+    /* The probes declared once (lk_probe_decl), static; here or in `probes`, not both. Since 1.3. */
+    const lk_probe_decl *probe_decls;
+    int32_t probe_decl_count;      /* entries in `probe_decls` (0: none). Since 1.3. */
+    /* Encoders: `encode` by its 1.3 name; the host calls this one when it is set. Since 1.3. */
+    lk_status (*encode_images)(void *self, lk_graph *g, lk_node *images, lk_taps *out, lk_error *err);
 } lk_plugin;
 
 /* What the entry returns. Static, owned by the library. Since 1.0. */
@@ -510,6 +683,25 @@ LK_EXPORT const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16
 #define LK_PLUGIN_LIST_MIN_SIZE sizeof(lk_plugin_list)
 #define LK_OPTION_MIN_SIZE sizeof(lk_option_desc)
 #define LK_PROBE_MIN_SIZE sizeof(lk_probe_desc)
+#define LK_OPTION_DECL_MIN_SIZE (offsetof(lk_option_decl, set) + sizeof(lk_fn))
+#define LK_PROBE_DECL_MIN_SIZE (offsetof(lk_probe_decl, get) + sizeof(lk_fn))
+
+/* ---- Descriptor helpers (C, since 1.3) -----------------------------------------------------
+ * LK_PLUGIN_HEADER(kind, "name", "version", "summary") fills the fixed head of an lk_plugin
+ * initialiser; LK_PLUGIN_OPTIONS(array) and LK_PLUGIN_PROBES(array) point it at static tables
+ * and count them; LK_PLUGIN_ENTRY(&a, &b, ...) writes the library's exported entry. The entry
+ * serves hosts of this major whose minor is at least 3, which read option_decls and probe_decls. */
+#define LK_PLUGIN_HEADER(kind_, name_, version_, summary_) \
+    .struct_size = sizeof(lk_plugin), .abi_major = LOSSKIT_ABI_MAJOR, .abi_minor = LOSSKIT_ABI_MINOR, \
+    .kind = (kind_), .name = (name_), .version = (version_), .summary = (summary_)
+#define LK_PLUGIN_OPTIONS(array) .option_decls = (array), .option_decl_count = (int32_t)(sizeof(array) / sizeof((array)[0]))
+#define LK_PLUGIN_PROBES(array) .probe_decls = (array), .probe_decl_count = (int32_t)(sizeof(array) / sizeof((array)[0]))
+#define LK_PLUGIN_ENTRY(...) \
+    static const lk_plugin *const lk_entry_plugins_[] = { __VA_ARGS__ }; \
+    static const lk_plugin_list lk_entry_list_ = { sizeof(lk_plugin_list), LOSSKIT_ABI_MAJOR, LOSSKIT_ABI_MINOR, \
+        (int32_t)(sizeof(lk_entry_plugins_) / sizeof(lk_entry_plugins_[0])), lk_entry_plugins_ }; \
+    LK_EXPORT const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16_t host_minor) { \
+        return host_major == LOSSKIT_ABI_MAJOR && host_minor >= 3 ? &lk_entry_list_ : NULL; }
 
 #ifdef __cplusplus
 }

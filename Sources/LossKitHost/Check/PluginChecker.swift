@@ -14,6 +14,8 @@ public struct PluginChecker {
     /// The host table the plugin gets: this host's, or in tests an older host's
     /// (`HostAPITable.abi11`) to check the plugin's fallbacks.
     public var api = UnsafePointer(HostAPITable.shared)
+    /// The tap an objective reads, as `name@tap` in a loss expression; nil: its default tap.
+    public var tap: String?
 
     public init() {}
 
@@ -24,17 +26,31 @@ public struct PluginChecker {
         public let probes: [(name: String, value: Double)]
         /// Taps the objective declares (`taps_read`, a glob matching at least one) of which no
         /// matching tap received any gradient. A loss that ignores what it says it reads passes
-        /// the element-wise check (0 against 0), so this is reported on its own; ABI 1.2 cannot
-        /// declare a tap read without gradient (SWWAE reads `pool*` for their switches; DCGAN mode
-        /// does not use `logits`), so it is a note here, and the method tests pin each variant's list.
+        /// the element-wise check (0 against 0), so this is checked on its own.
         public var tapsWithoutGradient: [String] = []
-        public var passed: Bool { report.passed }
+        /// Those of them the plugin does not declare as possibly without gradient
+        /// (`taps_read_without_gradient`, ABI 1.3): a failure for a 1.3 plugin, a note for an
+        /// older one, which had no way to declare it.
+        public var undeclaredTapsWithoutGradient: [String] = []
+        /// Whether an undeclared silent tap fails the check (ABI 1.3 and later).
+        public var silenceFails = false
+        /// Option values tried (`checkOptions`) and those that went wrong.
+        public var optionValuesTried = 0
+        public var optionFailures: [String] = []
+        public var passed: Bool { report.passed && (!silenceFails || undeclaredTapsWithoutGradient.isEmpty) && optionFailures.isEmpty }
         public var description: String {
             let probeText = probes.map { "\($0.name)=\(String(format: "%.4g", $0.value))" }.joined(separator: " ")
-            let silent = tapsWithoutGradient.isEmpty ? ""
-                : "; note: declared taps that receive no gradient: \(tapsWithoutGradient.joined(separator: ", ")) (read without gradient, or not read)"
-            return "\(plugin): loss \(lossValue); \(report)\(silent)\(probeText.isEmpty ? "" : "; probes \(probeText)")"
-    }
+            var silent = ""
+            if !undeclaredTapsWithoutGradient.isEmpty {
+                silent = "; \(silenceFails ? "FAILED" : "note"): declared taps that receive no gradient: "
+                    + "\(undeclaredTapsWithoutGradient.joined(separator: ", ")) (a loss that ignores a tap it reads; "
+                    + "declare taps read for their values only in taps_read_without_gradient)"
+            }
+            let optionText = optionValuesTried == 0 ? ""
+                : optionFailures.isEmpty ? "; \(optionValuesTried) option values set as declared"
+                : "; FAILED options: \(optionFailures.joined(separator: "; "))"
+            return "\(plugin): loss \(lossValue); \(report)\(silent)\(optionText)\(probeText.isEmpty ? "" : "; probes \(probeText)")"
+        }
     }
 
     public func check(_ plugin: LoadedPlugin, options: [(key: String, value: String)] = []) throws -> Result {
@@ -48,8 +64,11 @@ public struct PluginChecker {
         let datasetSize = 8192
         let indices = (0..<batchSize).map { Int64($0 * 997 % datasetSize) }
 
+        phase("options")
+        let (tried, optionFailures) = checkOptions(plugin)
         phase("create")
-        let context = InstanceContext(instanceName: plugin.name, random: random, logSink: { _ in })
+        let instanceName = plugin.name + (tap.map { "@" + $0 } ?? "")
+        let context = InstanceContext(instanceName: instanceName, random: random, logSink: { _ in })
         let instance = try PluginInstance(plugin: plugin, context: context, options: options, api: api)
 
         switch plugin.kind {
@@ -59,12 +78,18 @@ public struct PluginChecker {
             let dry = PluginGraph(graph: Graph(training: true, random: random), encoder: encoder)
             let dryTaps = try encoder.encode(dry, images: dry.graph.constant(images))
             context.tapShapes = Dictionary(uniqueKeysWithValues: zip(dryTaps.names, dryTaps.nodes.map(\.shape)))
-            for pattern in plugin.tapsRead where dryTaps.matching(pattern).isEmpty {
+            let tap = self.tap ?? plugin.defaultTap
+            if let tap, dryTaps[tap] == nil {
+                throw HostError("\(plugin.name)@\(tap): the check encoder has no tap '\(tap)' (taps \(dryTaps.names.joined(separator: ", ")))")
+            }
+            // `name@tap` reads that tap in place of the default one, as in training
+            let tapsRead = plugin.tapsRead.map { $0 == plugin.defaultTap ? tap ?? $0 : $0 }
+            for pattern in tapsRead where dryTaps.matching(pattern).isEmpty {
                 throw HostError("\(plugin.name) reads tap '\(pattern)', which the check encoder (taps \(dryTaps.names.joined(separator: ", "))) does not offer")
             }
             phase("prepare")
             try instance.prepare(SetupInfo(
-                instance: plugin.name, tap: plugin.defaultTap, channels: C, height: H, width: W,
+                instance: instanceName, tap: tap, channels: C, height: H, width: W,
                 numClasses: CheckEncoder.numClasses, datasetSize: datasetSize, pixelMin: -3, pixelMax: 3, batchSize: batchSize))
             // The loss is checked as a function of the taps themselves (independent leaves; pool
             // taps keep their switches), the images (read directly by reconstruction and
@@ -100,9 +125,13 @@ public struct PluginChecker {
             phase("probes")
             var result = Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes().filter { $0.value.isFinite })
             let silent = Set(report.withoutGradient)
-            result.tapsWithoutGradient = plugin.tapsRead.filter { pattern in
+            result.tapsWithoutGradient = tapsRead.filter { pattern in
                 dryTaps.matching(pattern).allSatisfy { silent.contains("tap \($0)") }
             }
+            result.undeclaredTapsWithoutGradient = result.tapsWithoutGradient.filter { !plugin.tapsReadWithoutGradient.contains($0) }
+            result.silenceFails = plugin.abiMinor >= 3
+            result.optionValuesTried = tried
+            result.optionFailures = optionFailures
             return result
 
         case .encoder:
@@ -126,7 +155,47 @@ public struct PluginChecker {
                 lossValue = loss.value.scalar
                 return loss
             }
-            return Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes().filter { $0.value.isFinite })
+            var result = Result(plugin: plugin.name, lossValue: lossValue, report: report, probes: instance.probes().filter { $0.value.isFinite })
+            result.optionValuesTried = tried
+            result.optionFailures = optionFailures
+            return result
         }
+    }
+
+    /// Sets each declared option, alone, to each value its declaration says it accepts at the
+    /// edges — the default, both ends of a closed range, every choice, true and false — on a
+    /// fresh instance, and to a value just outside each bound, which must be refused. Returns
+    /// the values tried and what went wrong: a setter that refuses a declared value, or a
+    /// declared value the host refuses (a default outside its own range).
+    public func checkOptions(_ plugin: LoadedPlugin) -> (tried: Int, failures: [String]) {
+        var tried = 0, failures: [String] = []
+        func instance(_ options: [(key: String, value: String)]) throws {
+            let context = InstanceContext(instanceName: plugin.name, random: RandomGenerator(seed: seed), logSink: { _ in })
+            _ = try PluginInstance(plugin: plugin, context: context, options: options, api: api)
+        }
+        for o in plugin.options {
+            var accepted = [o.defaultValue], refused: [String] = []
+            // the values next to a bound in the option's own type
+            func text(_ v: Double) -> String { o.type == .int64 ? String(Int64(v)) : o.type == .float ? String(Float(v)) : String(v) }
+            func below(_ v: Double) -> Double { o.type == .int64 ? v - 1 : o.type == .float ? Double(Float(v).nextDown) : v.nextDown }
+            func above(_ v: Double) -> Double { o.type == .int64 ? v + 1 : o.type == .float ? Double(Float(v).nextUp) : v.nextUp }
+            if let lo = o.range.minimum {
+                if o.range.minimumOpen { refused.append(text(lo)) } else { accepted.append(text(lo)); refused.append(text(below(lo))) }
+            }
+            if let hi = o.range.maximum {
+                if o.range.maximumOpen { refused.append(text(hi)) } else { accepted.append(text(hi)); refused.append(text(above(hi))) }
+            }
+            if let choices = o.choices { accepted += choices; refused.append(choices.joined() + "?") }
+            if o.type == .bool { accepted += ["true", "false"] }
+            for value in Set(accepted).sorted() {
+                tried += 1
+                do { try instance([(o.name, value)]) } catch { failures.append("\(o.name)=\(value) is declared valid but failed: \(error)") }
+            }
+            for value in refused {
+                tried += 1
+                if (try? instance([(o.name, value)])) != nil { failures.append("\(o.name)=\(value) is outside the declaration but was accepted") }
+            }
+        }
+        return (tried, failures)
     }
 }

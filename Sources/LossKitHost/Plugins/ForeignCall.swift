@@ -3,48 +3,10 @@ import CLossKitABI
 import CLossKitShims
 import Foundation
 
-/// A user's option text converted to the option's declared C type.
-public enum OptionValue: Equatable {
-    case int64(Int64), double(Double), float(Float), bool(Bool), string(String)
-
-    /// Parses `text` as `type`; the error says which type was expected.
-    public static func parse(_ text: String, as type: OptionType, option: String) throws -> OptionValue {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        switch type {
-        case .int64:
-            guard let v = Int64(t) else { throw HostError("option '\(option)' takes an integer; got '\(text)'") }
-            return .int64(v)
-        case .double:
-            guard let v = Double(t), v.isFinite else { throw HostError("option '\(option)' takes a finite number; got '\(text)'") }
-            return .double(v)
-        case .float:
-            guard let v = Float(t), v.isFinite else { throw HostError("option '\(option)' takes a finite number; got '\(text)'") }
-            return .float(v)
-        case .bool:
-            switch t.lowercased() {
-            case "true", "1", "yes", "on": return .bool(true)
-            case "false", "0", "no", "off": return .bool(false)
-            default: throw HostError("option '\(option)' takes true or false; got '\(text)'")
-            }
-        case .string:
-            return .string(text)
-        }
-    }
-
-    public var text: String {
-        switch self {
-        case .int64(let v): return String(v)
-        case .double(let v): return String(v)
-        case .float(let v): return String(v)
-        case .bool(let v): return v ? "true" : "false"
-        case .string(let v): return v
-        }
-    }
-}
-
 /// Calls plugin functions whose signature is declared at run time (option setters and probe
-/// getters) through libffi: the host cannot know at compile time whether `nce_set_tau` takes a
-/// double or an int64, only the descriptor says so.
+/// getters) through libffi: the host cannot know at compile time whether a setter takes a
+/// double or an int64, only the declaration says so. A 1.3 declaration's function also takes
+/// the declaration's index, after `self`.
 enum ForeignCall {
     static func ffiType(_ t: OptionType) -> UnsafeMutablePointer<ffi_type> {
         switch t {
@@ -56,11 +18,17 @@ enum ForeignCall {
         }
     }
 
-    /// `lk_status setter(void *self, T value, lk_error *err)`.
-    static func callSetter(_ fn: UnsafeMutableRawPointer, instance: UnsafeMutableRawPointer, value: OptionValue, type: OptionType) throws {
+    /// `lk_status setter(void *self, T value, lk_error *err)`, or with `.address(index)`
+    /// `lk_status set(void *self, int32_t index, T value, lk_error *err)`.
+    static func callSetter(_ fn: UnsafeMutableRawPointer, call: DeclaredCall, instance: UnsafeMutableRawPointer, value: OptionValue, type: OptionType) throws {
+        var index: Int32 = 0
         var argTypes: [UnsafeMutablePointer<ffi_type>?] = [lk_ffi_type_pointer(), ffiType(type), lk_ffi_type_pointer()]
+        if case .address(let i) = call {
+            index = i
+            argTypes.insert(lk_ffi_type_sint32(), at: 1)
+        }
         var cif = ffi_cif()
-        let prepared = argTypes.withUnsafeMutableBufferPointer { lk_ffi_prep_cif(&cif, 3, lk_ffi_type_sint32(), $0.baseAddress) }
+        let prepared = argTypes.withUnsafeMutableBufferPointer { lk_ffi_prep_cif(&cif, UInt32($0.count), lk_ffi_type_sint32(), $0.baseAddress) }
         guard prepared == FFI_OK else { throw HostError("libffi could not prepare the setter call (status \(prepared))") }
 
         var selfArg: UnsafeMutableRawPointer? = instance
@@ -83,8 +51,11 @@ enum ForeignCall {
             withUnsafeMutablePointer(to: &selfArg) { sp in
                 withUnsafeMutablePointer(to: &errArg) { ep in
                     func call(_ vp: UnsafeMutableRawPointer) {
-                        var args: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(sp), vp, UnsafeMutableRawPointer(ep)]
-                        args.withUnsafeMutableBufferPointer { ffi_call(&cif, fnPtr, &result, $0.baseAddress) }
+                        withUnsafeMutablePointer(to: &index) { ip in
+                            var args: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(sp), vp, UnsafeMutableRawPointer(ep)]
+                            if argTypes.count == 4 { args.insert(UnsafeMutableRawPointer(ip), at: 1) }
+                            args.withUnsafeMutableBufferPointer { ffi_call(&cif, fnPtr, &result, $0.baseAddress) }
+                        }
                     }
                     switch type {
                     case .int64: withUnsafeMutablePointer(to: &i64) { call(UnsafeMutableRawPointer($0)) }
@@ -103,19 +74,28 @@ enum ForeignCall {
         }
     }
 
-    /// `T getter(void *self)`, returned as a Double for logging.
-    static func callGetter(_ fn: UnsafeMutableRawPointer, instance: UnsafeMutableRawPointer, type: OptionType) -> Double {
+    /// `T getter(void *self)`, or with `.address(index)` `T get(void *self, int32_t index)`,
+    /// returned as a Double for logging.
+    static func callGetter(_ fn: UnsafeMutableRawPointer, call: DeclaredCall, instance: UnsafeMutableRawPointer, type: OptionType) -> Double {
+        var index: Int32 = 0
         var argTypes: [UnsafeMutablePointer<ffi_type>?] = [lk_ffi_type_pointer()]
+        if case .address(let i) = call {
+            index = i
+            argTypes.append(lk_ffi_type_sint32())
+        }
         var cif = ffi_cif()
-        let prepared = argTypes.withUnsafeMutableBufferPointer { lk_ffi_prep_cif(&cif, 1, ffiType(type), $0.baseAddress) }
+        let prepared = argTypes.withUnsafeMutableBufferPointer { lk_ffi_prep_cif(&cif, UInt32($0.count), ffiType(type), $0.baseAddress) }
         guard prepared == FFI_OK else { return .nan }
         var selfArg: UnsafeMutableRawPointer? = instance
         var slot = (UInt64(0), UInt64(0))  // large enough for any scalar return
         let fnPtr = unsafeBitCast(fn, to: (@convention(c) () -> Void).self)
         withUnsafeMutablePointer(to: &selfArg) { sp in
-            var args: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(sp)]
-            withUnsafeMutableBytes(of: &slot) { raw in
-                args.withUnsafeMutableBufferPointer { ffi_call(&cif, fnPtr, raw.baseAddress, $0.baseAddress) }
+            withUnsafeMutablePointer(to: &index) { ip in
+                var args: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(sp)]
+                if argTypes.count == 2 { args.append(UnsafeMutableRawPointer(ip)) }
+                withUnsafeMutableBytes(of: &slot) { raw in
+                    args.withUnsafeMutableBufferPointer { ffi_call(&cif, fnPtr, raw.baseAddress, $0.baseAddress) }
+                }
             }
         }
         return withUnsafeBytes(of: &slot) { raw in

@@ -192,6 +192,7 @@ extension HostAPITable {
                 return nil
             }
         }
+        api.encode_again = api.encode
     }
 
     /// `batch_norm` and (since ABI 1.1) `batch_norm_relu`. Inside an encode-again pass in training

@@ -9,9 +9,11 @@ import LossKitCore
 /// `InstanceContext` behind an `lk_context*`.
 public enum HostAPITable {
     /// One table for the process; plugins keep the pointer for their lifetime.
+    /// Allocated by size, not through the generic `allocate`: see `readPlugin` on why generic
+    /// code must not size an ABI struct that has grown.
     public static let shared: UnsafeMutablePointer<lk_host_api> = {
-        let p = UnsafeMutablePointer<lk_host_api>.allocate(capacity: 1)
-        p.initialize(to: make())
+        let p = malloc(MemoryLayout<lk_host_api>.size)!.assumingMemoryBound(to: lk_host_api.self)
+        p.pointee = make()
         return p
     }()
 
@@ -34,6 +36,7 @@ public enum HostAPITable {
 
     static func make() -> lk_host_api {
         var api = lk_host_api()
+        memset(&api, 0, MemoryLayout<lk_host_api>.size)
         api.struct_size = UInt32(MemoryLayout<lk_host_api>.size)
         api.abi_major = UInt16(LOSSKIT_ABI_MAJOR)
         api.abi_minor = UInt16(LOSSKIT_ABI_MINOR)

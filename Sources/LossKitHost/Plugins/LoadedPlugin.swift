@@ -6,39 +6,6 @@ public enum PluginKind: String, Codable {
     case objective, encoder
 }
 
-/// A declared option of a plugin, as read from its `lk_option_desc`.
-public struct OptionInfo: Codable, Equatable {
-    public let name: String
-    public let type: OptionType
-    public let defaultValue: String
-    public let doc: String
-    public let setter: String
-}
-
-/// A declared probe of a plugin, as read from its `lk_probe_desc`.
-public struct ProbeInfo: Codable, Equatable {
-    public let name: String
-    public let type: OptionType
-    public let doc: String
-    public let getter: String
-}
-
-/// The C types an option or probe may have (LK_TYPE_*).
-public enum OptionType: String, Codable {
-    case int64, double, float, bool, string
-
-    init?(code: Int32) {
-        switch code {
-        case LK_TYPE_INT64: self = .int64
-        case LK_TYPE_DOUBLE: self = .double
-        case LK_TYPE_FLOAT: self = .float
-        case LK_TYPE_BOOL: self = .bool
-        case LK_TYPE_STRING: self = .string
-        default: return nil
-        }
-    }
-}
-
 /// One plugin found in a library that passed every check: its descriptor copied into Swift
 /// values, plus what the host needs to call it (the descriptor pointer and resolved setter and
 /// getter addresses).
@@ -50,15 +17,20 @@ public final class LoadedPlugin {
     public let abiMajor: Int, abiMinor: Int
     public let path: String
     public let tapsRead: [String]
+    /// The patterns of `tapsRead` declared as read without gradient (ABI 1.3).
+    public let tapsReadWithoutGradient: [String]
     public let defaultTap: String?
     public let options: [OptionInfo]
     public let probes: [ProbeInfo]
     let descriptor: UnsafePointer<lk_plugin>
+    /// An encoder's forward pass: `encode_images` (1.3) where set, else `encode`.
+    var encodeFunction: EncodeFunction? = nil
+    /// Each option's and probe's function, by name.
     let setters: [String: UnsafeMutableRawPointer]
     let getters: [String: UnsafeMutableRawPointer]
 
     init(name: String, kind: PluginKind, version: String, summary: String, abiMajor: Int, abiMinor: Int, path: String,
-         tapsRead: [String], defaultTap: String?, options: [OptionInfo], probes: [ProbeInfo],
+         tapsRead: [String], tapsReadWithoutGradient: [String], defaultTap: String?, options: [OptionInfo], probes: [ProbeInfo],
          descriptor: UnsafePointer<lk_plugin>, setters: [String: UnsafeMutableRawPointer], getters: [String: UnsafeMutableRawPointer]) {
         self.name = name
         self.kind = kind
@@ -68,6 +40,7 @@ public final class LoadedPlugin {
         self.abiMinor = abiMinor
         self.path = path
         self.tapsRead = tapsRead
+        self.tapsReadWithoutGradient = tapsReadWithoutGradient
         self.defaultTap = defaultTap
         self.options = options
         self.probes = probes
@@ -78,6 +51,9 @@ public final class LoadedPlugin {
 
     public var abiVersion: String { "\(abiMajor).\(abiMinor)" }
 }
+
+/// lk_plugin's `encode` / `encode_images`.
+typealias EncodeFunction = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<lk_error>?) -> Int32
 
 /// A library that was not loaded, with the reason in words a user can act on.
 public struct RejectedPlugin: Equatable, Codable {

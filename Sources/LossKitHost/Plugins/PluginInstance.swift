@@ -41,7 +41,8 @@ public final class PluginInstance {
 
     deinit { plugin.descriptor.pointee.destroy?(instance) }
 
-    /// Parses `text` into the option's declared type and calls its setter through libffi.
+    /// Parses `text` into the option's declared type, checks it against the declared range or
+    /// choices, and calls its setter through libffi.
     public func setOption(_ name: String, text: String) throws {
         guard let info = plugin.options.first(where: { $0.name == name }), let setter = plugin.setters[name] else {
             let known = plugin.options.map(\.name)
@@ -53,15 +54,18 @@ public final class PluginInstance {
         } catch {
             throw HostError("\(plugin.name): \(error)")
         }
+        try info.validate(value, plugin: plugin.name, text: text)
         do {
-            try ForeignCall.callSetter(setter, instance: instance, value: value, type: info.type)
+            try ForeignCall.callSetter(setter, call: info.call, instance: instance, value: value, type: info.type)
         } catch {
             throw HostError("\(plugin.name)(\(name)=\(text)): \(error)")
         }
         optionValues[name] = value
     }
 
+    /// Calls the plugin's `prepare`, if it has one (optional since ABI 1.3).
     public func prepare(_ setup: SetupInfo) throws {
+        guard let prepareFn = plugin.descriptor.pointee.prepare else { return }
         var s = lk_setup()
         s.struct_size = UInt32(MemoryLayout<lk_setup>.size)
         let instanceName = strdup(setup.instance)!, tap = setup.tap.map { strdup($0)! }
@@ -77,7 +81,7 @@ public final class PluginInstance {
         s.pixel_max = setup.pixelMax
         s.batch_size = Int32(setup.batchSize)
         var err = lk_error()
-        let status = plugin.descriptor.pointee.prepare!(instance, handle(context), &s, &err)
+        let status = prepareFn(instance, handle(context), &s, &err)
         guard status == LK_OK else { throw HostError("\(plugin.name): prepare failed: \(readError(err))") }
     }
 
@@ -100,7 +104,7 @@ public final class PluginInstance {
 
     /// Runs an encoder plugin's forward pass, returning its taps.
     public func encode(_ pg: PluginGraph, images: Node) throws -> TapSet {
-        guard let encodeFn = plugin.descriptor.pointee.encode else { throw HostError("\(plugin.name) is not an encoder") }
+        guard let encodeFn = plugin.encodeFunction else { throw HostError("\(plugin.name) is not an encoder") }
         let taps = TapSet()
         let tapHandle = TapSetHandle(taps: taps, graph: pg)
         pg.retain(tapHandle)
@@ -128,7 +132,7 @@ public final class PluginInstance {
     public func probes() -> [(name: String, value: Double)] {
         plugin.probes.compactMap { p in
             guard let g = plugin.getters[p.name] else { return nil }
-            return (p.name, ForeignCall.callGetter(g, instance: instance, type: p.type))
+            return (p.name, ForeignCall.callGetter(g, call: p.call, instance: instance, type: p.type))
         }
     }
 }

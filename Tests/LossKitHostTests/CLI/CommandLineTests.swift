@@ -121,7 +121,7 @@ final class CommandLineTests: XCTestCase {
     func testPluginsInfoPrintsOptionsTapsAndProbes() {
         let (status, out) = losskit(["plugins", "info", "nce", "--plugin-path", folder])
         XCTAssertEqual(status, 0, out)
-        XCTAssertTrue(out.contains("tau        double  0.07     temperature"), out)
+        XCTAssertTrue(out.contains("tau        double  0.07     > 0        temperature"), out)
         XCTAssertTrue(out.contains("reads taps: features"), out)
         XCTAssertTrue(out.contains("positive_similarity"), out)
     }
@@ -157,19 +157,27 @@ final class CommandLineTests: XCTestCase {
     func testTheHeadersOwnExamplePluginCompilesAndLoads() throws {
         // the minimal plugin in losskit.h's first comment, extracted and built as a user would
         let header = try String(contentsOfFile: PluginFixtures.headerDirectory + "/losskit.h", encoding: .utf8)
-        guard let start = header.range(of: " *   #include \"losskit.h\""), let end = header.range(of: " * Build: ") else {
+        guard let start = header.range(of: " *   #include <losskit.h>"), let end = header.range(of: " * Build: ") else {
             return XCTFail("the header lost its example")
         }
         let source = header[start.lowerBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix(" *   ") ? String($0.dropFirst(5)) : $0.hasPrefix(" *") ? String($0.dropFirst(2)) : String($0) }
             .joined(separator: "\n")
+        // the bound on a minimal plugin: a complete objective with a declared option in ≤ 30 lines
+        XCTAssertLessThanOrEqual(source.split(separator: "\n").count, 30, source)
         let path = folder + "/energy.c"
         try source.write(toFile: path, atomically: true, encoding: .utf8)
-        try PluginFixtures.build("energy", into: folder, source: path)
+        let library = try PluginFixtures.build("energy", into: folder, source: path)
         try FileManager.default.removeItem(atPath: path)
-        let (status, out) = losskit(["plugins", "info", "energy", "--plugin-path", folder])
+        var (status, out) = losskit(["plugins", "info", "energy", "--plugin-path", folder])
         XCTAssertEqual(status, 0, out)
-        XCTAssertTrue(out.contains("scale  double  1.0      multiplies the energy"), out)
+        XCTAssertTrue(out.contains("scale  double  1.0      ≥ 0      multiplies the energy"), out)
+        (status, out) = losskit(["plugins", "check", library, "--term", "energy(scale=2)"])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.hasPrefix("ok: energy"), out)
+        (status, out) = losskit(["plugins", "check", library, "--term", "energy(scale=-1)"])
+        XCTAssertEqual(status, 1, out)
+        XCTAssertTrue(out.contains("energy(scale=-1): scale must be ≥ 0, got -1.0"), out)
     }
 
     func testATypoInTheLossPointsAtTheCharacter() throws {

@@ -32,7 +32,7 @@ final class ResumePluginsTests: XCTestCase {
         try FileManager.default.removeItem(atPath: library)
         (status, out) = PluginFixtures.run(losskit, ["train", "--resume", "--steps", "6"] + common, environment: env)
         XCTAssertEqual(status, 1, out)
-        XCTAssertTrue(out.contains("Error: cannot resume \(run): the run was trained with plugin 'entropy-min' 1.0.0 (ABI 1.2) from \(library), "
+        XCTAssertTrue(out.contains("Error: cannot resume \(run): the run was trained with plugin 'entropy-min' 1.1.0 (ABI 1.3) from \(library), "
                                    + "and that file is gone: pass --plugin-path with a folder that holds it"), out)
     }
 
@@ -56,6 +56,6 @@ final class ResumePluginsTests: XCTestCase {
         try FileManager.default.removeItem(atPath: library)
         (status, out) = PluginFixtures.run(losskit, ["eval", "accuracy", run, "--only-plugin-path"])
         XCTAssertEqual(status, 1, out)
-        XCTAssertTrue(out.contains("cannot evaluate \(run): the run was trained with plugin 'convnet-s' 1.0.0 (ABI 1.2) from \(library), and that file is gone"), out)
+        XCTAssertTrue(out.contains("cannot evaluate \(run): the run was trained with plugin 'convnet-s' 1.1.0 (ABI 1.3) from \(library), and that file is gone"), out)
     }
 }

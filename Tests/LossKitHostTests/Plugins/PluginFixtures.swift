@@ -18,10 +18,12 @@ enum PluginFixtures {
 
     /// Compiles `source` (a path, or a fixture name without `.c`) into `folder/lib<name>.so`.
     @discardableResult
-    static func build(_ name: String, into folder: String, source: String? = nil) throws -> String {
+    /// `header`: the folder of the losskit.h to build against (this host's, unless a test keeps
+    /// an older one).
+    static func build(_ name: String, into folder: String, source: String? = nil, header: String = headerDirectory) throws -> String {
         let src = source ?? "\(sourceDirectory)/\(name).c"
         let out = "\(folder)/lib\(name).so"
-        let (status, output) = run("/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I", headerDirectory, src, "-o", out])
+        let (status, output) = run("/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I", header, src, "-o", out])
         guard status == 0 else { throw NSError(domain: "cc", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "cc failed for \(src):\n\(output)"]) }
         chmod(out, 0o755)
         return out

@@ -108,8 +108,8 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(message("ce + 0..5*nce").contains("^"), "errors point at the character: \(message("ce + 0..5*nce"))")
         XCTAssertTrue(message("ce +").contains("expected a term after '+'"), message("ce +"))
         XCTAssertEqual(message("ce + nce(tau=-1)"), "nce(tau=-1): tau must be > 0, got -1.0")
-        XCTAssertEqual(message("ce + nce(hidden=-1)"), "nce(hidden=-1): hidden must be in 0...8192, got -1")
-        XCTAssertEqual(message("ce + nce(views=3)"), "nce(views=3): views must be in 1...2, got 3")
+        XCTAssertEqual(message("ce + nce(hidden=-1)"), "nce(hidden=-1): hidden must be in [0, 8192], got -1")
+        XCTAssertEqual(message("ce + nce(views=3)"), "nce(views=3): views must be in [1, 2], got 3")
         XCTAssertEqual(message("ce + nce(taus=1)"), "nce has no option 'taus' (options: dim, tau, negatives, momentum, proximal, hidden, views)")
     }
 
