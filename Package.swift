@@ -10,6 +10,9 @@ var products: [Product] = [
     .executable(name: "losskit", targets: ["losskit"]),
     .library(name: "LossKitCore", targets: ["LossKitCore"]),
     .library(name: "LossKitHost", targets: ["LossKitHost"]),
+    // what a Swift plugin in a package of its own depends on (Examples/entropy-min-swift)
+    .library(name: "LossKitPluginSDK", targets: ["LossKitPluginSDK"]),
+    .library(name: "CLossKitABI", targets: ["CLossKitABI"]),
 ]
 var targets: [Target] = [
     .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),

@@ -5,8 +5,8 @@ import Foundation
 /// Finds and loads plugin libraries.
 ///
 /// Search order: the `--plugin-path` folders, then `LOSSKIT_PLUGIN_PATH` (colon-separated), then
-/// the `losskit-plugins` folder beside the executable — never the working directory unless a
-/// user names it. Every `.so` found is checked before and after `dlopen`; a library that fails
+/// the `losskit-plugins` folder beside the executable, and for an executable installed in
+/// `PREFIX/bin`, `PREFIX/lib/losskit/plugins` — never the working directory unless a user names it. Every `.so` found is checked before and after `dlopen`; a library that fails
 /// a check is reported with its path and reason and skipped, and the others still load.
 public final class PluginLoader {
     public private(set) var plugins: [LoadedPlugin] = []
@@ -26,7 +26,13 @@ public final class PluginLoader {
         if let env = environment["LOSSKIT_PLUGIN_PATH"] {
             dirs += env.split(separator: ":").map(String.init).filter { !$0.isEmpty }
         }
-        if let exe = executableDirectory { dirs.append(exe + "/losskit-plugins") }
+        if let exe = executableDirectory {
+            dirs.append(exe + "/losskit-plugins")
+            // an installed host (scripts/install.sh): PREFIX/bin/losskit, PREFIX/lib/losskit/plugins
+            if (exe as NSString).lastPathComponent == "bin" {
+                dirs.append((exe as NSString).deletingLastPathComponent + "/lib/losskit/plugins")
+            }
+        }
         var seen = Set<String>()
         return dirs.filter { seen.insert($0).inserted }
     }
