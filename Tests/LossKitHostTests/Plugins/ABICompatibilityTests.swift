@@ -125,6 +125,22 @@ final class ABICompatibilityTests: XCTestCase {
         XCTAssertGreaterThan(probes["calls"] ?? 0, 100, "plugins check calls loss for every nudge")
     }
 
+    /// A tap no gradient reaches fails a 1.3 plugin's check unless it declares it read without
+    /// gradient (a 1.2 plugin, which could not declare it, gets a note: see MethodGradientTests).
+    func testATapReadWithoutGradientMustBeDeclared() throws {
+        let library = try PluginFixtures.build("silent_tap", into: folder)
+        let loader = PluginLoader()
+        let found = loader.loadLibrary(at: library)
+        XCTAssertEqual(found.map(\.name), ["declares-logits", "ignores-logits"])
+        XCTAssertEqual(found[0].tapsReadWithoutGradient, ["logits"])
+        let results = try found.map { try PluginChecker().check($0) }
+        XCTAssertTrue(results[0].passed, results[0].description)
+        XCTAssertEqual(results[0].tapsWithoutGradient, ["logits"])
+        XCTAssertTrue(results[1].report.passed, "element by element it passes: \(results[1])")
+        XCTAssertFalse(results[1].passed)
+        XCTAssertTrue(results[1].description.contains("FAILED: declared taps that receive no gradient: logits"), results[1].description)
+    }
+
     func testAFieldOfAnotherTypeThanItsDeclarationDoesNotCompile() {
         XCTAssertThrowsError(try PluginFixtures.build("declared_wrong_field", into: folder)) {
             XCTAssertTrue("\($0)".contains("option field is not double"), "\($0)")
