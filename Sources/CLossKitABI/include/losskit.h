@@ -97,12 +97,15 @@
  * What a plugin may call where
  * ----------------------------
  *     host function                     create  options  prepare  loss/encode  after_step
- *     param_create, state_create,          -       -        yes        -           -
+ *     param_create, state_create,         yes      -       yes      refused       (1)
  *       set_group_optimizer
- *     state_data, tap_shape, log_message   yes     -        yes        yes         yes
- *     random_* (the run's generator)       yes     -        yes        yes         yes
- *     report_image                         -       -        -          yes         yes
- *     graph functions (the lk_graph *)     -       -        -          yes         -
+ *     state_data, tap_shape, log_message  yes      -       yes        yes         yes
+ *     random_* (the run's generator)      yes      -       yes        yes         yes
+ *     report_image                         -       -        -         yes         yes
+ *     graph functions (the lk_graph *)     -       -        -         yes          -
+ * (1) allowed since 1.0, but a parameter or state made after `prepare` is not restored from a
+ * checkpoint: make them in `prepare`. The host refuses the first row's functions
+ * in `loss` and `encode` (NULL, or LK_ERROR, with a message).
  * Random numbers come from the run's one seeded generator, so a run is reproducible whatever a
  * plugin draws, in any callback above. `losskit plugins check` calls `loss` hundreds of times on
  * one batch and restores the generator before each call, so a plugin's draws inside `loss` repeat
@@ -455,7 +458,7 @@ typedef struct lk_host_api {
     uint16_t abi_minor;   /* the host's ABI minor version: functions past 1.0 exist only when
                              abi_minor (and struct_size) cover them. Since 1.0. */
 
-    /* -- Instance services (lk_context): call in create, prepare, after_step. Since 1.0. -- */
+    /* -- Instance services (lk_context): see "What a plugin may call where" above. Since 1.0. -- */
 
     /* A trainable parameter "<instance>.<name>" of shape dims[rank] in optimiser `group`
      * ("default" for the run's main optimiser; any other name for a group of its own). */

@@ -62,7 +62,9 @@ public enum HostAPITable {
             default:
                 return fail(err, "unknown optimiser kind \(kind) (LK_OPTIMIZER_SGD = 1, LK_OPTIMIZER_ADAM = 2)")
             }
-            object(ctx, as: InstanceContext.self).setGroupOptimizer(string(group) ?? "default", settingsValue)
+            let c = object(ctx, as: InstanceContext.self)
+            guard !c.buildingGraph else { return fail(err, "set_group_optimizer may not be called in loss or encode (call it in prepare)") }
+            c.setGroupOptimizer(string(group) ?? "default", settingsValue)
             return LK_OK
         }
         api.state_create = { ctx, name, dims, rank, fill in

@@ -21,6 +21,10 @@ public final class InstanceContext {
     public var tapShapes: [String: [Int]] = [:]
     public private(set) var reportImages: [String: ReportImage] = [:]
     public var logSink: (String) -> Void
+    /// Whether the instance's `loss` or `encode` is running: parameters, states and optimiser
+    /// groups are made in create or prepare, never while a graph is being built (losskit.h,
+    /// "What a plugin may call where").
+    public internal(set) var buildingGraph = false
 
     public init(instanceName: String, random: RandomGenerator, logSink: @escaping (String) -> Void = { print($0) }) {
         self.instanceName = instanceName
@@ -35,6 +39,7 @@ public final class InstanceContext {
 
     public func createParameter(name: String, group: String, shape: [Int], initializer: Initializer, noDecay: Bool) throws -> Parameter {
         let full = "\(instanceName).\(name)"
+        guard !buildingGraph else { throw HostError("parameter '\(full)': param_create may not be called in loss or encode (call it in prepare)") }
         guard !parameters.contains(where: { $0.name == full }) else {
             throw HostError("parameter '\(full)' is created twice")
         }
@@ -49,6 +54,7 @@ public final class InstanceContext {
 
     public func createState(name: String, shape: [Int], fill: Float) throws -> StateTensor {
         let full = "\(instanceName).\(name)"
+        guard !buildingGraph else { throw HostError("state '\(full)': state_create may not be called in loss or encode (call it in prepare)") }
         guard !states.contains(where: { $0.name == full }) else { throw HostError("state '\(full)' is created twice") }
         guard shape.allSatisfy({ $0 > 0 }) else { throw HostError("state '\(full)' has an invalid shape \(shape)") }
         let s = StateTensor(name: full, value: Tensor(shape: shape, repeating: fill))

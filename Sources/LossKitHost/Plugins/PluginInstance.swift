@@ -90,9 +90,11 @@ public final class PluginInstance {
         guard let lossFn = plugin.descriptor.pointee.loss else { throw HostError("\(plugin.name) is not an objective") }
         let tapHandle = TapSetHandle(taps: taps, graph: pg)
         pg.retain(tapHandle)
+        context.buildingGraph = true
         let result: OpaquePointer? = pg.acting(as: context.instanceName) {
             batch.withCBatch(pg) { cb in lossFn(instance, handle(pg), cb, handle(tapHandle)) }
         }
+        context.buildingGraph = false
         if let error = pg.error { throw HostError(error) }
         guard let result else { throw HostError("\(context.instanceName): loss returned NULL without an error") }
         let node = object(result, as: Node.self)
@@ -109,7 +111,9 @@ public final class PluginInstance {
         let tapHandle = TapSetHandle(taps: taps, graph: pg)
         pg.retain(tapHandle)
         var err = lk_error()
+        context.buildingGraph = true
         let status = pg.acting(as: "encoder \(plugin.name)") { encodeFn(instance, handle(pg), handle(images), handle(tapHandle), &err) }
+        context.buildingGraph = false
         if let error = pg.error { throw HostError(error) }
         guard status == LK_OK else { throw HostError("encoder \(plugin.name): \(readError(err))") }
         guard let f = taps["features"], f.shape.count == 2 else {

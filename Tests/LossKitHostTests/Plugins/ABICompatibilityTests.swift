@@ -141,6 +141,18 @@ final class ABICompatibilityTests: XCTestCase {
         XCTAssertTrue(results[1].description.contains("FAILED: declared taps that receive no gradient: logits"), results[1].description)
     }
 
+    func testAParameterMadeInLossIsRefusedWithTheReason() throws {
+        let plugin = try load(try PluginFixtures.build("param_in_loss", into: folder))
+        XCTAssertThrowsError(try PluginChecker().check(plugin)) { XCTAssertTrue("\($0)".contains("param_create refused in loss"), "\($0)") }
+        let context = InstanceContext(instanceName: "late", random: RandomGenerator(seed: 1), logSink: { _ in })
+        context.buildingGraph = true
+        XCTAssertThrowsError(try context.createParameter(name: "w", group: "default", shape: [1], initializer: .zeros, noDecay: false)) {
+            XCTAssertEqual("\($0)", "parameter 'late.w': param_create may not be called in loss or encode (call it in prepare)")
+        }
+        context.buildingGraph = false
+        XCTAssertNoThrow(try context.createParameter(name: "w", group: "default", shape: [1], initializer: .zeros, noDecay: false))
+    }
+
     func testAFieldOfAnotherTypeThanItsDeclarationDoesNotCompile() {
         XCTAssertThrowsError(try PluginFixtures.build("declared_wrong_field", into: folder)) {
             XCTAssertTrue("\($0)".contains("option field is not double"), "\($0)")
