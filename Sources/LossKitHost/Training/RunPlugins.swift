@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where a run's plugins came from, kept in its folder as `plugins.json`: name, version, ABI
-/// and the library's path, for the encoder and every term. A run trained with a plugin outside
+/// and the library's path, for the encoder and every term, and every instance's options as set. A run trained with a plugin outside
 /// the default folders (a `--plugin-path` of its own) resumes without that flag, since the
 /// recorded libraries are loaded again; when one is gone, the message says which plugin and
 /// version the run needs and where it was.
@@ -14,6 +14,9 @@ public struct RunPlugins: Codable, Equatable {
     }
 
     public var plugins: [Record]
+    /// Each instance's options in force, defaults included ("nce": ["tau": "0.07", ...]); absent
+    /// in runs written before it was kept.
+    public var options: [String: [String: String]]?
 
     public static let fileName = "plugins.json"
 

@@ -130,7 +130,17 @@ public final class Trainer {
             log("encoder initialised from \(source) (step \(checkpoint.step))")
         }
         try FileIO.writeAtomically(Array(config.json()), to: runDirectory + "/config.json")
-        try RunPlugins([run.encoderPlugin] + terms.compactMap { $0.instance?.plugin }).write(folder: runDirectory)
+        var record = RunPlugins([run.encoderPlugin] + terms.compactMap { $0.instance?.plugin })
+        record.options = optionsInForce
+        try record.write(folder: runDirectory)
+    }
+
+    /// Every instance's options as they were set, defaults included, by instance ("encoder",
+    /// "nce", "sc@conv4"): the canonical text of each declared value.
+    private var optionsInForce: [String: [String: String]] {
+        var all = ["encoder": run.model.encoder.optionValues.mapValues(\.text)]
+        for t in terms { if let i = t.instance { all[t.label] = i.optionValues.mapValues(\.text) } }
+        return all
     }
 
     private var metadata: [String: String] {
@@ -138,6 +148,9 @@ public final class Trainer {
         m["config"] = (try? config.json()).map { String(decoding: $0, as: UTF8.self) }
         m["encoder"] = "\(run.encoderPlugin.name) \(run.encoderPlugin.version)"
         m["plugins"] = terms.compactMap { t in t.instance.map { "\(t.label) \($0.plugin.version) abi \($0.plugin.abiVersion)" } }.joined(separator: "; ")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        m["options"] = (try? encoder.encode(optionsInForce)).map { String(decoding: $0, as: UTF8.self) }
         return m
     }
 

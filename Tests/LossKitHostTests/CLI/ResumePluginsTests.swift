@@ -1,4 +1,5 @@
 import Foundation
+import LossKitHost
 import XCTest
 
 /// A run remembers where its plugins came from: `--resume` loads a third-party plugin again
@@ -24,6 +25,10 @@ final class ResumePluginsTests: XCTestCase {
         let record = try String(contentsOfFile: run + "/plugins.json", encoding: .utf8)
         XCTAssertTrue(record.contains("\"path\" : \"\(library)\""), record)
         XCTAssertTrue(record.contains("\"name\" : \"convnet-s\""), record)
+        // every option in force, defaults included, by instance
+        let options = try XCTUnwrap(RunPlugins.read(folder: run)?.options)
+        XCTAssertEqual(options["encoder"], ["width": "0.25"])
+        XCTAssertEqual(options["entropy-min"], ["temperature": "1.0", "all_rows": "false"])
 
         (status, out) = PluginFixtures.run(losskit, ["train", "--resume", "--steps", "4"] + common, environment: env)
         XCTAssertEqual(status, 0, "resumed without --plugin-path: \(out)")
