@@ -160,6 +160,10 @@ final class ABICompatibilityTests: XCTestCase {
     }
 
     func testAnEncoderByItsNewNameAndAHostTableWithBothNames() throws {
+        let plugin = try load(try PluginFixtures.build("encoder_by_new_name", into: folder))
+        XCTAssertEqual(plugin.kind, .encoder)
+        let result = try PluginChecker().check(plugin)
+        XCTAssertTrue(result.passed, result.description)
         XCTAssertNotNil(HostAPITable.shared.pointee.encode_again)
         XCTAssertEqual(unsafeBitCast(HostAPITable.shared.pointee.encode_again, to: Int.self),
                        unsafeBitCast(HostAPITable.shared.pointee.encode, to: Int.self))
