@@ -127,6 +127,15 @@ public struct Value {
     public func affineWarp(_ theta: [Float], fill: Float) -> Value {
         wrap(theta.withUnsafeBufferPointer { api.pointee.affine_warp(g, node, $0.baseAddress, fill) })
     }
+    /// One homography per image (h: B·9, row-major, output → input; see losskit.h). ABI 1.3: on an
+    /// older host the graph fails with a message saying so.
+    public func homographyWarp(_ h: [Float], fill: Float) -> Value {
+        guard let warp = graph.hostFunction(\.homography_warp) else {
+            graph.fail("homography_warp needs a host of ABI 1.3 or later")
+            return wrap(nil)
+        }
+        return wrap(h.withUnsafeBufferPointer { warp(g, node, $0.baseAddress, fill) })
+    }
     public func crossEntropy(labels: [Int32], mask: [UInt8]? = nil) -> Value {
         wrap(labels.withUnsafeBufferPointer { l in
             if let mask { return mask.withUnsafeBufferPointer { api.pointee.cross_entropy(g, node, l.baseAddress, $0.baseAddress) } }

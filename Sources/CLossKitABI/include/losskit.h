@@ -144,7 +144,7 @@ extern "C" {
  * lk_host_api.mean_squared_error; 1.3 added options and probes declared once (lk_option_decl,
  * lk_probe_decl, and their tables appended to lk_plugin), lk_plugin.taps_read_without_gradient,
  * lk_host_api.encode_again and lk_plugin.encode_images (the two `encode`s by names that tell
- * them apart), and made `prepare` optional. */
+ * them apart), lk_host_api.homography_warp, and made `prepare` optional. */
 #define LOSSKIT_ABI_MAJOR 1
 #define LOSSKIT_ABI_MINOR 3
 
@@ -601,6 +601,11 @@ typedef struct lk_host_api {
     /* -- Appended in 1.3: check LK_HOST_HAS(api, name) first; a 1.2 host's table ends above. -- */
     /* `encode` under a name that says what it does: run the encoder again (see there). Since 1.3. */
     lk_taps *(*encode_again)(lk_graph *g, lk_node *images, int32_t frozen);
+    /* warps x [B, C, H, W] by one homography per image: h [B·9], row-major 3×3, output → input
+     * in the normalised coordinates of affine_warp; output point p reads the input at (u/w, v/w),
+     * [u, v, w] = h·[p, 1], bilinear, `fill` outside or where w ≤ 0. A last row [0, 0, 1] is
+     * affine_warp exactly. Gradient flows to x only. Since 1.3. */
+    lk_node *(*homography_warp)(lk_graph *g, lk_node *x, const float *h, float fill);
 } lk_host_api;
 
 /* Whether host table `api` carries function `fn`, one appended after 1.0: its struct_size

@@ -150,6 +150,13 @@ extension HostAPITable {
                 return try pg.graph.affineWarp(n[0], theta: Array(UnsafeBufferPointer(start: theta, count: count)), fill: fill)
             }
         }
+        api.homography_warp = { g, x, h, fill in
+            graphOp(g, "homography_warp", [x]) { pg, n in
+                guard let h else { throw HostError("NULL h") }
+                let count = (n[0].shape.first ?? 0) * 9
+                return try pg.graph.homographyWarp(n[0], h: Array(UnsafeBufferPointer(start: h, count: count)), fill: fill)
+            }
+        }
         api.custom_op = { g, xs, n, dims, rank, forward, backward, user in
             let inputs: [OpaquePointer?] = xs.map { p in (0..<Int(max(n, 0))).map { p[$0] } } ?? []
             return graphOp(g, "custom_op", inputs) { pg, nodes in

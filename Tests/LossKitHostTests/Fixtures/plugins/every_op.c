@@ -139,6 +139,13 @@ static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps)
     for (int64_t i = 0; i < B; i++) for (int j = 0; j < 6; j++) theta[6 * i + j] = theta0[j];
     terms[n++] = term(api, g, api->mul(g, api->affine_warp(g, x, theta, 0.0f), x), 0.3f);
     free(theta);
+    if (LK_HOST_HAS(api, homography_warp)) {
+        const float h0[9] = {0.9f, 0.1f, 0.05f, -0.1f, 0.95f, -0.05f, 0.08f, -0.06f, 1.02f};
+        float *h = malloc(sizeof(float) * 9 * (size_t)B);
+        for (int64_t i = 0; i < B; i++) for (int j = 0; j < 9; j++) h[9 * i + j] = h0[j];
+        terms[n++] = term(api, g, api->mul(g, api->homography_warp(g, x, h, 0.5f), x), 0.3f);
+        free(h);
+    }
     terms[n++] = term(api, g, api->dropout(g, api->square(g, f), 0.25f), 0.1f);
     /* classification and normalisation */
     terms[n++] = term(api, g, api->mul(g, api->log_softmax(g, logits), api->tanh(g, logits)), 0.2f);
