@@ -1,77 +1,71 @@
 import Foundation
 import LossKitPluginSDK
 
-/// Auto-encoding transformations (Zhang, Qi, Wang & Luo, 2019): predict a random affine map
+/// Auto-encoding transformations (Zhang, Qi, Wang & Luo, 2019): predict a random transformation
 /// from the features of an image and of its transformed copy.
 ///
-/// Per image: rotation r ∈ ±`rotation`°, translation t ∈ ±`translation`·side, isotropic scale
-/// s ∈ [`scale_min`, `scale_max`], shear h ∈ ±`shear`°. The image is warped by the host
-/// (bilinear, filled with the background value) and encoded again with the same encoder; a
-/// plugin-owned layer (linear → tanh) decodes the concatenated features [E(x), E(t(x))] to
-/// p̂, and the target is p = [cos r, sin r, tx/(a·W), ty/(a·H), scale and shear mapped to [-1, 1]]:
+/// Per image a transformation t is drawn (`transform`: the affine family — rotation, translation,
+/// scale, shear — or the projective one — rotation, scale and a shift of each corner; see
+/// Transformations.swift). The image is warped by the host (bilinear, filled with the background
+/// value) and encoded again with the same encoder; a plugin-owned layer (linear → tanh) decodes
+/// the concatenated features [E(x), E(t(x))] to p̂, regressing t's parameters p(t) ∈ [-1, 1]^k
+/// (k = 6 affine, 8 projective):
 ///
-///     L = mean_i ‖p(t_i) - p̂_i‖² / 6
+///     L = mean_i ‖p(t_i) - p̂_i‖² / k
 final class AET: Objective {
-    var rotation = 180.0, translation = 0.2, scaleMin = 0.7, scaleMax = 1.3, shear = 30.0
+    enum Family: String, CaseIterable { case affine, projective }
+    var family = Family.affine
+    var rotation = 180.0, translation = 0.2, scaleMin = 0.7, scaleMax = 1.3, shear = 30.0, cornerShift = 0.125
     private var context: Context
     private var decoder: (weight: Param, bias: Param)?
     private var calls = 0
     private(set) var parameterError = Double.nan
     private(set) var rotationErrorDegrees = Double.nan
+    private(set) var cornerErrorPixels = Double.nan
 
     required init(context: Context) throws { self.context = context }
 
+    private var affine: AffineFamily {
+        AffineFamily(rotation: rotation, translation: translation, scaleMin: scaleMin, scaleMax: scaleMax, shear: shear)
+    }
+    private var projective: ProjectiveFamily {
+        ProjectiveFamily(rotation: rotation, scaleMin: scaleMin, scaleMax: scaleMax, cornerShift: cornerShift)
+    }
+    private var parameterCount: Int { family == .affine ? 6 : 8 }
+
     func prepare(context: Context, setup: Setup) throws {
         self.context = context
-        guard scaleMin > 0, scaleMin <= scaleMax else { throw PluginError("need 0 < scale_min ≤ scale_max, got \(scaleMin)...\(scaleMax)") }
-        let D = context.tapShape("features")[1]
-        decoder = (try context.param("decoder.weight", [6, 2 * D], .xavierUniform), try context.param("decoder.bias", [6], .zeros, decay: false))
-    }
-
-    /// One draw: the warp matrix (output → input, normalised coordinates) and its 6 targets.
-    private func draw() -> (theta: [Float], target: [Float]) {
-        let u = context.uniform(5, -1, 1)
-        let r = Double(u[0]) * rotation * .pi / 180
-        let tx = Double(u[1]) * translation * 2, ty = Double(u[2]) * translation * 2  // normalised: the side spans 2
-        let s = scaleMin + (Double(u[3]) + 1) / 2 * (scaleMax - scaleMin)
-        let h = Double(u[4]) * shear * .pi / 180
-        // forward map A = R(r) · Shear(h) · s, then translate; the warp needs its inverse
-        let a = [cos(r) * s, (cos(r) * tan(h) - sin(r)) * s, sin(r) * s, (sin(r) * tan(h) + cos(r)) * s]
-        let det = a[0] * a[3] - a[1] * a[2]
-        let inv = [a[3] / det, -a[1] / det, -a[2] / det, a[0] / det]
-        let theta = [inv[0], inv[1], -(inv[0] * tx + inv[1] * ty), inv[2], inv[3], -(inv[2] * tx + inv[3] * ty)].map { Float($0) }
-        let half = (scaleMax - scaleMin) / 2
-        let target = [cos(r), sin(r), Double(u[1]), Double(u[2]), half > 0 ? (s - (scaleMin + half)) / half : 0, Double(u[4])].map { Float($0) }
-        return (theta, target)
+        guard scaleMin <= scaleMax else { throw PluginError("need scale_min ≤ scale_max, got \(scaleMin)...\(scaleMax)") }
+        let D = context.tapShape("features")[1], k = parameterCount
+        decoder = (try context.param("decoder.weight", [k, 2 * D], .xavierUniform), try context.param("decoder.bias", [k], .zeros, decay: false))
     }
 
     func loss(_ g: GraphBuilder, batch: Batch, taps: Taps) throws -> Value {
         guard let decoder else { throw PluginError("aet was not prepared") }
-        let B = batch.size
-        var theta: [Float] = [], target: [Float] = []
+        let B = batch.size, k = parameterCount
+        var warps: [Float] = [], target: [Float] = []
         for _ in 0..<B {
-            let d = draw()
-            theta += d.theta
-            target += d.target
+            let t: Transformation
+            switch family {
+            case .affine: t = affine.make(context.uniform(AffineFamily.draws, -1, 1))
+            case .projective:
+                guard let made = projective.make(context.uniform(ProjectiveFamily.draws, -1, 1)) else {
+                    throw PluginError("aet: a degenerate projective draw (corners collinear)")
+                }
+                t = made
+            }
+            warps += t.warp
+            target += t.target
         }
-        let warped = batch.images.affineWarp(theta, fill: batch.pixelMin)
+        let warped = family == .affine ? batch.images.affineWarp(warps, fill: batch.pixelMin)
+            : batch.images.homographyWarp(warps, fill: batch.pixelMin)
         let transformed = g.encode(warped, frozen: false)
         let both = concat([taps["features"], transformed["features"]], axis: 1)
         let predicted = both.linear(g(decoder.weight), g(decoder.bias)).tanh()
-        let loss = (predicted - g.constant(target, shape: [B, 6])).square().mean()
+        let loss = (predicted - g.constant(target, shape: [B, k])).square().mean()
         parameterError = Double(loss.scalar)
         let p = predicted.values
-        if p.count == B * 6 {
-            var total = 0.0
-            for i in 0..<B {
-                let truth = atan2(Double(target[i * 6 + 1]), Double(target[i * 6]))
-                let guess = atan2(Double(p[i * 6 + 1]), Double(p[i * 6]))
-                var d = abs(truth - guess) * 180 / .pi
-                if d > 180 { d = 360 - d }
-                total += d
-            }
-            rotationErrorDegrees = total / Double(B)
-        }
+        if p.count == B * k { measure(predicted: Array(p), target: target, batch: batch) }
         calls += 1
         if calls % 50 == 1 && g.isTraining {
             let n = min(8, B), per = batch.channels * batch.height * batch.width
@@ -81,23 +75,56 @@ final class AET: Objective {
         }
         return loss
     }
+
+    /// The probes: rotation error in degrees (both families) and, projective, the mean distance
+    /// in pixels between predicted and true corners.
+    private func measure(predicted p: [Float], target: [Float], batch: Batch) {
+        let B = batch.size, k = parameterCount
+        var rotationTotal = 0.0, cornerTotal = 0.0
+        for i in 0..<B {
+            let (truth, guess): (Double, Double)
+            if family == .affine {
+                truth = atan2(Double(target[i * 6 + 1]), Double(target[i * 6]))
+                guess = atan2(Double(p[i * 6 + 1]), Double(p[i * 6]))
+            } else {
+                let bound = projective.bound
+                let corners = { (v: [Float]) in (0..<4).map { (x: Double(v[i * k + 2 * $0]) * bound, y: Double(v[i * k + 2 * $0 + 1]) * bound) } }
+                let (t, q) = (corners(target), corners(p))
+                truth = ProjectiveFamily.rotation(of: t)
+                guess = ProjectiveFamily.rotation(of: q)
+                // normalised units to pixels: the side spans 2
+                cornerTotal += zip(t, q).map { hypot(($0.x - $1.x) * Double(batch.width) / 2, ($0.y - $1.y) * Double(batch.height) / 2) }
+                    .reduce(0, +) / 4
+            }
+            var d = abs(truth - guess) * 180 / .pi
+            if d > 180 { d = 360 - d }
+            rotationTotal += d
+        }
+        rotationErrorDegrees = rotationTotal / Double(B)
+        cornerErrorPixels = family == .projective ? cornerTotal / Double(B) : .nan
+    }
 }
 
 private let plugins = makePluginList([
     describe(
-        AET.self, kind: LK_KIND_OBJECTIVE, name: "aet", version: "1.1.0",
-        summary: "auto-encoding transformations: predict a random affine warp from features (Zhang et al. 2019)",
+        AET.self, kind: LK_KIND_OBJECTIVE, name: "aet", version: "1.2.0",
+        summary: "auto-encoding transformations: predict a random affine or projective warp from features (Zhang et al. 2019)",
         tapsRead: ["features"], defaultTap: "features",
         options: [
+            .choice("transform", \.family, default: .affine,
+                    doc: "affine: rotation, translation, scale, shear (6 parameters); projective: rotation, scale, corner shifts (8)"),
             .double("rotation", \.rotation, default: 180, .within(0, 180), doc: "rotation range ± degrees"),
-            .double("translation", \.translation, default: 0.2, .within(0, 1), doc: "translation range ± fraction of the side"),
+            .double("translation", \.translation, default: 0.2, .within(0, 1), doc: "affine: translation range ± fraction of the side"),
             .double("scale_min", \.scaleMin, default: 0.7, .within(0.05, 10), doc: "smallest isotropic scale"),
             .double("scale_max", \.scaleMax, default: 1.3, .within(0.05, 10), doc: "largest isotropic scale"),
-            .double("shear", \.shear, default: 30, .within(0, 60), doc: "shear range ± degrees"),
+            .double("shear", \.shear, default: 30, .within(0, 60), doc: "affine: shear range ± degrees"),
+            .double("corner_shift", \.cornerShift, default: 0.125, .within(0, 0.25),
+                    doc: "projective: each corner's shift range ± fraction of the side"),
         ],
         probes: [
-            Probe("parameter_error", \.parameterError, doc: "mean squared error of the 6 predicted parameters"),
-            Probe("rotation_error", \.rotationErrorDegrees, doc: "mean absolute rotation error in degrees"),
+            Probe("parameter_error", \.parameterError, doc: "mean squared error of the predicted parameters"),
+            Probe("rotation_error", \.rotationErrorDegrees, doc: "mean absolute rotation error in degrees (projective: of the best-fit rotation of the corners)"),
+            Probe("corner_error", \.cornerErrorPixels, doc: "projective: mean distance in pixels between predicted and true corners"),
         ],
         create: { Runtime.create(AET.self, $0, $1, $2) }),
 ])

@@ -70,4 +70,81 @@ final class AETKnownAnswerTests: XCTestCase {
     func testNarrowerRanges() throws {
         try check("(rotation=45, translation=0.1, scale_min=0.9, scale_max=1.1, shear=10)", rotation: 45, translation: 0.1, scale: (0.9, 1.1), shear: 10)
     }
+
+    /// The projective family (METHODS.md, AET's second family): ten uniforms per image — rotation,
+    /// scale, then a shift per corner coordinate — move the corners c_k of the square [-1, 1]² to
+    /// m_k = s·R(r)·c_k + δ_k; the image is warped by the homography taking the moved corners back
+    /// to the square (content moves to the m_k), and the targets are the m_k divided by the largest
+    /// coordinate reachable, s_max·√2 + 2·shift. The homography here is Heckbert's closed form for
+    /// the unit square → quadrilateral map, composed with [-1, 1]² → [0, 1]² and inverted — not the
+    /// plugin's linear solve.
+    func testTheProjectiveFamily() throws {
+        let (rotation, scale, shift) = (60.0, (0.8, 1.2), 0.1)
+        let h = try MethodHarness(plugins: ["AET"], data: try SyntheticData.makeOrientedFolder(train: 64, test: 8))
+        let t = try h.make(h.config(loss: "aet(transform=projective, rotation=\(rotation), scale_min=\(scale.0), scale_max=\(scale.1), corner_shift=\(shift))", steps: 1))
+        let run = t.run
+        let B = 5
+        let e = try h.evaluate(t, term: "aet", count: B, taps: ReferenceGradient.leaves)
+        let got = Double(e.value.value.scalar)
+        let draws = RandomGenerator(state: e.stateBefore)
+        let bound = scale.1 * 2.0.squareRoot() + 2 * shift
+        var warps: [Float] = [], targets: [[Double]] = []
+        for _ in 0..<B {
+            var u = [Float](repeating: 0, count: 10)
+            draws.fillUniform(&u, 10, low: -1, high: 1)
+            let r = Double(u[0]) * rotation * .pi / 180, s = scale.0 + (Double(u[1]) + 1) / 2 * (scale.1 - scale.0)
+            let moved = [(-1.0, -1.0), (1, -1), (1, 1), (-1, 1)].enumerated().map { k, c in
+                (s * (cos(r) * c.0 - sin(r) * c.1) + Double(u[2 + 2 * k]) * shift * 2, s * (sin(r) * c.0 + cos(r) * c.1) + Double(u[3 + 2 * k]) * shift * 2)
+            }
+            targets.append(moved.flatMap { [$0.0 / bound, $0.1 / bound] })
+            warps += inverse(multiply(heckbert(moved), [[0.5, 0, 0.5], [0, 0.5, 0.5], [0, 0, 1]])).map { Float($0) }
+        }
+        let g = Graph(training: false, random: RandomGenerator(seed: 0))
+        let warped = try g.homographyWarp(g.constant(e.images), h: warps, fill: run.setup.pixelMin)
+        let other = try XCTUnwrap(run.model.encode(PluginGraph(graph: g, encoder: run.model), images: warped)["features"]).value
+        let D = other.shape[1]
+        let w = try XCTUnwrap(t.parameters.first { $0.name == "aet.decoder.weight" }).value
+        let b = try XCTUnwrap(t.parameters.first { $0.name == "aet.decoder.bias" }).value
+        func reference(_ f: Tensor) -> Double {
+            var total = 0.0
+            for i in 0..<B {
+                let both = (0..<D).map { Double(f.data[i * D + $0]) } + (0..<D).map { Double(other.data[i * D + $0]) }
+                for k in 0..<8 {
+                    let p = tanh((0..<(2 * D)).reduce(Double(b.data[k])) { $0 + Double(w.data[k * 2 * D + $1]) * both[$1] })
+                    total += pow(targets[i][k] - p, 2)
+                }
+            }
+            return total / Double(B * 8)
+        }
+        let want = reference(try XCTUnwrap(e.taps["features"]).value)
+        XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)))
+        try ReferenceGradient.assertAgrees(e.value, graph: e.graph, taps: e.taps, names: ["features"]) { reference($0["features"]!) }
+    }
+
+    /// Heckbert (1989): the projective map of the unit square's corners (0,0), (1,0), (1,1), (0,1)
+    /// to q₀…q₃, as a 3×3 matrix on [u, v, 1].
+    private func heckbert(_ q: [(Double, Double)]) -> [[Double]] {
+        let (dx1, dx2, dx3) = (q[1].0 - q[2].0, q[3].0 - q[2].0, q[0].0 - q[1].0 + q[2].0 - q[3].0)
+        let (dy1, dy2, dy3) = (q[1].1 - q[2].1, q[3].1 - q[2].1, q[0].1 - q[1].1 + q[2].1 - q[3].1)
+        let den = dx1 * dy2 - dx2 * dy1
+        let gg = (dx3 * dy2 - dx2 * dy3) / den, hh = (dx1 * dy3 - dx3 * dy1) / den
+        return [[q[1].0 - q[0].0 + gg * q[1].0, q[3].0 - q[0].0 + hh * q[3].0, q[0].0],
+                [q[1].1 - q[0].1 + gg * q[1].1, q[3].1 - q[0].1 + hh * q[3].1, q[0].1],
+                [gg, hh, 1]]
+    }
+
+    private func multiply(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
+        (0..<3).map { i in (0..<3).map { j in (0..<3).reduce(0.0) { $0 + a[i][$1] * b[$1][j] } } }
+    }
+
+    /// The inverse by the adjugate, scaled so its last entry is 1 (the plugin's normalisation).
+    private func inverse(_ m: [[Double]]) -> [Double] {
+        let c = { (i: Int, j: Int) -> Double in
+            let r = [0, 1, 2].filter { $0 != j }, k = [0, 1, 2].filter { $0 != i }
+            let minor = m[r[0]][k[0]] * m[r[1]][k[1]] - m[r[0]][k[1]] * m[r[1]][k[0]]
+            return (i + j) % 2 == 0 ? minor : -minor
+        }
+        let adj = (0..<3).flatMap { i in (0..<3).map { j in c(i, j) } }
+        return adj.map { $0 / adj[8] }
+    }
 }

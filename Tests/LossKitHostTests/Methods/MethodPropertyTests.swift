@@ -114,4 +114,42 @@ final class MethodPropertyTests: XCTestCase {
         // predicting zero rotation for r ~ U(-180°, 180°) is off by 90° on average
         XCTAssertLessThan(MethodHarness.mean(errors.suffix(10)), 60)
     }
+
+    /// Projective AET locates the moved corners: after training, its corner error is well under
+    /// what predicting the unmoved square gives (the mean corner displacement of the draws).
+    func testProjectiveAETLocatesTheMovedCorners() throws {
+        let h = try MethodHarness(plugins: ["AET"], data: try SyntheticData.makeOrientedFolder())
+        var config = h.config(loss: "aet(transform=projective, rotation=90)", steps: 80)
+        config.cropPadding = 0
+        let (_, lines) = try h.train(config)
+        let errors = MethodHarness.probe(lines, "aet.corner_error")
+        print("projective AET corner error (pixels) first \(errors.prefix(5)), last \(errors.suffix(5))")
+        XCTAssertGreaterThanOrEqual(errors.count, 10, "the probe is logged")
+        XCTAssertTrue(errors.allSatisfy(\.isFinite), "\(errors)")
+        // the unmoved square as a guess: mean over draws of |moved − original| in pixels
+        let family = ProjectiveFamilyReference(rotation: 90, scaleMin: 0.7, scaleMax: 1.3, cornerShift: 0.125)
+        let guessZero = family.meanCornerDisplacementPixels(side: 28)
+        XCTAssertLessThan(MethodHarness.mean(errors.suffix(10)), 0.6 * guessZero, "guessing no motion: \(guessZero) px")
+    }
+}
+
+/// The projective family's draws, from METHODS.md, for the property test's baseline.
+private struct ProjectiveFamilyReference {
+    let rotation: Double, scaleMin: Double, scaleMax: Double, cornerShift: Double
+
+    func meanCornerDisplacementPixels(side: Int, draws: Int = 4000) -> Double {
+        var total = 0.0
+        let random = RandomGenerator(seed: 17)
+        var u = [Float](repeating: 0, count: 10)
+        for _ in 0..<draws {
+            random.fillUniform(&u, 10, low: -1, high: 1)
+            let r = Double(u[0]) * rotation * .pi / 180, s = scaleMin + (Double(u[1]) + 1) / 2 * (scaleMax - scaleMin)
+            for (k, c) in [(-1.0, -1.0), (1, -1), (1, 1), (-1, 1)].enumerated() {
+                let x = s * (cos(r) * c.0 - sin(r) * c.1) + Double(u[2 + 2 * k]) * cornerShift * 2
+                let y = s * (sin(r) * c.0 + cos(r) * c.1) + Double(u[3 + 2 * k]) * cornerShift * 2
+                total += hypot(x - c.0, y - c.1) * Double(side) / 2 / 4
+            }
+        }
+        return total / Double(draws)
+    }
 }

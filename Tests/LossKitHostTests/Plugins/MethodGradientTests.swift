@@ -63,6 +63,7 @@ final class MethodGradientTests: XCTestCase {
     }
     func testDIMDonskerVaradhan() throws { try check("DIM", "dim", [("width", "16"), ("estimator", "dv")]) }
     func testAETThroughEncodeAgain() throws { try check("AET", "aet") }
+    func testProjectiveAETThroughTheHomographyWarp() throws { try check("AET", "aet", [("transform", "projective")]) }
     func testGANSemiSupervisedWithFeatureMatching() throws { try check("GAN", "gan", [("width", "4"), ("latent", "8"), ("mode", "semi")]) }
     // DCGAN's discriminator is the encoder's features with its own head: the class logits are unused
     func testDCGAN() throws { try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8")], silent: ["logits"]) }
