@@ -31,6 +31,11 @@ final class MethodGradientTests: XCTestCase {
     // SWWAE reads the pooling taps for their switches: their values carry no gradient
     func testSWWAEWithSwitches() throws { try check("SWWAE", "swwae", silent: ["pool*"]) }
     func testSWWAEWithoutSwitches() throws { try check("SWWAE", "swwae", [("switches", "false")], silent: ["pool*"]) }
+    func testSWWAEWithFixedSwitches() throws { try check("SWWAE", "swwae", [("unpool", "fixed")], silent: ["pool*"]) }
+    func testSWWAEFirstDecoder() throws { try check("SWWAE", "swwae", [("decoder", "first")], silent: ["pool*"]) }
+    // layerwise decodes each pool's output: its values carry gradient, as every tap's do
+    func testSWWAELayerwiseWithKnownSwitches() throws { try check("SWWAE", "swwae", [("decoder", "layerwise")]) }
+    func testSWWAELayerwiseWithFixedSwitches() throws { try check("SWWAE", "swwae", [("decoder", "layerwise"), ("unpool", "fixed")]) }
 
     /// SWWAE's reconstruction terms take ABI 1.2's `mean_squared_error` where the host has it and
     /// sub, square and mean on a 1.1 host: both pass the check, with the same loss to the bit.
