@@ -17,6 +17,9 @@ import LossKitPluginSDK
 /// (BN-ReLU unless the input is the image) for a conv, an un-pooling followed by a conv3×3-BN-ReLU
 /// for a pool — with λ_rec on the image's term and λ_mid on the others'.
 ///
+/// `swwae@features` (a global feature [B, D]) starts with a linear layer to the deepest pool's
+/// output shape, then decodes as from that map.
+///
 /// Un-pooling (`unpool`): `known` puts each value back where its maximum came from (pool j's
 /// **switches**, the "where" of SWWAE); `fixed` puts it in the top-left of its window (the
 /// ordinary stacked auto-encoder's un-pooling); `upsample` copies it to all four.
@@ -43,6 +46,9 @@ final class SWWAE: Objective {
     /// Per pool, top-down: the pool tap, the map that fed it, and the decoder's two convs.
     private var stages: [(pool: String, input: String, into: Conv, after: Conv)] = []
     private var last: (weight: Param, bias: Param)?
+    /// A global feature tap [B, D] as the top (the invertibility study's `features`): a linear
+    /// layer to the deepest pool's output shape starts the decoder.
+    private var fromVector: (weight: Param, bias: Param, shape: [Int])?
     /// decoder=layerwise: per encoder layer, its input ("" for the image), output, and decoder.
     private var layers: [(input: String, output: String, isPool: Bool, conv: Conv?, image: (weight: Param, bias: Param)?)] = []
     private var calls = 0
@@ -70,8 +76,10 @@ final class SWWAE: Objective {
     func prepare(context: Context, setup: Setup) throws {
         self.context = context
         top = setup.tap ?? "conv5"
-        let topShape = context.tapShape(top)
-        guard topShape.count == 4 else { throw PluginError("swwae decodes from a spatial map; tap '\(top)' has shape \(topShape)") }
+        var topShape = context.tapShape(top)
+        guard topShape.count == 4 || (topShape.count == 2 && architecture != .layerwise) else {
+            throw PluginError("swwae decodes from a spatial map or a global feature; tap '\(top)' has shape \(topShape)")
+        }
         let pools = (1...16).map { "pool\($0)" }.filter { context.tapShape($0).count == 4 }
         guard !pools.isEmpty else { throw PluginError("swwae needs the encoder's max-pool taps (pool1, pool2, ...)") }
         let convs = (1...64).map { "conv\($0)" }.filter { context.tapShape($0).count == 4 }
@@ -84,6 +92,12 @@ final class SWWAE: Objective {
             }
             fed[pool] = input
         }
+        if topShape.count == 2, let deepest = pools.last {
+            let shape = Array(context.tapShape(deepest).dropFirst())
+            fromVector = (try context.param("dec.from.weight", [shape.reduce(1, *), topShape[1]], .xavierUniform, group: group),
+                          try context.param("dec.from.bias", [shape.reduce(1, *)], .zeros, group: group, decay: false), shape)
+            topShape = [topShape[0]] + shape
+        }
         if architecture == .layerwise {
             try prepareLayerwise(convs: convs, pools: pools, fed: fed, setup: setup)
         } else {
@@ -93,7 +107,9 @@ final class SWWAE: Objective {
     }
 
     /// first / all: one decoder from the top map down to the image.
-    private func prepareChain(pools: [String], fed: [String: String], topShape: [Int], setup: Setup) throws {
+    private func prepareChain(pools allPools: [String], fed: [String: String], topShape: [Int], setup: Setup) throws {
+        // the pools below the top map: those whose output is no smaller than it (swwae@pool1 decodes through pool1 only)
+        let pools = allPools.filter { context.tapShape($0)[2] >= topShape[2] }
         var channels = topShape[1]
         var size = (topShape[2], topShape[3])
         for (j, pool) in pools.enumerated().reversed() {
@@ -166,6 +182,7 @@ final class SWWAE: Objective {
         }
         guard let last else { throw PluginError("swwae was not prepared") }
         var h = taps[top]
+        if let v = fromVector { h = h.linear(g(v.weight), g(v.bias)).reshaped([batch.size] + v.shape) }
         var middle: Value?
         for stage in stages {
             h = unpooled(block(h, stage.into), stage.pool)
@@ -199,7 +216,8 @@ private let plugins = makePluginList([
     describe(
         SWWAE.self, kind: LK_KIND_OBJECTIVE, name: "swwae", version: "1.3.0",
         summary: "stacked what-where auto-encoder: unpools with the encoder's switches (Zhao et al. 2015)",
-        tapsRead: ["conv5", "pool*", "conv*"], tapsReadWithoutGradient: ["pool*"], defaultTap: "conv5",
+        // pool taps give their switches, and the conv maps are compared only with decoder=all
+        tapsRead: ["conv5", "pool*", "conv*"], tapsReadWithoutGradient: ["pool*", "conv*"], defaultTap: "conv5",
         options: [
             .double("lambda_rec", \.lambdaReconstruction, default: 1, .atLeast(0), doc: "weight of the image reconstruction error"),
             .double("lambda_mid", \.lambdaMiddle, default: 0.1, .atLeast(0), doc: "weight of the intermediate (pool input) reconstruction errors"),

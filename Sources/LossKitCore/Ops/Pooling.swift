@@ -227,6 +227,13 @@ extension Graph {
         return node
     }
 
+    /// Gives `node` (a leaf of the same shape) `pooled`'s switches: a pool tap that is both an
+    /// input whose gradient a check measures and the switches an un-pooling reads.
+    public func attachSwitches(of pooled: Node, to node: Node) {
+        node.switches = pooled.switches
+        node.switchesInputSize = pooled.switchesInputSize
+    }
+
     func nchw(_ x: Node, _ op: String) throws -> (Int, Int, Int, Int) {
         guard x.shape.count == 4 else { throw ShapeError("\(op) needs an NCHW input; got \(shapeText(x.shape))") }
         return (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

@@ -113,7 +113,10 @@ public struct PluginChecker {
                 let taps = TapSet()
                 for (i, name) in dryTaps.names.enumerated() {
                     let source = dryTaps.nodes[i]
-                    taps.emit(name, source.switches == nil ? leaves[i + 1] : graph.variable(leaves[i + 1].value, switchesOf: source))
+                    // a pool tap keeps its switches on the checked leaf itself, so a loss that reads its
+                    // values (swwae@pool2) sends its gradient to what the check nudges
+                    if source.switches != nil { graph.attachSwitches(of: source, to: leaves[i + 1]) }
+                    taps.emit(name, leaves[i + 1])
                 }
                 let batch = BatchView(images: leaves[0], labels: labels, labelled: labelled, indices: indices,
                                       datasetSize: datasetSize, numClasses: CheckEncoder.numClasses, pixelMin: -3, pixelMax: 3)

@@ -9,10 +9,12 @@ import XCTest
 final class MethodGradientTests: XCTestCase {
     /// `silent`: the declared taps this variant reads without gradient (none, unless said): a
     /// loss that stops reading a tap it uses fails here, though 0 against 0 passes element-wise.
-    private func check(_ library: String, _ plugin: String, _ options: [(key: String, value: String)] = [], silent: [String] = [],
-                       file: StaticString = #filePath, line: UInt = #line) throws {
+    private func check(_ library: String, _ plugin: String, _ options: [(key: String, value: String)] = [], tap: String? = nil,
+                       silent: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
         let loader = try BuiltPlugins.loader([library])
-        let result = try PluginChecker().check(loader.plugin(named: plugin)!, options: options)
+        var checker = PluginChecker()
+        checker.tap = tap
+        let result = try checker.check(loader.plugin(named: plugin)!, options: options)
         XCTAssertTrue(result.passed, result.description, file: file, line: line)
         XCTAssertTrue(result.lossValue.isFinite, file: file, line: line)
         // well inside the tolerance, not just inside it: a gradient that is slightly off (a
@@ -35,6 +37,9 @@ final class MethodGradientTests: XCTestCase {
     func testSWWAEFirstDecoder() throws { try check("SWWAE", "swwae", [("decoder", "first")], silent: ["pool*"]) }
     // layerwise decodes each pool's output: its values carry gradient, as every tap's do
     func testSWWAELayerwiseWithKnownSwitches() throws { try check("SWWAE", "swwae", [("decoder", "layerwise")]) }
+    // the invertibility study's decoders: from a pool's output, and from the global feature
+    func testSWWAEFromAPoolOutput() throws { try check("SWWAE", "swwae", [("decoder", "first")], tap: "pool2", silent: ["conv*"]) }
+    func testSWWAEFromTheGlobalFeature() throws { try check("SWWAE", "swwae", [("decoder", "first"), ("unpool", "fixed")], tap: "features", silent: ["pool*", "conv*"]) }
     func testSWWAELayerwiseWithFixedSwitches() throws { try check("SWWAE", "swwae", [("decoder", "layerwise"), ("unpool", "fixed")]) }
 
     /// SWWAE's reconstruction terms take ABI 1.2's `mean_squared_error` where the host has it and
