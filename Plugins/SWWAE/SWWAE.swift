@@ -36,6 +36,7 @@ final class SWWAE: Objective {
     var unpool = Unpool.known
     var architecture = Architecture.all
     var learningRate = 1e-3
+    var showEvery = 50
     /// The ABI 1.2 spelling of `unpool`: true is `known`, false `upsample`.
     var useSwitches: Bool {
         get { unpool == .known }
@@ -195,7 +196,7 @@ final class SWWAE: Objective {
         let reconstruction = h.conv2d(g(last.weight), g(last.bias), padding: 1)
         let rec = reconstruction.meanSquaredError(batch.images)
         reconstructionError = Double(rec.scalar)
-        if calls % 50 == 1 && g.isTraining { show(batch: batch, reconstruction: reconstruction) }
+        if showEvery > 0 && (calls - 1) % showEvery == 0 && g.isTraining { show(batch: batch, reconstruction: reconstruction) }
         var loss = Float(lambdaReconstruction) * rec
         if let middle, lambdaMiddle > 0 { loss = loss + Float(lambdaMiddle) * middle }
         return loss
@@ -227,6 +228,7 @@ private let plugins = makePluginList([
             .choice("decoder", \.architecture, default: .all,
                     doc: "first: image loss only; all: also each pool input (λ_mid); layerwise: a one-layer decoder per encoder layer"),
             .double("lr", \.learningRate, default: 0.001, .atLeast(0), doc: "decoder's Adam learning rate (its own group); 0: the run's optimiser"),
+            .int("show_every", \.showEvery, default: 50, .within(0, 1_000_000), doc: "hand the report inputs and reconstructions every N training calls; 0: never"),
         ],
         probes: [Probe("reconstruction_error", \.reconstructionError, doc: "mean (x - x̂)² of the last batch")],
         create: { Runtime.create(SWWAE.self, $0, $1, $2) }),

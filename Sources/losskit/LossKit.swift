@@ -30,7 +30,7 @@ struct LossKit: ParsableCommand {
         Example: losskit train --loss 'ce + 0.5*nce' --labels-per-class 100 --out runs/a; losskit eval knn runs/a
         """,
         version: versionText,
-        subcommands: [PluginsCommand.self, TrainCommand.self, EvalCommand.self, EmbedCommand.self, ReportCommand.self, BenchCommand.self])
+        subcommands: [PluginsCommand.self, TrainCommand.self, EvalCommand.self, EmbedCommand.self, InvertCommand.self, ReportCommand.self, BenchCommand.self])
 }
 
 /// The executable's version (the host's C ABI version is the header's, LOSSKIT_HOST_ABI).

@@ -111,6 +111,7 @@ public struct ReportBuilder {
             }
         }
         if !imageHTML.isEmpty { body += "<h2>Images</h2>\n<p>Grids: top rows the inputs, bottom rows what the plugin made of them (reconstructions, warps); generated samples fill the grid.</p>\n" + imageHTML }
+        body += try inversionSection(runs.map { ($0.name, $0.path) }, out: out)
 
         // Evaluation of each run's encoder
         if evaluate, let loader {
@@ -135,7 +136,7 @@ public struct ReportBuilder {
         <!DOCTYPE html>
         <html><head><meta charset="utf-8"><title>LossKit report</title>
         <style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}img{margin:4px;border:1px solid #ddd;vertical-align:top}
-        img.grid{image-rendering:pixelated;width:min(100%,640px)}figure{display:inline-block;margin:8px}table{border-collapse:collapse;margin:8px 0}
+        img.grid{image-rendering:pixelated;width:min(100%,640px)}figure{display:inline-block;margin:8px}div.pair img.grid{width:min(100%,460px)}table{border-collapse:collapse;margin:8px 0}
         th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;font-size:13px}td.c{text-align:right;min-width:2.5em}</style></head>
         <body>
         \(body)</body></html>

@@ -1,0 +1,31 @@
+import Foundation
+
+/// A run's invertibility study as `losskit invert` leaves it in RUN/inversion: the table
+/// (inversion.json) and one image per decoder, for `losskit report`.
+public struct InversionRecord: Codable, Equatable {
+    public static let folderName = "inversion"
+    public static let fileName = "inversion.json"
+    /// The run's checkpoint step the study inverted.
+    public var step: Int
+    public var rows: [InversionStudy.Row]
+
+    public init(step: Int, rows: [InversionStudy.Row]) {
+        self.step = step
+        self.rows = rows
+    }
+
+    /// "from-pool2--known.png"
+    public static func imageName(_ row: InversionStudy.Row) -> String {
+        "from-\(row.layer.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })--\(row.unpool).png"
+    }
+
+    public static func read(folder: String) -> InversionRecord? {
+        FileManager.default.contents(atPath: "\(folder)/\(folderName)/\(fileName)").flatMap { try? JSONDecoder().decode(InversionRecord.self, from: $0) }
+    }
+
+    public func write(folder: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileIO.writeAtomically(Array(encoder.encode(self)), to: "\(folder)/\(InversionRecord.folderName)/\(InversionRecord.fileName)")
+    }
+}
