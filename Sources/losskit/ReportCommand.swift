@@ -13,15 +13,21 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Output folder (default: RUN/report for one run, ./report for several).") var out: String?
     @Flag(help: "Skip the evaluation of the encoders (PCA map, kNN, confusion matrix).") var noEval = false
     @Flag(help: "Also fit a linear probe on frozen features (slower).") var linear = false
+    @Option(parsing: .unconditional, help: "Test points of the t-SNE map beside the PCA one (0: no t-SNE; exact, so a few seconds per thousand).")
+    var tsnePoints = 1000
     @Option(parsing: .unconditional, help: "Threads (default: each run's own).") var threads: Int?
 
-    func validate() throws { try validateThreads(threads) }
+    func validate() throws {
+        try validateThreads(threads)
+        guard (0...10_000).contains(tsnePoints) else { throw ValidationError("--tsne-points must be in 0...10000, got \(tsnePoints)") }
+    }
 
     func run() throws {
         var builder = ReportBuilder()
         builder.threads = threads
         builder.evaluate = !noEval
         builder.linearProbe = linear
+        builder.tsnePoints = tsnePoints
         let folder = out ?? (runs.count == 1 ? runs[0] + "/report" : "report")
         let index = try builder.build(runs: runs, out: folder, loader: noEval ? nil : plugins.load())
         print("report: \(index)")

@@ -4,12 +4,14 @@ import LossKitCore
 
 /// `losskit report`: one self-contained HTML page (and the SVG and PNG files beside it) from one
 /// or more run folders — loss curves overlaid across runs, probes, learning rate, accuracy,
-/// the images plugins handed over, a PCA map of test features by class, kNN and head accuracy
+/// the images plugins handed over, PCA and t-SNE maps of test features by class, kNN and head accuracy
 /// with a confusion matrix, the resolved config, plugin versions, machine and wall time.
 public struct ReportBuilder {
     public var evaluate = true
     public var linearProbe = false
     public var mapPoints = 2000
+    /// Test points of the t-SNE map beside the PCA one (exact t-SNE is O(N²) a step); 0: none.
+    public var tsnePoints = 1000
     /// Threads for evaluating each run; nil keeps each run's own.
     public var threads: Int?
 
@@ -176,7 +178,23 @@ public struct ReportBuilder {
         let file = "pca-\(Trainer.fileName(r.name)).svg"
         try SVGChart.scatter(title: String(format: "PCA of test features (%.0f%% + %.0f%% of variance)", explained[0] * 100, explained[1] * 100),
                              points: points, classNames: s.test.classNames).write(toFile: "\(out)/\(file)", atomically: true, encoding: .utf8)
-        html += "<img src=\"\(file)\" alt=\"PCA map\">\n"
+        html += "<img src=\"\(file)\" alt=\"PCA map\">"
+        if min(tsnePoints, n) >= 5 {
+            // t-SNE of the first tsnePoints of the same sample (evenly spread over the test set too)
+            let m = min(tsnePoints, n), every = max(1, n / m)
+            let picked = (0..<m).map { $0 * every }
+            let subset = Tensor(uninitialized: [m, D])
+            for (i, r) in picked.enumerated() { (subset.data + i * D).update(from: sample.data + r * D, count: D) }
+            var tsne = TSNE()
+            tsne.perplexity = min(30, Double(m - 2))
+            let (map, divergence) = try tsne.embed(subset)
+            let tsnePoints = picked.enumerated().map { (x: Float(map[2 * $0.offset]), y: Float(map[2 * $0.offset + 1]), label: points[$0.element].label) }
+            let tsneFile = "tsne-\(Trainer.fileName(r.name)).svg"
+            try SVGChart.scatter(title: String(format: "t-SNE of %d test features (perplexity %.0f, KL %.2f)", m, tsne.perplexity, divergence),
+                                 points: tsnePoints, classNames: s.test.classNames).write(toFile: "\(out)/\(tsneFile)", atomically: true, encoding: .utf8)
+            html += "<img src=\"\(tsneFile)\" alt=\"t-SNE map\">"
+        }
+        html += "\n"
         guard s.config.trainsTheHead else { return html }
         // confusion matrix of the head, shaded by row share
         html += "<table><tr><th>true \\ predicted</th>" + (0..<confusion.classes).map { "<th>\($0)</th>" }.joined() + "</tr>\n"
