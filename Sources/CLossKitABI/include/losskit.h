@@ -302,7 +302,7 @@ typedef struct lk_step_info {
  * through libffi with the signature its declaration's `type` gives. Since 1.3. */
 typedef void (*lk_fn)(void);
 
-/* Which bounds of an option's range apply (lk_option_desc.bounds), for int64, double and float
+/* Which bounds of an option's range apply (lk_option_decl.bounds), for int64, double and float
  * options. Open bounds exclude the value itself. Since 1.3. */
 #define LK_BOUND_MIN 1
 #define LK_BOUND_MAX 2
