@@ -16,6 +16,17 @@ import LossKitPluginSDK
 /// mode `dcgan` (Radford et al. 2016): a plugin-owned binary head d on the global feature;
 /// L_D = mean sp(-d(x)) + mean sp(d(G(z))), L_G = mean sp(-d(G(z))) through the frozen
 /// encoder and head (non-saturating). The term's value is L_D + L_G.
+///
+/// Improved-GAN techniques (Salimans et al. 2016), each off by default:
+/// - `minibatch_kernels` B > 0: minibatch discrimination (ImprovedTechniques.swift) — o(x) of each
+///   batch (real, fake) adds a plugin-owned linear term to the discriminator's decision (to the
+///   K logits in semi mode, to d in dcgan mode; the generator's dcgan loss sees it frozen);
+/// - `label_smoothing` α < 1: one-sided — the real data's target is α, the fake's stays 0:
+///   the real term −log D(x) becomes −α log D(x) − (1 − α) log(1 − D(x));
+/// - `history_g`, `history_d` λ > 0: historical averaging, λ‖θ − θ̄‖² added to the generator's
+///   cost over its parameters, and to the discriminator's over the plugin's own discriminator
+///   parameters (dcgan head, minibatch tensor) — the encoder's weights are the host's and out of
+///   a plugin's reach.
 final class GAN: Objective {
     var mode = "semi"
     var latent = 100
@@ -25,7 +36,12 @@ final class GAN: Objective {
     /// Which part the term returns: "both" (L_D + L_G), "discriminator" or "generator" — for
     /// alternating schedules, and to show each part trains only its own player.
     var part = "both"
+    var minibatchKernels = 0, minibatchDimensions = 5
+    var labelSmoothing = 1.0
+    var historyG = 0.0, historyD = 0.0
     private var context: Context
+    private var minibatch: (discrimination: MinibatchDiscrimination, head: Param)?
+    private var historyOfG: HistoricalAverage?, historyOfD: HistoricalAverage?
     private var matchTap = "features"
     private var generator: (fc: Param, fcBias: Param, bn0: (Param, Param), conv1: Param, bn1: (Param, Param), conv2: Param, conv2Bias: Param)?
     private var dcganHead: (weight: Param, bias: Param)?
@@ -59,11 +75,48 @@ final class GAN: Objective {
             conv2: try context.param("generator.conv2.weight", [setup.channels, c1, 3, 3], .normal(std: 0.02), group: group),
             conv2Bias: try context.param("generator.conv2.bias", [setup.channels], .zeros, group: group, decay: false))
         try context.setOptimizer(group: group, adamLearningRate: Float(learningRate), beta1: Float(beta1))
+        let D = context.tapShape("features")[1]
         if mode == "dcgan" {
-            let D = context.tapShape("features")[1]
             dcganHead = (try context.param("discriminator.weight", [1, D], .normal(std: 0.02)),
                          try context.param("discriminator.bias", [1], .zeros, decay: false))
         }
+        if minibatchKernels > 0 {
+            let outputs = mode == "dcgan" ? 1 : setup.numClasses
+            minibatch = (try MinibatchDiscrimination(context: context, features: D, kernels: minibatchKernels, dimensions: minibatchDimensions),
+                         try context.param("discriminator.minibatch.head", [outputs, minibatchKernels], .normal(std: 0.02)))
+        }
+        if historyG > 0, let G = generator {
+            let named: [(String, Param)] = [("fc.weight", G.fc), ("fc.bias", G.fcBias), ("bn0.weight", G.bn0.0), ("bn0.bias", G.bn0.1),
+                                            ("conv1.weight", G.conv1), ("bn1.weight", G.bn1.0), ("bn1.bias", G.bn1.1),
+                                            ("conv2.weight", G.conv2), ("conv2.bias", G.conv2Bias)]
+            let shapes = [[c0 * h0 * w0, latent], [c0 * h0 * w0], [c0], [c0], [c1, c0, 3, 3], [c1], [c1], [setup.channels, c1, 3, 3], [setup.channels]]
+            historyOfG = try HistoricalAverage(context: context, name: "generator",
+                                               params: zip(named, shapes).map { ("generator.\($0.0.0)", $0.0.1, $0.1) })
+        }
+        if historyD > 0 {
+            var own: [(String, Param, [Int])] = []
+            if let head = dcganHead { own += [("discriminator.weight", head.weight, [1, D]), ("discriminator.bias", head.bias, [1])] }
+            if let mb = minibatch {
+                own += [("discriminator.minibatch.T", mb.discrimination.tensor, [minibatchKernels * minibatchDimensions, D]),
+                        ("discriminator.minibatch.head", mb.head, [mode == "dcgan" ? 1 : setup.numClasses, minibatchKernels])]
+            }
+            guard !own.isEmpty else {
+                throw PluginError("history_d averages the plugin's own discriminator parameters, and semi mode without minibatch discrimination has none (the encoder's are the host's)")
+            }
+            historyOfD = try HistoricalAverage(context: context, name: "discriminator", params: own)
+        }
+    }
+
+    /// The minibatch-discrimination term of the discriminator's decision for features f, or nil.
+    private func minibatchTerm(_ g: GraphBuilder, _ f: Value, frozen: Bool = false) -> Value? {
+        guard let mb = minibatch else { return nil }
+        let o = mb.discrimination.features(g, f, frozen: frozen)
+        return o.linear(frozen ? g.frozen(mb.head) : g(mb.head))
+    }
+
+    func afterStep(context: Context, info: StepInfo) {
+        historyOfG?.record()
+        historyOfD?.record()
     }
 
     /// G(z) for a fresh z, in the data's normalised range.
@@ -85,27 +138,44 @@ final class GAN: Objective {
         let loss: Value
         if mode == "dcgan" {
             guard let head = dcganHead else { throw PluginError("gan was not prepared") }
-            let real = taps["features"].linear(g(head.weight), g(head.bias))
-            let fakeForD = g.encode(fake.detached(), frozen: false)["features"].linear(g(head.weight), g(head.bias))
-            let fakeForG = g.encode(fake, frozen: true)["features"].linear(g.frozen(head.weight), g.frozen(head.bias))
-            let lossD = (-real).softplus().mean() + fakeForD.softplus().mean()
-            let lossG = (-fakeForG).softplus().mean()
+            func decide(_ f: Value, frozen: Bool) -> Value {
+                let d = f.linear(frozen ? g.frozen(head.weight) : g(head.weight), frozen ? g.frozen(head.bias) : g(head.bias))
+                return minibatchTerm(g, f, frozen: frozen).map { d + $0 } ?? d
+            }
+            let real = decide(taps["features"], frozen: false)
+            let fakeForD = decide(g.encode(fake.detached(), frozen: false)["features"], frozen: false)
+            let fakeForG = decide(g.encode(fake, frozen: true)["features"], frozen: true)
+            // one-sided label smoothing: the real target α; α = 1 is the plain −log σ(d)
+            let realTerm = labelSmoothing < 1 ? Float(labelSmoothing) * (-real).softplus() + Float(1 - labelSmoothing) * real.softplus()
+                : (-real).softplus()
+            var lossD = realTerm.mean() + fakeForD.softplus().mean()
+            var lossG = (-fakeForG).softplus().mean()
+            if let h = historyOfD?.penalty(g, weight: historyD) { lossD = lossD + h }
+            if let h = historyOfG?.penalty(g, weight: historyG) { lossG = lossG + h }
             realAccuracy = fraction(real.values) { $0 > 0 }
             fakeAccuracy = fraction(fakeForD.values) { $0 < 0 }
             loss = combine(lossD, lossG)
         } else {
             // the unlabelled rows are the real data of the discriminator (all rows if none)
             let rows = (0..<B).filter { !batch.labelled[$0] }
-            let logits = rows.isEmpty ? taps["logits"] : taps["logits"].gatherRows(rows)
+            func realRows(_ v: Value) -> Value { rows.isEmpty ? v : v.gatherRows(rows) }
+            var logits = realRows(taps["logits"])
+            if let extra = minibatchTerm(g, realRows(taps["features"])) { logits = logits + extra }
             let lseReal = logits.logSumExp()
             let fakeForD = g.encode(fake.detached(), frozen: false)
-            let lseFake = fakeForD["logits"].logSumExp()
-            let lossD = 0.5 * (-lseReal.mean() + lseReal.softplus().mean() + lseFake.softplus().mean())
+            var fakeLogits = fakeForD["logits"]
+            if let extra = minibatchTerm(g, fakeForD["features"]) { fakeLogits = fakeLogits + extra }
+            let lseFake = fakeLogits.logSumExp()
+            // −α log D(x) − (1 − α) log(1 − D(x)) = −α LSE + sp(LSE); α = 1 is the paper's
+            let realMean = labelSmoothing < 1 ? Float(labelSmoothing) * lseReal.mean() : lseReal.mean()
+            var lossD = 0.5 * (-realMean + lseReal.softplus().mean() + lseFake.softplus().mean())
+            if let h = historyOfD?.penalty(g, weight: historyD) { lossD = lossD + h }
             // feature matching through the frozen encoder: only G moves
             let fakeForG = g.encode(fake, frozen: true)
             let difference = taps[matchTap].detached().mean(axes: [0]) - fakeForG[matchTap].mean(axes: [0])
-            let lossG = difference.square().sum()
+            var lossG = difference.square().sum()
             featureDistance = Double(lossG.scalar)
+            if let h = historyOfG?.penalty(g, weight: historyG) { lossG = lossG + h }
             realAccuracy = fraction(lseReal.values) { $0 > 0 }   // D(x) > ½ ⟺ LSE > 0
             fakeAccuracy = fraction(lseFake.values) { $0 < 0 }
             loss = combine(lossD, lossG)
@@ -130,7 +200,7 @@ final class GAN: Objective {
 
 private let plugins = makePluginList([
     describe(
-        GAN.self, kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.1.0",
+        GAN.self, kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.2.0",
         summary: "semi-supervised GAN with feature matching (Salimans et al. 2016), or DCGAN (Radford et al. 2016)",
         // dcgan mode scores with a head of its own on the features: the class logits go unread
         tapsRead: ["features", "logits"], tapsReadWithoutGradient: ["logits"], defaultTap: "features",
@@ -143,6 +213,14 @@ private let plugins = makePluginList([
             .int("width", \.width, default: 32, .within(1, 1024), doc: "generator base width c (layers 4c, 2c)"),
             .string("part", \.part, default: "both", choices: ["both", "discriminator", "generator"],
                     doc: "return L_D + L_G (both), or only the discriminator's or generator's loss"),
+            .int("minibatch_kernels", \.minibatchKernels, default: 0, .within(0, 1024),
+                 doc: "minibatch discrimination: kernels B (0: off; the paper used 50 or 100)"),
+            .int("minibatch_dims", \.minibatchDimensions, default: 5, .within(1, 256), doc: "minibatch discrimination: dimensions C per kernel"),
+            .double("label_smoothing", \.labelSmoothing, default: 1, .above(0, upTo: 1),
+                    doc: "one-sided label smoothing: the real data's target α (1: off; the paper used 0.9)"),
+            .double("history_g", \.historyG, default: 0, .atLeast(0), doc: "historical averaging λ of the generator (0: off)"),
+            .double("history_d", \.historyD, default: 0, .atLeast(0),
+                    doc: "historical averaging λ of the plugin's own discriminator parameters (dcgan head, minibatch tensor)"),
         ],
         probes: [
             Probe("real_accuracy", \.realAccuracy, doc: "fraction of real images the discriminator calls real"),

@@ -19,9 +19,15 @@ final class GANKnownAnswerTests: XCTestCase {
     private func softplus(_ x: Double) -> Double { x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)) }
     private func lse(_ x: [Double]) -> Double { let m = x.max()!; return m + log(x.map { exp($0 - m) }.reduce(0, +)) }
 
-    private func check(mode: String, part: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// `smoothing`: the real target α; `minibatch`: kernels B and dimensions C of minibatch
+    /// discrimination, whose o_b(x_i) = Σ_j exp(−‖M_i,b − M_j,b‖₁), M = T f, adds H·o to the
+    /// discriminator's decision (the K logits, or d) — here the fake batch is n copies of x_c, so
+    /// its o_b is exactly n.
+    private func check(mode: String, part: String, smoothing: Double = 1, minibatch: (kernels: Int, dims: Int)? = nil,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
         let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder(train: 64, test: 8))
-        let t = try h.make(h.config(loss: "gan(mode=\(mode), part=\(part), width=4, latent=8)", steps: 1))
+        let extra = (smoothing < 1 ? ", label_smoothing=\(smoothing)" : "") + (minibatch.map { ", minibatch_kernels=\($0.kernels), minibatch_dims=\($0.dims)" } ?? "")
+        let t = try h.make(h.config(loss: "gan(mode=\(mode), part=\(part), width=4, latent=8\(extra))", steps: 1))
         let run = t.run
         let weight = try XCTUnwrap(t.parameters.first { $0.name == "gan.generator.conv2.weight" }).value
         let bias = try XCTUnwrap(t.parameters.first { $0.name == "gan.generator.conv2.bias" }).value
@@ -30,7 +36,13 @@ final class GANKnownAnswerTests: XCTestCase {
         let (lo, hi) = (Double(run.setup.pixelMin), Double(run.setup.pixelMax))
         let constant = lo + (tanh(0.3) + 1) * (hi - lo) / 2
 
-        let e = try h.evaluate(t, term: "gan", count: 6, taps: ReferenceGradient.leaves)
+        let n = 6
+        // a minibatch tensor of a trained discriminator's scale (its N(0, 0.05) start leaves all
+        // M_i within a small fraction of each other on an untrained encoder: every o_b near n)
+        if let T = t.parameters.first(where: { $0.name == "gan.discriminator.minibatch.T" })?.value {
+            for k in 0..<T.count { T.data[k] *= 40 }
+        }
+        let e = try h.evaluate(t, term: "gan", count: n, taps: ReferenceGradient.leaves)
         let (images, taps, pg) = (e.images, e.taps, PluginGraph(graph: e.graph, encoder: run.model))
         let got = Double(e.value.value.scalar)
 
@@ -46,16 +58,49 @@ final class GANKnownAnswerTests: XCTestCase {
         let mean = { (xs: [Double]) in xs.reduce(0, +) / Double(xs.count) }
         let w = try t.parameters.first { $0.name == "gan.discriminator.weight" }.map(\.value)
         let b = try t.parameters.first { $0.name == "gan.discriminator.bias" }.map { Double($0.value.data[0]) }
+        // minibatch discrimination's o of a batch of features, and the head H applied to it
+        let T = try t.parameters.first { $0.name == "gan.discriminator.minibatch.T" }.map(\.value)
+        let H = try t.parameters.first { $0.name == "gan.discriminator.minibatch.head" }.map(\.value)
+        func o(_ f: [[Double]]) -> [[Double]] {
+            guard let T, let (B, C) = minibatch.map({ ($0.kernels, $0.dims) }) else { return [] }
+            let D = f[0].count
+            var m = [[Double]](repeating: [Double](repeating: 0, count: B * C), count: f.count)
+            for i in f.indices { for r in 0..<(B * C) { for k in 0..<D { m[i][r] += Double(T.data[r * D + k]) * f[i][k] } } }
+            var out = [[Double]](repeating: [Double](repeating: 0, count: B), count: f.count)
+            for i in f.indices {
+                for b in 0..<B {
+                    for j in f.indices {
+                        var l1 = 0.0
+                        for c in 0..<C { l1 += abs(m[i][b * C + c] - m[j][b * C + c]) }
+                        out[i][b] += exp(-l1)
+                    }
+                }
+            }
+            return out
+        }
+        func shift(_ o: [Double]) -> [Double] {
+            guard let H else { return [] }
+            let B = o.count
+            return (0..<(H.count / B)).map { k in (0..<B).reduce(0.0) { $0 + Double(H.data[k * B + $1]) * o[$1] } }
+        }
+        let fakeShift = minibatch.map { shift([Double](repeating: Double(n), count: $0.kernels)) }  // n identical rows: o_b = n
         // (L_D, L_G) as functions of the real images' taps
         func losses(_ taps: [String: Tensor]) -> (d: Double, g: Double) {
-            let logits = rows(taps["logits"]!), features = rows(taps["features"]!)
+            var logits = rows(taps["logits"]!)
+            let features = rows(taps["features"]!)
+            let realShifts = minibatch == nil ? nil : o(features).map(shift)
+            let a = smoothing
             if mode == "semi" {
+                if let realShifts { logits = zip(logits, realShifts).map { zip($0, $1).map(+) } }
+                let fake = fakeShift.map { zip(fakeLogits, $0).map(+) } ?? fakeLogits
                 let lseReal = logits.map(lse)
-                return (0.5 * (-mean(lseReal) + mean(lseReal.map(softplus)) + softplus(lse(fakeLogits))),
+                return (0.5 * (-a * mean(lseReal) + mean(lseReal.map(softplus)) + softplus(lse(fake))),
                         (0..<fakeFeatures.count).map { k in pow(mean(features.map { $0[k] }) - fakeFeatures[k], 2) }.reduce(0, +))
             }
             let d = { (f: [Double]) in zip(f, (0..<w!.count).map { Double(w!.data[$0]) }).reduce(b!) { $0 + $1.0 * $1.1 } }
-            return (mean(features.map { softplus(-d($0)) }) + softplus(d(fakeFeatures)), softplus(-d(fakeFeatures)))
+            let real = features.indices.map { d(features[$0]) + (realShifts?[$0][0] ?? 0) }
+            let fake = d(fakeFeatures) + (fakeShift?[0] ?? 0)
+            return (mean(real.map { a * softplus(-$0) + (1 - a) * softplus($0) }) + softplus(fake), softplus(-fake))
         }
         var values: [String: Tensor] = [:]
         for name in taps.names { values[name] = taps[name]!.value }
@@ -68,8 +113,14 @@ final class GANKnownAnswerTests: XCTestCase {
             try e.graph.backward(from: e.value)
             for name in taps.names { XCTAssertFalse(taps[name]!.grad?.buffer.contains { $0 != 0 } ?? false, "L_G reaches the tap \(name)", file: file, line: line) }
         } else {
-            try ReferenceGradient.assertAgrees(e.value, graph: e.graph, taps: taps, names: mode == "semi" ? ["logits"] : ["features"],
+            try ReferenceGradient.assertAgrees(e.value, graph: e.graph, taps: taps,
+                                               names: mode == "semi" ? (minibatch == nil ? ["logits"] : ["logits", "features"]) : ["features"],
                                                file: file, line: line) { losses($0).d }
+        }
+        if minibatch != nil {
+            // what the technique is for: the collapsed fake batch's o_b is n, the varied real one's near 1
+            let realO = o(rows(values["features"]!)).flatMap { $0 }
+            XCTAssertLessThan(mean(realO), 0.5 * Double(n), "real o: \(realO)", file: file, line: line)
         }
     }
 
@@ -78,4 +129,40 @@ final class GANKnownAnswerTests: XCTestCase {
     func testSemiSupervisedBoth() throws { try check(mode: "semi", part: "both") }
     func testDCGANDiscriminator() throws { try check(mode: "dcgan", part: "discriminator") }
     func testDCGANGenerator() throws { try check(mode: "dcgan", part: "generator") }
+    func testOneSidedLabelSmoothing() throws {
+        try check(mode: "semi", part: "discriminator", smoothing: 0.9)
+        try check(mode: "dcgan", part: "discriminator", smoothing: 0.8)
+    }
+    func testMinibatchDiscrimination() throws {
+        try check(mode: "semi", part: "discriminator", minibatch: (kernels: 5, dims: 3))
+        try check(mode: "dcgan", part: "both", minibatch: (kernels: 4, dims: 2))
+        try check(mode: "dcgan", part: "generator", minibatch: (kernels: 4, dims: 2))
+    }
+
+    /// Historical averaging, λ‖θ − θ̄‖²: θ̄ starts at the first step's θ, follows the running mean
+    /// of the values `loss` saw, and the penalty is exactly λ Σ (θ − θ̄)². With G's last conv
+    /// zeroed, shifting G's first bias changes the penalty but not the feature-matching term.
+    func testHistoricalAveragingOfTheGenerator() throws {
+        let lambda = 0.3
+        let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder(train: 64, test: 8))
+        let t = try h.make(h.config(loss: "gan(mode=semi, part=generator, width=4, latent=8, history_g=\(lambda))", steps: 1))
+        let weight = try XCTUnwrap(t.parameters.first { $0.name == "gan.generator.conv2.weight" }).value
+        for k in 0..<weight.count { weight.data[k] = 0 }
+        let bias = try XCTUnwrap(t.parameters.first { $0.name == "gan.generator.fc.bias" }).value
+        let average = try XCTUnwrap(t.states.first { $0.name == "gan.history.generator.fc.bias" }).value
+        let count = try XCTUnwrap(t.states.first { $0.name == "gan.history.generator.count" }).value
+        let instance = try XCTUnwrap(t.terms.first { $0.label == "gan" }?.instance)
+        func value() throws -> Double { Double(try h.evaluate(t, term: "gan", count: 6).value.value.scalar) }
+
+        let first = try value()  // no history yet: no penalty
+        instance.afterStep(step: 0, totalSteps: 2, learningRateFactor: 1)
+        XCTAssertEqual(count.data[0], 1)
+        XCTAssertEqual(Array(average.buffer), Array(bias.buffer), "θ̄ is the first step's θ")
+        for k in 0..<bias.count { bias.data[k] += 0.5 }
+        let second = try value()
+        XCTAssertEqual(second - first, lambda * 0.25 * Double(bias.count), accuracy: 1e-4 * max(1, second))
+        instance.afterStep(step: 1, totalSteps: 2, learningRateFactor: 1)
+        XCTAssertEqual(count.data[0], 2)
+        for k in 0..<bias.count { XCTAssertEqual(average.data[k], bias.data[k] - 0.25, accuracy: 1e-6) }
+    }
 }

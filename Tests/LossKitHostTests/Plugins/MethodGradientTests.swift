@@ -76,5 +76,13 @@ final class MethodGradientTests: XCTestCase {
     func testProjectiveAETThroughTheHomographyWarp() throws { try check("AET", "aet", [("transform", "projective")]) }
     func testGANSemiSupervisedWithFeatureMatching() throws { try check("GAN", "gan", [("width", "4"), ("latent", "8"), ("mode", "semi")]) }
     // DCGAN's discriminator is the encoder's features with its own head: the class logits are unused
+    func testGANSemiWithMinibatchDiscriminationAndLabelSmoothing() throws {
+        try check("GAN", "gan", [("width", "4"), ("latent", "8"), ("mode", "semi"), ("minibatch_kernels", "6"), ("minibatch_dims", "3"),
+                                 ("label_smoothing", "0.9")])
+    }
+    func testDCGANWithEveryTechnique() throws {
+        try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8"), ("minibatch_kernels", "5"), ("minibatch_dims", "2"),
+                                 ("label_smoothing", "0.9"), ("history_g", "0.1"), ("history_d", "0.1")], silent: ["logits"])
+    }
     func testDCGAN() throws { try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8")], silent: ["logits"]) }
 }
