@@ -39,6 +39,7 @@ final class GAN: Objective {
     var minibatchKernels = 0, minibatchDimensions = 5
     var labelSmoothing = 1.0
     var historyG = 0.0, historyD = 0.0
+    var showEvery = 50, showCount = 32
     private var context: Context
     private var minibatch: (discrimination: MinibatchDiscrimination, head: Param)?
     private var historyOfG: HistoricalAverage?, historyOfD: HistoricalAverage?
@@ -181,8 +182,8 @@ final class GAN: Objective {
             loss = combine(lossD, lossG)
         }
         calls += 1
-        if calls % 50 == 1 && g.isTraining {
-            let n = min(32, B), per = shape.channels * shape.height * shape.width
+        if showEvery > 0 && (calls - 1) % showEvery == 0 && g.isTraining {
+            let n = min(showCount, B), per = shape.channels * shape.height * shape.width
             context.reportImage("generated samples", Array(fake.values.prefix(n * per)), count: n, channels: shape.channels,
                                 height: shape.height, width: shape.width, low: range.0, high: range.1)
         }
@@ -218,6 +219,8 @@ private let plugins = makePluginList([
             .int("minibatch_dims", \.minibatchDimensions, default: 5, .within(1, 256), doc: "minibatch discrimination: dimensions C per kernel"),
             .double("label_smoothing", \.labelSmoothing, default: 1, .above(0, upTo: 1),
                     doc: "one-sided label smoothing: the real data's target α (1: off; the paper used 0.9)"),
+            .int("show_every", \.showEvery, default: 50, .within(0, 1_000_000), doc: "hand the report generated samples every N training calls; 0: never"),
+            .int("show_count", \.showCount, default: 32, .within(1, 8192), doc: "how many generated samples (of the batch) the report gets"),
             .double("history_g", \.historyG, default: 0, .atLeast(0), doc: "historical averaging λ of the generator (0: off)"),
             .double("history_d", \.historyD, default: 0, .atLeast(0),
                     doc: "historical averaging λ of the plugin's own discriminator parameters (dcgan head, minibatch tensor)"),

@@ -6,8 +6,8 @@ import LossKitHost
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a run's encoder: head accuracy, weighted kNN, or a linear probe on frozen features.",
-        subcommands: [Accuracy.self, KNN.self, Linear.self])
+        abstract: "Evaluate a run: its head's accuracy, weighted kNN or a linear probe on its frozen features, or a GAN run's samples.",
+        subcommands: [Accuracy.self, KNN.self, Linear.self, Samples.self])
 
     struct Accuracy: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "accuracy", abstract: "Test accuracy of the run's classification head.")

@@ -26,6 +26,25 @@ public enum FeatureExtractor {
         return Output(features: features, logits: logits)
     }
 
+    /// The same for images given as a tensor [N, C, H, W] (generated samples), normalised as the
+    /// model's data is.
+    public static func run(model: EncoderModel, images: Tensor, batchSize: Int = 500) throws -> Output {
+        let count = images.shape[0], per = images.count / max(count, 1)
+        let D = model.featureDimension, K = model.headWeight.shape[0]
+        let features = Tensor(uninitialized: [count, D]), logits = Tensor(uninitialized: [count, K])
+        let random = RandomGenerator(seed: 0)
+        for start in stride(from: 0, to: count, by: batchSize) {
+            let end = min(start + batchSize, count)
+            let chunk = Tensor(uninitialized: [end - start] + Array(images.shape.dropFirst()))
+            chunk.data.update(from: images.data + start * per, count: (end - start) * per)
+            let pg = PluginGraph(graph: Graph(training: false, random: random), encoder: model)
+            let taps = try model.encode(pg, images: pg.graph.constant(chunk))
+            (features.data + start * D).update(from: taps["features"]!.value.data, count: (end - start) * D)
+            (logits.data + start * K).update(from: taps["logits"]!.value.data, count: (end - start) * K)
+        }
+        return Output(features: features, logits: logits)
+    }
+
     /// Arg-max of each logits row.
     public static func predictions(_ logits: Tensor) -> [Int32] {
         let (N, K) = (logits.shape[0], logits.shape[1])

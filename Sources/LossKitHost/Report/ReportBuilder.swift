@@ -113,6 +113,7 @@ public struct ReportBuilder {
             }
         }
         if !imageHTML.isEmpty { body += "<h2>Images</h2>\n<p>Grids: top rows the inputs, bottom rows what the plugin made of them (reconstructions, warps); generated samples fill the grid.</p>\n" + imageHTML }
+        body += try samplesSection(runs.map { ($0.name, $0.path) }, out: out)
         body += try inversionSection(runs.map { ($0.name, $0.path) }, out: out)
 
         // Evaluation of each run's encoder
