@@ -23,6 +23,8 @@ import LossKitPluginSDK
 ///   K logits in semi mode, to d in dcgan mode; the generator's dcgan loss sees it frozen);
 /// - `label_smoothing` α < 1: one-sided — the real data's target is α, the fake's stays 0:
 ///   the real term −log D(x) becomes −α log D(x) − (1 − α) log(1 − D(x));
+/// - `vbn` R > 0: virtual batch normalisation in the generator against a reference batch of R
+///   latent vectors drawn once (ImprovedTechniques.swift);
 /// - `history_g`, `history_d` λ > 0: historical averaging, λ‖θ − θ̄‖² added to the generator's
 ///   cost over its parameters, and to the discriminator's over the plugin's own discriminator
 ///   parameters (dcgan head, minibatch tensor) — the encoder's weights are the host's and out of
@@ -40,6 +42,8 @@ final class GAN: Objective {
     var labelSmoothing = 1.0
     var historyG = 0.0, historyD = 0.0
     var showEvery = 50, showCount = 32
+    var vbnReference = 0
+    private var reference: State?
     private var context: Context
     private var minibatch: (discrimination: MinibatchDiscrimination, head: Param)?
     private var historyOfG: HistoricalAverage?, historyOfD: HistoricalAverage?
@@ -76,6 +80,13 @@ final class GAN: Objective {
             conv2: try context.param("generator.conv2.weight", [setup.channels, c1, 3, 3], .normal(std: 0.02), group: group),
             conv2Bias: try context.param("generator.conv2.bias", [setup.channels], .zeros, group: group, decay: false))
         try context.setOptimizer(group: group, adamLearningRate: Float(learningRate), beta1: Float(beta1))
+        if vbnReference > 0 {
+            // drawn once, here; a resumed run restores it from the checkpoint after prepare
+            let state = try context.state("generator.vbn.reference", [vbnReference, latent])
+            let z = context.normal(vbnReference * latent)
+            for k in 0..<z.count { state.values[k] = z[k] }
+            reference = state
+        }
         let D = context.tapShape("features")[1]
         if mode == "dcgan" {
             dcganHead = (try context.param("discriminator.weight", [1, D], .normal(std: 0.02)),
@@ -125,6 +136,15 @@ final class GAN: Objective {
         let G = generator!
         let h0 = shape.height / 4, w0 = shape.width / 4
         let z = g.constant(context.normal(count * latent), shape: [count, latent])
+        if let reference {
+            // virtual batch norm: the reference batch goes through G beside the samples
+            let r = vbnReference
+            var h = concat([g.state(reference), z], axis: 0).linear(g(G.fc), g(G.fcBias)).reshaped([r + count, 4 * width, h0, w0])
+            h = VirtualBatchNorm.normaliseReLU(h, gamma: g(G.bn0.0), beta: g(G.bn0.1), reference: r)
+            h = VirtualBatchNorm.normaliseReLU(h.upsample(2).conv2d(g(G.conv1), padding: 1), gamma: g(G.bn1.0), beta: g(G.bn1.1), reference: r)
+            let t = h.upsample(2).conv2d(g(G.conv2), g(G.conv2Bias), padding: 1).tanh().slice(axis: 0, r..<(r + count))
+            return (t + 1) * ((range.1 - range.0) / 2) + range.0
+        }
         var h = z.linear(g(G.fc), g(G.fcBias)).reshaped([count, 4 * width, h0, w0])
         h = h.batchNormReLU(g(G.bn0.0), g(G.bn0.1), running: nil)
         h = h.upsample(2).conv2d(g(G.conv1), padding: 1).batchNormReLU(g(G.bn1.0), g(G.bn1.1), running: nil)
@@ -219,6 +239,8 @@ private let plugins = makePluginList([
             .int("minibatch_dims", \.minibatchDimensions, default: 5, .within(1, 256), doc: "minibatch discrimination: dimensions C per kernel"),
             .double("label_smoothing", \.labelSmoothing, default: 1, .above(0, upTo: 1),
                     doc: "one-sided label smoothing: the real data's target α (1: off; the paper used 0.9)"),
+            .int("vbn", \.vbnReference, default: 0, .within(0, 1024),
+                 doc: "virtual batch norm in the generator with a reference batch of this many z, drawn once and checkpointed (0: batch norm)"),
             .int("show_every", \.showEvery, default: 50, .within(0, 1_000_000), doc: "hand the report generated samples every N training calls; 0: never"),
             .int("show_count", \.showCount, default: 32, .within(1, 8192), doc: "how many generated samples (of the batch) the report gets"),
             .double("history_g", \.historyG, default: 0, .atLeast(0), doc: "historical averaging λ of the generator (0: off)"),

@@ -69,3 +69,29 @@ struct HistoricalAverage {
         pending = []
     }
 }
+
+/// Virtual batch normalisation (Salimans et al. 2016, §3.4) for the generator: each sample is
+/// normalised with the statistics of a reference batch, drawn once and kept (a state, so
+/// checkpointed), together with the sample itself; the reference batch with its own. Over the
+/// channels of x [R + n, C, H, W] whose first R rows are the reference batch's activations:
+///
+///     μ_i = (R·μ_ref + m_i) / (R + 1),  v_i = (R·E_ref[x²] + s_i) / (R + 1) − μ_i²
+///
+/// m_i and s_i the sample's own spatial means of x and x² (the reference's over its rows and
+/// space), then relu(γ (x − μ_i)/√(v_i + ε) + β). Gradients flow through the reference batch's
+/// statistics too, as in the paper.
+enum VirtualBatchNorm {
+    static func normaliseReLU(_ x: Value, gamma: Value, beta: Value, reference r: Int, eps: Float = 1e-5) -> Value {
+        let (rows, c) = (x.shape[0], x.shape[1])
+        let ref = x.slice(axis: 0, 0..<r), samples = x.slice(axis: 0, r..<rows)
+        let refMean = ref.mean(axes: [0, 2, 3], keepDims: true), refSquare = ref.square().mean(axes: [0, 2, 3], keepDims: true)
+        let ownMean = samples.mean(axes: [2, 3], keepDims: true), ownSquare = samples.square().mean(axes: [2, 3], keepDims: true)
+        let weight = Float(r) / Float(r + 1)
+        let mean = refMean * weight + ownMean * (1 - weight)
+        let variance = refSquare * weight + ownSquare * (1 - weight) - mean.square()
+        let g = gamma.reshaped([1, c, 1, 1]), b = beta.reshaped([1, c, 1, 1])
+        let refOut = ((ref - refMean) / (refSquare - refMean.square() + eps).sqrt()) * g + b
+        let sampleOut = ((samples - mean) / (variance + eps).sqrt()) * g + b
+        return concat([refOut, sampleOut], axis: 0).relu()
+    }
+}

@@ -82,7 +82,7 @@ final class MethodGradientTests: XCTestCase {
     }
     func testDCGANWithEveryTechnique() throws {
         try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8"), ("minibatch_kernels", "5"), ("minibatch_dims", "2"),
-                                 ("label_smoothing", "0.9"), ("history_g", "0.1"), ("history_d", "0.1")], silent: ["logits"])
+                                 ("label_smoothing", "0.9"), ("history_g", "0.1"), ("history_d", "0.1"), ("vbn", "6")], silent: ["logits"])
     }
     func testDCGAN() throws { try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8")], silent: ["logits"]) }
 }
