@@ -44,6 +44,7 @@ var targets: [Target] = [
         ],
         path: "Sources/losskit"),
     .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore", "COpenBLAS"], path: "Tests/LossKitCoreTests"),
+    .testTarget(name: "LossKitPluginSDKTests", dependencies: ["LossKitPluginSDK"], path: "Tests/LossKitPluginSDKTests"),
     .testTarget(
         name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "CLossKitABI"],
         path: "Tests/LossKitHostTests", exclude: ["Fixtures"]),
