@@ -45,7 +45,7 @@ extension EvalCommand {
                                       frechetDistance: try SampleQuality.frechetDistance(fake.features, real.features))
             print(String(format: "%d samples (step %d): inception score %.3f (real test images: %.3f); Fréchet distance %.3f",
                          count, gan.step, scores.inceptionScore, scores.realInceptionScore, scores.frechetDistance))
-            let dir = runFolder + "/" + SampleScores.folderName
+            let dir = RunLayout(runFolder).samples
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let shown = min(64, count), (C, H, W) = (samples.shape[1], samples.shape[2], samples.shape[3])
             try ImageGrid(values: Array(UnsafeBufferPointer(start: samples.data, count: shown * C * H * W)), count: shown, channels: C, height: H, width: W,

@@ -56,7 +56,7 @@ struct InvertCommand: ParsableCommand {
         study.testImages = testImages
         print("inverting \(runFolder) (step \(folder.step)) from \(layers.joined(separator: ", ")) with \(unpools.joined(separator: ", ")) un-pooling, \(steps) steps each")
         let (rows, grids) = try study.run(folder, decoder: decoder, layers: layers, unpools: unpools) { print($0) }
-        let dir = runFolder + "/" + InversionRecord.folderName
+        let dir = RunLayout(runFolder).inversion
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for (row, grid) in zip(rows, grids) { try grid.write(to: dir + "/" + InversionRecord.imageName(row)) }
         try InversionRecord(step: folder.step, rows: rows).write(folder: runFolder)

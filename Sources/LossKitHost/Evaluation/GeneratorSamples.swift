@@ -25,7 +25,7 @@ public enum GeneratorSamples {
         setup.tap = term.tap ?? plugin.defaultTap
         setup.batchSize = batchSize
         try instance.prepare(setup)
-        let checkpoint = try Checkpoint.read(path: folder.path + "/checkpoint.safetensors")
+        let checkpoint = try Checkpoint.read(path: RunLayout(folder.path).checkpoint)
         try checkpoint.restoreWeights(parameters: context.parameters, states: context.states)
 
         let (C, H, W) = (run.setup.channels, run.setup.height, run.setup.width), per = C * H * W

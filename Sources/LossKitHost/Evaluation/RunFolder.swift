@@ -11,7 +11,7 @@ public struct RunFolder {
     /// `threads`: the engine's and OpenBLAS's threads while evaluating; nil keeps the run's.
     public init(path: String, loader: PluginLoader, threads: Int? = nil) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path + "/config.json") else {
+        guard let data = FileManager.default.contents(atPath: RunLayout(path).config) else {
             throw HostError("\(path) is not a run folder (no config.json): pass the --out folder of `losskit train`")
         }
         let config = try JSONDecoder().decode(TrainingConfig.self, from: data)
@@ -24,7 +24,7 @@ public struct RunFolder {
         }
         Threads.set(threads ?? config.threads)
         setup = try RunSetup(config: config, loader: loader, random: RandomGenerator(seed: config.seed), log: { _ in })
-        let checkpoint = try Checkpoint.read(path: path + "/checkpoint.safetensors")
+        let checkpoint = try Checkpoint.read(path: RunLayout(path).checkpoint)
         try checkpoint.restoreWeights(parameters: setup.model.parameters, states: setup.model.states)
         step = checkpoint.step
     }

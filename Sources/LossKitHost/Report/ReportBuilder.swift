@@ -32,14 +32,14 @@ public struct ReportBuilder {
         try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
         var names = Set<String>()
         let runs: [Run] = try paths.map { path in
-            guard let data = fm.contents(atPath: path + "/config.json"),
+            guard let data = fm.contents(atPath: RunLayout(path).config),
                   let config = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw HostError("\(path) is not a run folder (no config.json)")
             }
             var name = (path as NSString).lastPathComponent
             while names.contains(name) { name += "'" }
             names.insert(name)
-            let lines = (try? MetricsLog.read(path + "/metrics.jsonl")) ?? []
+            let lines = (try? MetricsLog.read(RunLayout(path).metrics)) ?? []
             return Run(path: path, name: name, config: config, lines: lines)
         }
         var body = "<h1>LossKit report</h1>\n<p>\(runs.map { "<b>\(html($0.name))</b>: <code>\(html($0.config["loss"] as? String ?? "?"))</code>" }.joined(separator: " · "))</p>\n"
@@ -103,7 +103,7 @@ public struct ReportBuilder {
         // Images plugins handed over
         var imageHTML = ""
         for r in runs {
-            let dir = r.path + "/images"
+            let dir = RunLayout(r.path).images
             for f in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter({ $0.hasSuffix(".png") }).sorted() {
                 let target = "\(Trainer.fileName(r.name))--\(f)"
                 try? fm.removeItem(atPath: "\(out)/\(target)")
@@ -127,12 +127,12 @@ public struct ReportBuilder {
         // Config, versions, machine
         body += "<h2>Runs</h2>\n"
         for r in runs {
-            let meta = (try? Checkpoint.read(path: r.path + "/checkpoint.safetensors"))?.file.metadata ?? [:]
+            let meta = (try? Checkpoint.read(path: RunLayout(r.path).checkpoint))?.file.metadata ?? [:]
             let wall = r.lines.compactMap { $0["wall_seconds"] as? Double }.last
             body += "<h3>\(html(r.name))</h3>\n<table>\n"
             body += "<tr><th>encoder</th><td>\(html(meta["encoder"] ?? "?"))</td></tr>\n<tr><th>plugins</th><td>\(html(meta["plugins"] ?? "none"))</td></tr>\n"
             body += "<tr><th>host ABI</th><td>\(LOSSKIT_HOST_ABI)</td></tr>\n<tr><th>wall time</th><td>\(wall.map { String(format: "%.0f s", $0) } ?? "unfinished")</td></tr>\n"
-            body += "</table>\n<p>Resolved config (<code>config.json</code>):</p>\n<pre>\(html((try? String(contentsOfFile: r.path + "/config.json", encoding: .utf8)) ?? ""))</pre>\n"
+            body += "</table>\n<p>Resolved config (<code>config.json</code>):</p>\n<pre>\(html((try? String(contentsOfFile: RunLayout(r.path).config, encoding: .utf8)) ?? ""))</pre>\n"
         }
         body += "<h2>Machine</h2>\n<p><code>\(html(machineDescription()))</code></p>\n"
         let page = """

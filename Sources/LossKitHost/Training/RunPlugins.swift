@@ -28,13 +28,13 @@ public struct RunPlugins: Codable, Equatable {
 
     /// The record in `folder`, or nil for a run written before it was kept (or a damaged one).
     public static func read(folder: String) -> RunPlugins? {
-        FileManager.default.contents(atPath: folder + "/" + fileName).flatMap { try? JSONDecoder().decode(RunPlugins.self, from: $0) }
+        FileManager.default.contents(atPath: RunLayout(folder).plugins).flatMap { try? JSONDecoder().decode(RunPlugins.self, from: $0) }
     }
 
     func write(folder: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try FileIO.writeAtomically(Array(encoder.encode(self)), to: folder + "/" + RunPlugins.fileName)
+        try FileIO.writeAtomically(Array(encoder.encode(self)), to: RunLayout(folder).plugins)
     }
 
     /// Loads the recorded libraries of plugins `loader` lacks (the loader's trust and file checks

@@ -74,7 +74,7 @@ public final class Trainer {
     }()
     /// The latest kNN accuracy measured during training (`knn_every`), nil before the first.
     public internal(set) var lastKNNAccuracy: Double?
-    public var checkpointPath: String { runDirectory + "/checkpoint.safetensors" }
+    public var checkpointPath: String { RunLayout(runDirectory).checkpoint }
 
     public init(config: TrainingConfig, runDirectory: String, loader: PluginLoader, resume: Bool, log: @escaping (String) -> Void = { print($0) }) throws {
         try config.validate()
@@ -125,11 +125,11 @@ public final class Trainer {
             throw HostError("\(runDirectory) already holds a run: pass --resume to continue it, or choose another --out")
         } else if let source = config.initFrom {
             // fine-tuning: the encoder starts from another run's last checkpoint
-            let checkpoint = try Checkpoint.read(path: source + "/checkpoint.safetensors")
+            let checkpoint = try Checkpoint.read(path: RunLayout(source).checkpoint)
             try checkpoint.restoreWeights(parameters: run.model.encoder.context.parameters, states: run.model.states)
             log("encoder initialised from \(source) (step \(checkpoint.step))")
         }
-        try FileIO.writeAtomically(Array(config.json()), to: runDirectory + "/config.json")
+        try FileIO.writeAtomically(Array(config.json()), to: RunLayout(runDirectory).config)
         var record = RunPlugins([run.encoderPlugin] + terms.compactMap { $0.instance?.plugin })
         record.options = optionsInForce
         try record.write(folder: runDirectory)
@@ -163,7 +163,7 @@ public final class Trainer {
 
     /// The images plugins handed over (`report_image`), as PNG grids in `images/`.
     func writeReportImages() throws {
-        let dir = runDirectory + "/images"
+        let dir = RunLayout(runDirectory).images
         for term in terms {
             guard let images = term.instance?.context.reportImages, !images.isEmpty else { continue }
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -178,7 +178,7 @@ public final class Trainer {
     /// Eight training images as the model sees them without and with augmentation, drawn
     /// with their own generator so the run's random stream is untouched.
     func writeInputSamples() throws {
-        let dir = runDirectory + "/images"
+        let dir = RunLayout(runDirectory).images
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let n = min(8, run.train.count), indices = Array(0..<n)
         let plain = run.trainAssembler.images(indices, augmentation: .none, random: RandomGenerator(seed: 1))
@@ -213,7 +213,7 @@ public final class Trainer {
         // the folder is this trainer's while it trains, and free for another writer after
         try claim.hold()
         defer { claim.release() }
-        let log = try MetricsLog(path: runDirectory + "/metrics.jsonl", truncateAfterStep: step > 0 ? step : nil)
+        let log = try MetricsLog(path: RunLayout(runDirectory).metrics, truncateAfterStep: step > 0 ? step : nil)
         if step == 0 { try writeInputSamples() }
         // a resumed run's clock goes on from the time its kept lines had reached
         let earlier = step > 0 ? (try MetricsLog.read(log.path).compactMap { $0["seconds"] as? Double }.max() ?? 0) : 0
