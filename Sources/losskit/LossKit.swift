@@ -8,6 +8,8 @@ struct LossKit: ParsableCommand {
     /// Chooses OpenBLAS's core first (which may restart the process), then runs the command.
     static func main() {
         BLASCoreChoice.prepareProcess()
+        // progress reaches a log file as it is printed (a long `invert` or `train` under nohup)
+        setvbuf(stdout, nil, _IOLBF, 0)
         main(nil)
     }
 
@@ -17,7 +19,7 @@ struct LossKit: ParsableCommand {
         discussion: """
         Every objective and encoder is a plugin: a shared library loaded through the C ABI of losskit.h. \
         Plugins are searched in --plugin-path, then LOSSKIT_PLUGIN_PATH (colon-separated), then the \
-        losskit-plugins folder beside this executable. --threads sets OpenBLAS's threads and the engine's; \
+        losskit-plugins folder beside this executable (installed as PREFIX/bin/losskit: PREFIX/lib/losskit/plugins). --threads sets OpenBLAS's threads and the engine's; \
         losskit also sets OPENBLAS_THREAD_TIMEOUT=4 (unless it is set) so that idle OpenBLAS threads \
         sleep instead of spinning between the small GEMMs of a step; the engine's own worker threads spin for \
         LOSSKIT_SPIN_US microseconds (default 200) after each parallel loop, then sleep.
