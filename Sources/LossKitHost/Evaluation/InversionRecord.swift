@@ -2,7 +2,7 @@ import Foundation
 
 /// A run's invertibility study as `losskit invert` leaves it in RUN/inversion: the table
 /// (inversion.json) and one image per decoder, for `losskit report`.
-public struct InversionRecord: Codable, Equatable {
+public struct InversionRecord: RunRecordFile, Equatable {
     public static let folderName = "inversion"
     public static let fileName = "inversion.json"
     /// The run's checkpoint step the study inverted.
@@ -19,13 +19,5 @@ public struct InversionRecord: Codable, Equatable {
         "from-\(row.layer.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })--\(row.unpool).png"
     }
 
-    public static func read(folder: String) -> InversionRecord? {
-        FileManager.default.contents(atPath: "\(folder)/\(folderName)/\(fileName)").flatMap { try? JSONDecoder().decode(InversionRecord.self, from: $0) }
-    }
-
-    public func write(folder: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileIO.writeAtomically(Array(encoder.encode(self)), to: "\(folder)/\(InversionRecord.folderName)/\(InversionRecord.fileName)")
-    }
+    public static func path(in folder: String) -> String { RunLayout(folder).inversion + "/" + fileName }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A GAN run's sample scores as `losskit eval samples` leaves them in RUN/samples: the scores
 /// (samples.json) and a grid of samples, for `losskit report`.
-public struct SampleScores: Codable, Equatable {
+public struct SampleScores: RunRecordFile, Equatable {
     public static let folderName = "samples"
     public static let fileName = "samples.json"
     public static let gridName = "grid.png"
@@ -24,13 +24,5 @@ public struct SampleScores: Codable, Equatable {
         self.frechetDistance = frechetDistance
     }
 
-    public static func read(folder: String) -> SampleScores? {
-        FileManager.default.contents(atPath: "\(folder)/\(folderName)/\(fileName)").flatMap { try? JSONDecoder().decode(SampleScores.self, from: $0) }
-    }
-
-    public func write(folder: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileIO.writeAtomically(Array(encoder.encode(self)), to: "\(folder)/\(SampleScores.folderName)/\(SampleScores.fileName)")
-    }
+    public static func path(in folder: String) -> String { RunLayout(folder).samples + "/" + fileName }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// the default folders (a `--plugin-path` of its own) resumes without that flag, since the
 /// recorded libraries are loaded again; when one is gone, the message says which plugin and
 /// version the run needs and where it was.
-public struct RunPlugins: Codable, Equatable {
+public struct RunPlugins: RunRecordFile, Equatable {
     public struct Record: Codable, Equatable {
         public var name: String
         public var version: String
@@ -26,16 +26,7 @@ public struct RunPlugins: Codable, Equatable {
             .map { Record(name: $0.name, version: $0.version, abi: $0.abiVersion, path: $0.path) }
     }
 
-    /// The record in `folder`, or nil for a run written before it was kept (or a damaged one).
-    public static func read(folder: String) -> RunPlugins? {
-        FileManager.default.contents(atPath: RunLayout(folder).plugins).flatMap { try? JSONDecoder().decode(RunPlugins.self, from: $0) }
-    }
-
-    func write(folder: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try FileIO.writeAtomically(Array(encoder.encode(self)), to: RunLayout(folder).plugins)
-    }
+    public static func path(in folder: String) -> String { RunLayout(folder).plugins }
 
     /// Loads the recorded libraries of plugins `loader` lacks (the loader's trust and file checks
     /// apply as to any other), then returns what still stops a resume: a recorded plugin that is

@@ -70,11 +70,30 @@ final class CommandLineTests: XCTestCase {
             (["report", "/nonexistent/run", "--threads", "0"], "--threads must be in 1...256, got 0"),
             (["embed", "/nonexistent/run", "--out", "/tmp/x.npy", "--split", "val"], "--split is train or test, got 'val'"),
             (["plugins", "check", "/nonexistent.so", "--option", "width"], "--option takes key=value; got 'width'"),
+            (["plugins", "check", "/nonexistent.so", "--term", "0.5*sc"], "--term takes one term without a weight, as name@tap(key=value, ...); got '0.5*sc'"),
+            (["plugins", "check", "/nonexistent.so", "--term", "sc + nce"], "--term takes one term without a weight"),
+            (["plugins", "check", "/nonexistent.so", "--term", "sc(region="], "--term: "),
+            (["invert", "/nonexistent/run", "--unpool", "known,sideways"], "--unpool takes known, fixed and/or upsample; got 'known,sideways'"),
+            (["invert", "/nonexistent/run", "--from", ","], "--from needs at least one layer"),
+            (["invert", "/nonexistent/run", "--steps", "0"], "--steps must be in 1...1000000, got 0"),
+            (["invert", "/nonexistent/run", "--lr", "-1"], "--lr must be a positive number, got -1.0"),
+            (["eval", "samples", "/nonexistent/run", "--classifier", "/nonexistent/c", "--count", "1"], "--count must be in 2...100000, got 1"),
+            (["report", "/nonexistent/run", "--tsne-points", "-1"], "--tsne-points must be in 0...10000, got -1"),
         ]
         for (args, message) in cases {
             let (status, out) = losskit(args)
             XCTAssertNotEqual(status, 0, "\(args): \(out)")
             XCTAssertTrue(out.contains(message), "\(args):\n\(out)")
+        }
+    }
+
+    func testTheInstallScriptRefusesWhatItCannotDo() {
+        let script = PluginFixtures.repositoryRoot.appendingPathComponent("scripts/install.sh").path
+        for (args, message) in [(["--frobnicate"], "error: unknown argument '--frobnicate' (see --help)"),
+                                (["--configuration", "fast"], "error: --configuration is release or debug, not 'fast'")] {
+            let (status, out) = PluginFixtures.run("/bin/bash", [script] + args)
+            XCTAssertEqual(status, 2, out)
+            XCTAssertTrue(out.contains(message), out)
         }
     }
 

@@ -5,16 +5,11 @@ import XCTest
 /// `losskit eval samples`: a GAN run's generator sampled again from its checkpoint and scored by
 /// another run's classifier.
 final class EvalSamplesTests: XCTestCase {
-    private let losskit = BuiltPlugins.buildDirectory + "/losskit"
     private var folders: [String] = []
 
     override func tearDown() { folders.forEach { try? FileManager.default.removeItem(atPath: $0) } }
 
-    private func run(_ args: [String]) -> (Int32, String) {
-        var env = ProcessInfo.processInfo.environment
-        env["LOSSKIT_PLUGIN_PATH"] = nil
-        return PluginFixtures.run(losskit, args, environment: env)
-    }
+    private func run(_ args: [String]) -> (Int32, String) { PluginFixtures.losskit(args) }
 
     private func train(_ loss: String, data: String, plugins: String) -> String {
         let out = SyntheticData.runFolder()
@@ -55,5 +50,18 @@ final class EvalSamplesTests: XCTestCase {
         XCTAssertEqual(status, 1, out)
         XCTAssertTrue(out.contains("was trained with no gan term (loss 'ce'): its samples need exactly one"), out)
         XCTAssertFalse(FileManager.default.fileExists(atPath: classifier + "/samples"))
+    }
+
+    func testAClassifierOfAnotherDataSetIsRefused() throws {
+        _ = try BuiltPlugins.executable()
+        let plugins = try BuiltPlugins.folder(["ConvNet", "GAN"])
+        let data = try SyntheticData.makeFolder(train: 40, test: 8), other = try SyntheticData.makeFolder(train: 40, test: 8, seed: 9)
+        folders += [plugins, data, other]
+        let gan = train("ce + 0.5*gan(mode=dcgan, width=4, latent=8)", data: data, plugins: plugins)
+        let classifier = train("ce", data: other, plugins: plugins)
+        let (status, out) = run(["eval", "samples", gan, "--classifier", classifier, "--count", "4", "--plugin-path", plugins, "--only-plugin-path"])
+        XCTAssertEqual(status, 1, out)
+        XCTAssertTrue(out.contains("the classifier was trained on idx:\(other), the GAN on idx:\(data): they must share the data set"), out)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: gan + "/samples"))
     }
 }

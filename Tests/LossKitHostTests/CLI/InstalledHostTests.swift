@@ -20,11 +20,7 @@ final class InstalledHostTests: XCTestCase {
 
     override func tearDown() { [prefix, plugins].forEach { try? FileManager.default.removeItem(atPath: $0) } }
 
-    private func losskit(_ args: [String]) -> (Int32, String) {
-        var env = ProcessInfo.processInfo.environment
-        env["LOSSKIT_PLUGIN_PATH"] = nil
-        return PluginFixtures.run(prefix + "/bin/losskit", args, environment: env)
-    }
+    private func losskit(_ args: [String]) -> (Int32, String) { PluginFixtures.losskit(args, executable: prefix + "/bin/losskit") }
 
     func testTheInstalledHostFindsItsPluginsAndTrains() throws {
         for path in ["bin/losskit", "include/losskit.h", "lib/pkgconfig/losskit.pc", "lib/losskit/plugins/libLossKitNCE.so"] {

@@ -4,16 +4,11 @@ import XCTest
 
 /// `losskit invert`: the invertibility study on a trained run, its files, and the report's section.
 final class InvertCommandTests: XCTestCase {
-    private let losskit = BuiltPlugins.buildDirectory + "/losskit"
     private var folders: [String] = []
 
     override func tearDown() { folders.forEach { try? FileManager.default.removeItem(atPath: $0) } }
 
-    private func run(_ args: [String]) -> (Int32, String) {
-        var env = ProcessInfo.processInfo.environment
-        env["LOSSKIT_PLUGIN_PATH"] = nil
-        return PluginFixtures.run(losskit, args, environment: env)
-    }
+    private func run(_ args: [String]) -> (Int32, String) { PluginFixtures.losskit(args) }
 
     private func trainedRun() throws -> (run: String, plugins: String) {
         _ = try BuiltPlugins.executable()

@@ -19,8 +19,7 @@ final class AETKnownAnswerTests: XCTestCase {
         let run = t.run
         let B = 5
         let e = try h.evaluate(t, term: "aet", count: B, taps: ReferenceGradient.leaves)
-        let (images, state, taps) = (e.images, e.stateBefore, e.taps)
-        let got = Double(e.value.value.scalar)
+        let (images, state) = (e.images, e.stateBefore)
 
         // the same draws, and each transformation from its definition
         let draws = RandomGenerator(state: state)
@@ -42,25 +41,34 @@ final class AETKnownAnswerTests: XCTestCase {
         }
         let g = Graph(training: false, random: RandomGenerator(seed: 0))
         let warped = try g.affineWarp(g.constant(images), theta: theta, fill: run.setup.pixelMin)
+        try assertDecodes(t, e, warped: warped, in: g, targets: targets, message: options)
+    }
+
+    /// The rest of AET's loss, the same for both families: the warped images' features from the
+    /// encoder's own pass, then p̂_i = tanh(W [f_i, f'_i] + b) and L = mean (p − p̂)², value and
+    /// gradient with respect to the features tap.
+    private func assertDecodes(_ t: Trainer, _ e: (value: Node, taps: TapSet, images: Tensor, stateBefore: [UInt64], graph: Graph),
+                               warped: Node, in g: Graph, targets: [[Double]], message: String = "",
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+        let run = t.run
         let other = try XCTUnwrap(run.model.encode(PluginGraph(graph: g, encoder: run.model), images: warped)["features"]).value
-        let D = try XCTUnwrap(taps["features"]).value.shape[1]
+        let (B, D, k) = (targets.count, other.shape[1], targets[0].count)
         let w = try XCTUnwrap(t.parameters.first { $0.name == "aet.decoder.weight" }).value
         let b = try XCTUnwrap(t.parameters.first { $0.name == "aet.decoder.bias" }).value
-        // the loss as a function of the features tap (the warped images' features are the encoder's own pass)
         func reference(_ f: Tensor) -> Double {
-        var total = 0.0
-        for i in 0..<B {
-            let both = (0..<D).map { Double(f.data[i * D + $0]) } + (0..<D).map { Double(other.data[i * D + $0]) }
-            for k in 0..<6 {
-                let p = tanh((0..<(2 * D)).reduce(Double(b.data[k])) { $0 + Double(w.data[k * 2 * D + $1]) * both[$1] })
-                total += pow(targets[i][k] - p, 2)
+            var total = 0.0
+            for i in 0..<B {
+                let both = (0..<D).map { Double(f.data[i * D + $0]) } + (0..<D).map { Double(other.data[i * D + $0]) }
+                for j in 0..<k {
+                    let p = tanh((0..<(2 * D)).reduce(Double(b.data[j])) { $0 + Double(w.data[j * 2 * D + $1]) * both[$1] })
+                    total += pow(targets[i][j] - p, 2)
+                }
             }
+            return total / Double(B * k)
         }
-        return total / Double(B * 6)
-        }
-        let want = reference(try XCTUnwrap(taps["features"]).value)
-        XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)), options)
-        try ReferenceGradient.assertAgrees(e.value, graph: e.graph, taps: taps, names: ["features"]) { reference($0["features"]!) }
+        let want = reference(try XCTUnwrap(e.taps["features"]).value)
+        XCTAssertEqual(Double(e.value.value.scalar), want, accuracy: 1e-4 * max(1, abs(want)), message, file: file, line: line)
+        try ReferenceGradient.assertAgrees(e.value, graph: e.graph, taps: e.taps, names: ["features"], file: file, line: line) { reference($0["features"]!) }
     }
 
     func testTheDefaultTransformations() throws {
@@ -85,7 +93,6 @@ final class AETKnownAnswerTests: XCTestCase {
         let run = t.run
         let B = 5
         let e = try h.evaluate(t, term: "aet", count: B, taps: ReferenceGradient.leaves)
-        let got = Double(e.value.value.scalar)
         let draws = RandomGenerator(state: e.stateBefore)
         let bound = scale.1 * 2.0.squareRoot() + 2 * shift
         var warps: [Float] = [], targets: [[Double]] = []
@@ -101,24 +108,7 @@ final class AETKnownAnswerTests: XCTestCase {
         }
         let g = Graph(training: false, random: RandomGenerator(seed: 0))
         let warped = try g.homographyWarp(g.constant(e.images), h: warps, fill: run.setup.pixelMin)
-        let other = try XCTUnwrap(run.model.encode(PluginGraph(graph: g, encoder: run.model), images: warped)["features"]).value
-        let D = other.shape[1]
-        let w = try XCTUnwrap(t.parameters.first { $0.name == "aet.decoder.weight" }).value
-        let b = try XCTUnwrap(t.parameters.first { $0.name == "aet.decoder.bias" }).value
-        func reference(_ f: Tensor) -> Double {
-            var total = 0.0
-            for i in 0..<B {
-                let both = (0..<D).map { Double(f.data[i * D + $0]) } + (0..<D).map { Double(other.data[i * D + $0]) }
-                for k in 0..<8 {
-                    let p = tanh((0..<(2 * D)).reduce(Double(b.data[k])) { $0 + Double(w.data[k * 2 * D + $1]) * both[$1] })
-                    total += pow(targets[i][k] - p, 2)
-                }
-            }
-            return total / Double(B * 8)
-        }
-        let want = reference(try XCTUnwrap(e.taps["features"]).value)
-        XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)))
-        try ReferenceGradient.assertAgrees(e.value, graph: e.graph, taps: e.taps, names: ["features"]) { reference($0["features"]!) }
+        try assertDecodes(t, e, warped: warped, in: g, targets: targets)
     }
 
     /// Heckbert (1989): the projective map of the unit square's corners (0,0), (1,0), (1,1), (0,1)

@@ -49,7 +49,7 @@ final class MethodPropertyTests: XCTestCase {
     /// pooling windows), known switches put every dot back where it was; fixed ones (the
     /// stacked auto-encoder's top-left) misplace three in four of them.
     func testKnownSwitchesReconstructScatteredDotsFarBetterThanFixedOnes() throws {
-        let h = try MethodHarness(plugins: ["SWWAE"], data: try Self.makeDotsFolder())
+        let h = try MethodHarness(plugins: ["SWWAE"], data: try SyntheticData.makeDotsFolder())
         func heldOutError(_ loss: String) throws -> Double {
             let (t, _) = try h.train(h.config(loss: loss, steps: 120))
             return try h.heldOutProbes(t, term: "swwae")["reconstruction_error"]!
@@ -58,23 +58,6 @@ final class MethodPropertyTests: XCTestCase {
         let fixed = try heldOutError("swwae(unpool=fixed, decoder=first, lr=0.01)")
         print("SWWAE held-out reconstruction error on scattered dots: known switches \(known), fixed \(fixed)")
         XCTAssertLessThan(known, 0.7 * fixed)
-    }
-
-    /// 12×12 images, each with six one-pixel dots at random positions; labels by image index.
-    private static func makeDotsFolder(train: Int = 240, test: Int = 80, size: Int = 12) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-dots-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let random = RandomGenerator(seed: 8)
-        for (prefix, n) in [("train", train), ("t10k", test)] {
-            var pixels = [UInt8](repeating: 0, count: n * size * size)
-            for i in 0..<n {
-                for _ in 0..<6 { pixels[i * size * size + Int(random.uniform() * Float(size * size - 1))] = 255 }
-            }
-            let labels = (0..<n).map { UInt8($0 % 4) }
-            try Data(IDXFile.encode(IDXArray(dims: [n, size, size], bytes: pixels))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-images-idx3-ubyte"))
-            try Data(IDXFile.encode(IDXArray(dims: [n], bytes: labels))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-labels-idx1-ubyte"))
-        }
-        return dir
     }
 
     func testSWWAERejectsANegativeDecoderLearningRate() throws {

@@ -10,7 +10,6 @@ import XCTest
 /// do what they say.
 final class ABICompatibilityTests: XCTestCase {
     private var folder = ""
-    private let losskit = BuiltPlugins.buildDirectory + "/losskit"
     private let abi12 = PluginFixtures.repositoryRoot.appendingPathComponent("Tests/LossKitHostTests/Fixtures/abi-1.2").path
 
     override func setUpWithError() throws {
@@ -20,11 +19,7 @@ final class ABICompatibilityTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
 
-    private func run(_ args: [String]) -> (Int32, String) {
-        var env = ProcessInfo.processInfo.environment
-        env["LOSSKIT_PLUGIN_PATH"] = nil
-        return PluginFixtures.run(losskit, args, environment: env)
-    }
+    private func run(_ args: [String]) -> (Int32, String) { PluginFixtures.losskit(args) }
 
     private func load(_ library: String) throws -> LoadedPlugin {
         let loader = PluginLoader()

@@ -29,6 +29,14 @@ enum PluginFixtures {
         return out
     }
 
+    /// `losskit` (this build's, or `executable`) as a user runs it, with LOSSKIT_PLUGIN_PATH
+    /// unset so that no plugin folder of the machine's leaks in: its status and output.
+    static func losskit(_ args: [String], executable: String = BuiltPlugins.buildDirectory + "/losskit") -> (Int32, String) {
+        var env = ProcessInfo.processInfo.environment
+        env["LOSSKIT_PLUGIN_PATH"] = nil
+        return run(executable, args, environment: env)
+    }
+
     static func run(_ exe: String, _ args: [String], environment: [String: String]? = nil) -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)

@@ -27,11 +27,7 @@ enum SyntheticData {
             }
             return (pixels, labels)
         }
-        for (prefix, n) in [("train", train), ("t10k", test)] {
-            let (px, lb) = images(n)
-            try Data(IDXFile.encode(IDXArray(dims: [n, size, size], bytes: px))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-images-idx3-ubyte"))
-            try Data(IDXFile.encode(IDXArray(dims: [n], bytes: lb))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-labels-idx1-ubyte"))
-        }
+        try write(dir, train: train, test: test, size: size, images: images)
         return dir
     }
 
@@ -60,11 +56,7 @@ enum SyntheticData {
             }
             return (pixels, labels)
         }
-        for (prefix, n) in [("train", train), ("t10k", test)] {
-            let (px, lb) = images(n)
-            try Data(IDXFile.encode(IDXArray(dims: [n, size, size], bytes: px))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-images-idx3-ubyte"))
-            try Data(IDXFile.encode(IDXArray(dims: [n], bytes: lb))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-labels-idx1-ubyte"))
-        }
+        try write(dir, train: train, test: test, size: size, images: images)
         return dir
     }
 
@@ -74,7 +66,7 @@ enum SyntheticData {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-oriented-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let random = RandomGenerator(seed: seed)
-        for (prefix, n) in [("train", train), ("t10k", test)] {
+        try write(dir, train: train, test: test, size: size) { n in
             var pixels = [UInt8](repeating: 0, count: n * size * size)
             for i in 0..<n {
                 for y in 0..<size {
@@ -84,10 +76,35 @@ enum SyntheticData {
                     }
                 }
             }
-            try Data(IDXFile.encode(IDXArray(dims: [n, size, size], bytes: pixels))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-images-idx3-ubyte"))
-            try Data(IDXFile.encode(IDXArray(dims: [n], bytes: (0..<n).map { UInt8($0 % 2) }))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-labels-idx1-ubyte"))
+            return (pixels, (0..<n).map { UInt8($0 % 2) })
         }
         return dir
+    }
+
+    /// 12×12 images, each with six one-pixel dots at random positions (so each at a random offset
+    /// inside its pooling windows); labels by image index.
+    static func makeDotsFolder(train: Int = 240, test: Int = 80, size: Int = 12, seed: UInt64 = 8) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-dots-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let random = RandomGenerator(seed: seed)
+        try write(dir, train: train, test: test, size: size) { n in
+            var pixels = [UInt8](repeating: 0, count: n * size * size)
+            for i in 0..<n {
+                for _ in 0..<6 { pixels[i * size * size + Int(random.uniform() * Float(size * size - 1))] = 255 }
+            }
+            return (pixels, (0..<n).map { UInt8($0 % 4) })
+        }
+        return dir
+    }
+
+    /// The train and test IDX files of a generated set: `images(n)` gives n images' pixels
+    /// (n × size × size) and labels, the training split first.
+    private static func write(_ dir: String, train: Int, test: Int, size: Int, images: (Int) -> ([UInt8], [UInt8])) throws {
+        for (prefix, n) in [("train", train), ("t10k", test)] {
+            let (px, lb) = images(n)
+            try Data(IDXFile.encode(IDXArray(dims: [n, size, size], bytes: px))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-images-idx3-ubyte"))
+            try Data(IDXFile.encode(IDXArray(dims: [n], bytes: lb))).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-labels-idx1-ubyte"))
+        }
     }
 
     /// A small config for fast debug-build training on the generated set.
