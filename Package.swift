@@ -19,6 +19,11 @@ var targets: [Target] = [
     .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+    // Open MPI (Debian's libopenmpi-dev), reached only through CLossKitMPI's C functions
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
+    .target(name: "CLossKitMPI", dependencies: ["CMPI"], path: "Sources/CLossKitMPI", linkerSettings: [.linkedLibrary("mpi")]),
+    // data-parallel training's processes and collectives: MPI, or one process
+    .target(name: "LossKitDistributed", dependencies: ["CLossKitMPI"], path: "Sources/LossKitDistributed"),
     .target(name: "CLossKitABI", path: "Sources/CLossKitABI"),
     .target(name: "CLossKitCPU", path: "Sources/CLossKitCPU"),
     .target(
@@ -33,13 +38,13 @@ var targets: [Target] = [
         swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     .target(
         name: "LossKitHost",
-        dependencies: ["LossKitCore", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
+        dependencies: ["LossKitCore", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
         path: "Sources/LossKitHost"),
     .target(name: "LossKitPluginSDK", dependencies: ["CLossKitABI"], path: "Sources/LossKitPluginSDK"),
     .executableTarget(
         name: "losskit",
         dependencies: [
-            "LossKitHost", "LossKitCore",
+            "LossKitHost", "LossKitCore", "LossKitDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/losskit"),

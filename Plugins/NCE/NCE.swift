@@ -133,7 +133,11 @@ final class NCE: Objective {
                 guard !s.isEmpty else { return scores }
                 var total = 0.0
                 for x in s { total += Foundation.exp(Double(x)) }
-                z.pointer[0] = Float(Double(datasetSize) * total / Double(s.count))
+                // in a data-parallel run, over every rank's batch: one Z, the one a single
+                // process estimates from the whole batch (up to float rounding)
+                var sums = [Float(total), Float(s.count)]
+                try context.allReduceSum(&sums)
+                z.pointer[0] = Float(Double(datasetSize) * (context.worldSize > 1 ? Double(sums[0]) / Double(sums[1]) : total / Double(s.count)))
                 context.log(String(format: "normalisation constant Z estimated as %.4g", Double(z.pointer[0])))
             }
             let shift = Float(Foundation.log(Double(z.pointer[0])) + Foundation.log(Double(m) / Double(datasetSize)))
@@ -167,8 +171,19 @@ final class NCE: Objective {
     }
 
     func afterStep(context: Context, info: StepInfo) {
-        guard let (indices, vectors) = pending, let bank else { return }
+        guard let (ownIndices, ownVectors) = pending, let bank else { return }
         pending = nil
+        // In a data-parallel run every rank applies every rank's rows, in rank order, so each
+        // rank's bank stays the same (the host compares the banks at every checkpoint).
+        var indices = ownIndices, vectors = ownVectors
+        if context.worldSize > 1 {
+            do {
+                indices = try context.allGather(ownIndices.map(Int64.init)).map(Int.init)
+                vectors = try context.allGather(ownVectors)
+            } catch {
+                context.log("warning: the bank's rows of the other ranks were not gathered (\(error)); this rank's bank now differs")
+            }
+        }
         let D = dimension, mu = Float(momentum)
         for (r, i) in indices.enumerated() {
             let row = bank.pointer + i * D
@@ -188,7 +203,7 @@ final class NCE: Objective {
 
 private let plugins = makePluginList([
     describe(
-        NCE.self, kind: LK_KIND_OBJECTIVE, name: "nce", version: "1.3.0",
+        NCE.self, kind: LK_KIND_OBJECTIVE, name: "nce", version: "1.4.0",
         summary: "instance discrimination with a memory bank and NCE (Wu et al. 2018)",
         tapsRead: ["features"], defaultTap: "features",
         options: [

@@ -21,15 +21,19 @@ static struct sigaction previous[SIGNAL_COUNT];
 static char notes[2][NOTE_SIZE];
 static volatile sig_atomic_t current = 0;
 
-static void on_fault(int sig, siginfo_t *info, void *context) {
-    (void)context;
-    const char *note = notes[current];
+/* The note on a line of its own (write(2) only: async-signal-safe). */
+static void write_note(const char *note) {
     size_t length = strlen(note);
     if (length > 0) {
         (void)!write(STDERR_FILENO, "\n", 1);
         (void)!write(STDERR_FILENO, note, length);
         (void)!write(STDERR_FILENO, "\n", 1);
     }
+}
+
+static void on_fault(int sig, siginfo_t *info, void *context) {
+    (void)context;
+    write_note(notes[current]);
     for (int i = 0; i < SIGNAL_COUNT; i++) {
         if (signals[i] == sig) sigaction(sig, &previous[i], NULL);
     }
@@ -49,13 +53,42 @@ void lk_crash_note_install(void) {
     for (int i = 0; i < SIGNAL_COUNT; i++) sigaction(signals[i], &action, &previous[i]);
 }
 
-void lk_crash_note_set(const char *text) {
-    int next = 1 - current;
+/* Writes `text` whole into the buffer not shown, then shows it. */
+static void publish(char buffers[2][NOTE_SIZE], volatile sig_atomic_t *shown, const char *text) {
+    int next = 1 - *shown;
     if (text) {
-        strncpy(notes[next], text, NOTE_SIZE - 1);
-        notes[next][NOTE_SIZE - 1] = 0;
+        strncpy(buffers[next], text, NOTE_SIZE - 1);
+        buffers[next][NOTE_SIZE - 1] = 0;
     } else {
-        notes[next][0] = 0;
+        buffers[next][0] = 0;
     }
-    current = next;
+    *shown = next;
+}
+
+void lk_crash_note_set(const char *text) { publish(notes, &current, text); }
+
+/* The line a data-parallel run's rank 0 leaves when mpirun ends it (SIGTERM) because another
+ * rank failed: where the last intact checkpoint is. Prepared by the trainer after each
+ * checkpoint (`lk_termination_note_set`), written by the handler, which then ends the process
+ * by the same signal with the default action. */
+static char termination_notes[2][NOTE_SIZE];
+static volatile sig_atomic_t termination_current = 0;
+
+static void on_termination(int sig) {
+    write_note(termination_notes[termination_current]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void lk_termination_note_set(const char *text) {
+    static int installed = 0;
+    publish(termination_notes, &termination_current, text);
+    if (!installed) {
+        installed = 1;
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = on_termination;
+        sigemptyset(&action.sa_mask);
+        sigaction(SIGTERM, &action, NULL);
+    }
 }

@@ -94,6 +94,44 @@ public struct Context {
         Int(api.pointee.random_u64(handle) % UInt64(max(n, 1)))
     }
 
+    /// The host's function at `field` when its table covers it (see `GraphBuilder.hostFunction`).
+    func hostFunction<F>(_ field: KeyPath<lk_host_api, F?>) -> F? {
+        guard let offset = MemoryLayout<lk_host_api>.offset(of: field),
+              Int(api.pointee.struct_size) >= offset + MemoryLayout<F?>.size else { return nil }
+        return UnsafeRawPointer(api).load(fromByteOffset: offset, as: F?.self)
+    }
+
+    /// This process's rank in a data-parallel run: 0 in a run of one process, and on a host
+    /// older than ABI 1.4, which runs one process only.
+    public var rank: Int { hostFunction(\.rank).map { Int($0(handle)) } ?? 0 }
+    /// The number of ranks training this model; 1 in a run of one process.
+    public var worldSize: Int { hostFunction(\.world_size).map { Int($0(handle)) } ?? 1 }
+
+    /// `values` summed element-wise over every rank (every rank must call this at the same
+    /// point with as many values). Unchanged in a run of one process.
+    public func allReduceSum(_ values: inout [Float]) throws {
+        guard let reduce = hostFunction(\.all_reduce_sum), !values.isEmpty else { return }
+        var err = lk_error()
+        let status = values.withUnsafeMutableBufferPointer { reduce(handle, $0.baseAddress, Int64($0.count), &err) }
+        guard status == LK_OK else { throw PluginError(errorText(err)) }
+    }
+
+    /// Every rank's `values`, concatenated in rank order (every rank must call this at the same
+    /// point with as many values). `values` itself in a run of one process.
+    public func allGather<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
+        guard let gather = hostFunction(\.all_gather), !values.isEmpty else { return values }
+        let size = worldSize
+        var err = lk_error(), status = LK_OK
+        let all = [T](unsafeUninitializedCapacity: values.count * size) { out, count in
+            status = values.withUnsafeBytes { v in
+                gather(handle, v.baseAddress, Int64(v.count), UnsafeMutableRawPointer(out.baseAddress), &err)
+            }
+            count = status == LK_OK ? values.count * size : 0
+        }
+        guard status == LK_OK else { throw PluginError(errorText(err)) }
+        return all
+    }
+
     public func reportImage(_ name: String, _ values: [Float], count: Int, channels: Int, height: Int, width: Int, low: Float, high: Float) {
         _ = values.withUnsafeBufferPointer {
             api.pointee.report_image(handle, name, $0.baseAddress, Int32(count), Int32(channels), Int32(height), Int32(width), low, high)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LossKitDistributed
 import LossKitHost
 
 struct TrainCommand: ParsableCommand {
@@ -20,6 +21,11 @@ struct TrainCommand: ParsableCommand {
         draws the labelled rows only, since no term would read the others.
 
         A YAML --config file may set any of: \(TrainingConfig.keys.joined(separator: ", ")); flags override it.
+
+        Under `mpirun -np N losskit train ...` N processes train one model: each takes an equal share \
+        of every step's labelled and unlabelled rows (both must divide by N), gradients are averaged \
+        across them, rank 0 writes --out and evaluates; --sync-bn takes batch-norm statistics over every \
+        rank's rows. See README.md, "Data-parallel training".
         """)
 
     @OptionGroup var plugins: PluginOptions
@@ -44,6 +50,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads for OpenBLAS and the engine.") var threads: Int?
     @Option(parsing: .unconditional, help: "Zero-padding before the random crop (0: no crop).") var cropPadding: Int?
     @Flag(inversion: .prefixedNo, help: "Random horizontal flips (off for digits).") var flip: Bool?
+    @Flag(name: .customLong("sync-bn"), inversion: .prefixedNo,
+          help: "Under mpirun: batch-norm statistics over every rank's rows, as one process computes them (default: each rank's own, as PyTorch's DDP).")
+    var syncBatchNorm: Bool?
     @Option(parsing: .unconditional, help: "Random-resized crop keeping at least this fraction of the area, resized back (0: off; 0.2 for NCE).") var cropScale: Float?
     @Option(parsing: .unconditional, help: "Brightness and contrast jitter: factors uniform in [1-J, 1+J] (0: off; 0.4 for NCE).") var jitter: Float?
     @Option(parsing: .unconditional, help: "Write a checkpoint every N steps.") var checkpointEvery: Int?
@@ -101,6 +110,7 @@ struct TrainCommand: ParsableCommand {
         if let v = threads { c.threads = v }
         if let v = cropPadding { c.cropPadding = v }
         if let v = flip { c.horizontalFlip = v }
+        if let v = syncBatchNorm { c.syncBatchNorm = v }
         if let v = cropScale { c.cropScale = v }
         if let v = jitter { c.jitter = v }
         if let v = checkpointEvery { c.checkpointEvery = v }
@@ -121,22 +131,49 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let c = try resolved()
-        let loader = plugins.load()
-        for r in loader.rejected { FileHandle.standardError.write(Data("warning: plugin \(r.path) refused: \(r.reason)\n".utf8)) }
-        if resume, let recorded = RunPlugins.read(folder: out) {
-            // the plugins the run was trained with, from where they were, unless already loaded
-            let (missing, warnings) = recorded.reload(into: loader)
-            for w in warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
-            if let first = missing.first { throw CommandFailure("cannot resume \(out): \(first.message)") }
+        // under mpirun: one rank of a data-parallel job (MPI_Init here); otherwise one process
+        let communicator: Communicator
+        do { communicator = try MPILaunch.communicator() } catch {
+            FileHandle.standardError.write(Data("Error: cannot join the MPI job: \(error)\n".utf8))
+            throw ExitCode(1)
         }
-        let progress = ProgressLine()
+        defer { MPILaunch.finish() }
+        let rank0 = communicator.rank == 0
+        let progress = ProgressLine(quiet: !rank0)
+        var trainer: Trainer?
         do {
-            let trainer = try Trainer(config: c, runDirectory: out, loader: loader, resume: resume, log: { progress.message($0) })
+            let c = try resolved()
+            let loader = plugins.load()
+            if rank0 { for r in loader.rejected { FileHandle.standardError.write(Data("warning: plugin \(r.path) refused: \(r.reason)\n".utf8)) } }
+            if resume, let recorded = RunPlugins.read(folder: out) {
+                // the plugins the run was trained with, from where they were, unless already loaded
+                let (missing, warnings) = recorded.reload(into: loader)
+                if rank0 { for w in warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) } }
+                if let first = missing.first { throw CommandFailure("cannot resume \(out): \(first.message)") }
+            }
+            trainer = try Trainer(config: c, runDirectory: out, loader: loader, resume: resume, communicator: communicator,
+                                  log: { progress.message($0) })
+        } catch {
+            trainer = nil
+            if !communicator.isDistributed { return try fail(error, progress) }
+            // every rank set up alone: agree before any step, so none waits for one that failed
+            let failure = (try? communicator.firstFailure("\(error)")) ?? (rank: communicator.rank, message: "\(error)")
+            if rank0 { FileHandle.standardError.write(Data("Error: \(failure.rank == 0 ? "" : "rank \(failure.rank) of \(communicator.size): ")\(failure.message)\n".utf8)) }
+            throw ExitCode(1)
+        }
+        guard let trainer else { return }
+        if communicator.isDistributed, let failure = try communicator.firstFailure(nil) {
+            if rank0 { FileHandle.standardError.write(Data("Error: rank \(failure.rank) of \(communicator.size): \(failure.message)\n".utf8)) }
+            throw ExitCode(1)
+        }
+        let c = trainer.config
+        do {
             trainer.observer = progress
-            progress.message("training \(c.encoder) with \(c.loss) on \(c.data): \(c.steps) steps of \(trainer.sampler.batchSize)\(trainer.sampler.batchSize < c.batchSize ? " labelled rows (no term reads unlabelled ones)" : "") (\(c.labelledRows == 0 ? "no labels" : c.labelsPerClass.map { "\($0) labels per class" } ?? "all labels")), seed \(c.seed)\(trainer.step > 0 ? ", resuming at step \(trainer.step)" : "")")
+            let ranks = communicator.isDistributed ? ", \(communicator.size) ranks of \(trainer.sampler.batchSize / communicator.size) rows\(c.syncBatchNorm ? " (batch-norm synchronised)" : "")" : ""
+            progress.message("training \(c.encoder) with \(c.loss) on \(c.data): \(c.steps) steps of \(trainer.sampler.batchSize)\(trainer.sampler.batchSize < c.batchSize ? " labelled rows (no term reads unlabelled ones)" : "") (\(c.labelledRows == 0 ? "no labels" : c.labelsPerClass.map { "\($0) labels per class" } ?? "all labels")), seed \(c.seed)\(ranks)\(trainer.step > 0 ? ", resuming at step \(trainer.step)" : "")")
             let accuracy = try trainer.train() ?? .nan
             progress.finish()
+            guard rank0 else { return }
             if trainer.trainsTheHead {
                 print(String(format: "test accuracy: %.2f%% (%d test images, head on features, batch-norm in eval mode)", accuracy * 100, trainer.run.test.count))
             } else {
@@ -147,9 +184,22 @@ struct TrainCommand: ParsableCommand {
             print("run folder: \(out)")
         } catch {
             progress.finish()
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-            throw ExitCode(1)
+            guard communicator.isDistributed else { return try fail(error, progress) }
+            if (error as? TrainingError)?.everyRank == true {
+                // every rank stopped here with this error: rank 0 says it, and the job ends cleanly
+                if rank0 { FileHandle.standardError.write(Data("Error: \(error)\n".utf8)) }
+                throw ExitCode(1)
+            }
+            // this rank's alone: the others would wait for it in their next collective
+            FileHandle.standardError.write(Data("Error: rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
+            communicator.abort(code: 1)
         }
+    }
+
+    private func fail(_ error: Error, _ progress: ProgressLine) throws {
+        progress.finish()
+        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+        throw ExitCode(1)
     }
 }
 
@@ -157,8 +207,13 @@ struct TrainCommand: ParsableCommand {
 final class ProgressLine: TrainingObserver {
     private let tty = isatty(STDOUT_FILENO) != 0
     private var open = false
+    /// Prints nothing: a data-parallel run's ranks other than 0.
+    private let quiet: Bool
+
+    init(quiet: Bool = false) { self.quiet = quiet }
 
     func stepFinished(_ p: TrainingProgress) {
+        guard !quiet else { return }
         let terms = p.terms.map { String(format: "%@ %.4g", $0.label, $0.value) }.joined(separator: "  ")
         let eta = p.secondsLeft.isFinite ? String(format: "%dm%02ds", Int(p.secondsLeft) / 60, Int(p.secondsLeft) % 60) : "?"
         let line = String(format: "step %d/%d  loss %.4g  [%@]  %.0f img/s  ETA %@", p.step, p.totalSteps, p.loss, terms, p.imagesPerSecond, eta)
@@ -173,6 +228,7 @@ final class ProgressLine: TrainingObserver {
     }
 
     func message(_ text: String) {
+        guard !quiet else { return }
         finish()
         print(text)
     }

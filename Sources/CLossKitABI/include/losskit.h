@@ -1,5 +1,5 @@
 /*
- * losskit.h — the LossKit plugin contract, ABI 1.3 (LOSSKIT_ABI_MAJOR.LOSSKIT_ABI_MINOR below).
+ * losskit.h — the LossKit plugin contract, ABI 1.4 (LOSSKIT_ABI_MAJOR.LOSSKIT_ABI_MINOR below).
  *
  * This header is the whole contract between the `losskit` host and its plugins: objectives
  * (a loss term such as `nce` or `sc`) and encoders (such as `convnet-s`). A plugin is a shared
@@ -103,14 +103,36 @@
  *     random_* (the run's generator)      yes      -       yes        yes         yes
  *     report_image                         -       -        -         yes         yes
  *     graph functions (the lk_graph *)     -       -        -         yes          -
+ *     rank, world_size (1.4)              yes      -       yes        yes         yes
+ *     all_reduce_sum, all_gather (1.4)     -       -       yes      loss (2)      yes
  * (1) allowed since 1.0, but a parameter or state made after `prepare` is not restored from a
  * checkpoint: make them in `prepare`. The host refuses the first row's functions
  * in `loss` and `encode` (NULL, or LK_ERROR, with a message).
+ * (2) in an objective's `loss`; never in an encoder's `encode_images`, which evaluation runs on
+ * rank 0 alone.
  * Random numbers come from the run's one seeded generator, so a run is reproducible whatever a
  * plugin draws, in any callback above. `losskit plugins check` calls `loss` hundreds of times on
  * one batch and restores the generator before each call, so a plugin's draws inside `loss` repeat
  * exactly there; a plugin must not keep its own generator or read the clock. `plugins check`
  * also creates instances with each option at its default and at the ends of its range.
+ *
+ * Data-parallel runs (since 1.4)
+ * ------------------------------
+ * `mpirun -np N losskit train ...` starts N processes, ranks 0..N-1, that train one model. Each
+ * step's batch is the one a single process would draw; each rank computes the loss on its share
+ * of its rows (an equal share of the labelled rows and of the unlabelled rows), so a `loss`
+ * batch has batch_size / N rows and lk_batch.indices names that rank's rows. The host averages
+ * every parameter's gradient (param_create) across ranks before the optimiser step, so
+ * parameters stay identical everywhere and a plugin whose state is only parameters needs to do
+ * nothing. State (state_create) is the plugin's own: a plugin whose state follows the batch
+ * (NCE's memory bank, a running estimate) keeps every rank's copy identical with all_gather or
+ * all_reduce_sum in `after_step`; at each checkpoint the host compares every state across ranks
+ * and stops the run, naming the first that differs. random_* draws are the same on every rank
+ * in create and prepare (parameters and states start identical) and each rank's own in `loss`
+ * and `after_step` (N ranks do not draw N copies of the same noise). Every rank must make the
+ * same collective calls in the same order with the same sizes; a call only some ranks make
+ * leaves the others waiting until the job is ended. In a run of one process rank is 0,
+ * world_size 1, all_reduce_sum leaves the data and all_gather copies it.
  *
  * Taps: what an objective reads
  * -----------------------------
@@ -144,9 +166,10 @@ extern "C" {
  * lk_host_api.mean_squared_error; 1.3 added options and probes declared once (lk_option_decl,
  * lk_probe_decl, and their tables appended to lk_plugin), lk_plugin.taps_read_without_gradient,
  * lk_host_api.encode_again and lk_plugin.encode_images (the two `encode`s by names that tell
- * them apart), lk_host_api.homography_warp, and made `prepare` optional. */
+ * them apart), lk_host_api.homography_warp, and made `prepare` optional; 1.4 appended the
+ * data-parallel functions lk_host_api.rank, world_size, all_reduce_sum and all_gather. */
 #define LOSSKIT_ABI_MAJOR 1
-#define LOSSKIT_ABI_MINOR 3
+#define LOSSKIT_ABI_MINOR 4
 
 /* The largest tensor rank the ABI carries. Since 1.0. */
 #define LK_MAX_RANK 8
@@ -606,6 +629,21 @@ typedef struct lk_host_api {
      * [u, v, w] = h·[p, 1], bilinear, `fill` outside or where w ≤ 0. A last row [0, 0, 1] is
      * affine_warp exactly. Gradient flows to x only. Since 1.3. */
     lk_node *(*homography_warp)(lk_graph *g, lk_node *x, const float *h, float fill);
+
+    /* -- Appended in 1.4: check LK_HOST_HAS(api, name) first; a 1.3 host's table ends above. --
+     * Data-parallel runs: see "Data-parallel runs" at the top. */
+    /* This process's rank, 0..world_size-1 (0 in a run of one process). Since 1.4. */
+    int32_t (*rank)(lk_context *ctx);
+    /* The number of ranks training this model (1 in a run of one process). Since 1.4. */
+    int32_t (*world_size)(lk_context *ctx);
+    /* data[n] summed element-wise over every rank, in place (a normaliser, a count). Every rank
+     * must call it at the same point with the same n. LK_ERROR with `err` filled if the
+     * communication failed. Since 1.4. */
+    lk_status (*all_reduce_sum)(lk_context *ctx, float *data, int64_t n, lk_error *err);
+    /* Each rank's `bytes` bytes of `data`, concatenated in rank order into `out`, which holds
+     * world_size × bytes (each rank's updated bank rows). Every rank must call it at the same
+     * point with the same `bytes`. Since 1.4. */
+    lk_status (*all_gather)(lk_context *ctx, const void *data, int64_t bytes, void *out, lk_error *err);
 } lk_host_api;
 
 /* Whether host table `api` carries function `fn`, one appended after 1.0: its struct_size

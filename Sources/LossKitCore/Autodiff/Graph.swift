@@ -16,6 +16,13 @@ public final class Graph {
     public let random: RandomGenerator
     /// Per-op-kind seconds, filled only while `profiler` is set (benchmarks).
     public var profiler: OpProfiler?
+    /// Synchronised batch-norm across the processes of a data-parallel run: sums `count`
+    /// doubles element-wise over every process, in place. When set, each training-mode
+    /// batch-norm takes its mean and variance over the rows of every process (its Σ, Σ² and row
+    /// count are summed), and backward sums the two per-channel terms of the input gradient the
+    /// same way, so N processes of B/N rows compute what one process of B rows computes, up to
+    /// the order of float sums. Every process must build the same batch-norms in the same order.
+    public var batchStatisticsSum: ((UnsafeMutablePointer<Double>, Int) -> Void)?
     /// When false, `detach` and `frozen` let the gradient through. Finite differences see a
     /// loss as a plain function, so a gradient check of a loss that stops gradients on purpose
     /// (GAN feature matching, prior matching) checks the function as written with this off;

@@ -55,39 +55,47 @@ extension Graph {
             // over the activation fewer. Without them each channel's planes are summed here and
             // normalised right after, while still in cache.
             let moments = useBatch ? x.planeMoments?.data : nil
-            parallelFor(C) { lo, hi in
-                for c in lo..<hi {
-                    var mu: Float, variance: Float
-                    if useBatch {
-                        var s: Double = 0, s2: Double = 0
+            // synchronised across processes: the statistics over every process's rows
+            let crossProcess = useBatch ? batchStatisticsSum : nil
+            var count = M
+            if let crossProcess {
+                count = synchronisedStatistics(px, B: B, C: C, P: P, moments: moments, sum: crossProcess, running: running,
+                                               momentum: momentum, eps: eps, means: means.data, invStd: invStd.data)
+            } else {
+                parallelFor(C) { lo, hi in
+                    for c in lo..<hi {
+                        var mu: Float, variance: Float
+                        if useBatch {
+                            var s: Double = 0, s2: Double = 0
+                            for b in 0..<B {
+                                let plane = b * C + c
+                                let (rs, rs2) = moments.map { ($0[2 * plane], $0[2 * plane + 1]) } ?? Vectorized.sumAndSquares(px + plane * P, P)
+                                s += Double(rs); s2 += Double(rs2)
+                            }
+                            let m = s / Double(M)
+                            mu = Float(m)
+                            variance = Float(max(s2 / Double(M) - m * m, 0))
+                            if let running {
+                                running.mean.data[c] = (1 - momentum) * running.mean.data[c] + momentum * mu
+                                let unbiased = variance * Float(M) / Float(max(M - 1, 1))
+                                running.variance.data[c] = (1 - momentum) * running.variance.data[c] + momentum * unbiased
+                            }
+                        } else {
+                            mu = running!.mean.data[c]
+                            variance = running!.variance.data[c]
+                        }
+                        let inv = 1 / (variance + eps).squareRoot()
+                        means.data[c] = mu
+                        invStd.data[c] = inv
+                        guard moments == nil else { continue }
                         for b in 0..<B {
-                            let plane = b * C + c
-                            let (rs, rs2) = moments.map { ($0[2 * plane], $0[2 * plane + 1]) } ?? Vectorized.sumAndSquares(px + plane * P, P)
-                            s += Double(rs); s2 += Double(rs2)
+                            let off = (b * C + c) * P
+                            Vectorized.normalize(px + off, po + off, P, mu: mu, inv: inv, gamma: pg[c], beta: pb[c], relu: relu)
                         }
-                        let m = s / Double(M)
-                        mu = Float(m)
-                        variance = Float(max(s2 / Double(M) - m * m, 0))
-                        if let running {
-                            running.mean.data[c] = (1 - momentum) * running.mean.data[c] + momentum * mu
-                            let unbiased = variance * Float(M) / Float(max(M - 1, 1))
-                            running.variance.data[c] = (1 - momentum) * running.variance.data[c] + momentum * unbiased
-                        }
-                    } else {
-                        mu = running!.mean.data[c]
-                        variance = running!.variance.data[c]
-                    }
-                    let inv = 1 / (variance + eps).squareRoot()
-                    means.data[c] = mu
-                    invStd.data[c] = inv
-                    guard moments == nil else { continue }
-                    for b in 0..<B {
-                        let off = (b * C + c) * P
-                        Vectorized.normalize(px + off, po + off, P, mu: mu, inv: inv, gamma: pg[c], beta: pb[c], relu: relu)
                     }
                 }
             }
-            if moments != nil {
+            if moments != nil || crossProcess != nil {
                 // in memory order: one stream through the activation, which the prefetcher follows
                 let (pm, pi) = (means.data, invStd.data)
                 parallelFor(B * C, minChunk: max(1, (1 << 14) / P)) { lo, hi in
@@ -97,6 +105,7 @@ extension Graph {
                     }
                 }
             }
+            let globalCount = count
             return record(out, op: "batchnorm", name: relu ? "batchnorm+relu" : "batchnorm", inputs: [x, gamma, beta]) { node in  // the ReLU included: one op kind in the shares
                 let g = node.grad!.data, px = x.value.data
                 let (gx, accumulate) = x.requiresGrad ? x.gradBufferForWriting() : (nil, true)
@@ -130,6 +139,10 @@ extension Graph {
                     gb?[c] += sumDy[c]
                     gg?[c] += sumDyH[c]
                 }
+                // γ and β keep this process's sums (the run averages parameter gradients across
+                // processes); the input gradient's two terms are the whole batch's
+                if let crossProcess { Graph.sumAcrossProcesses(sums, crossProcess) }
+                let M = globalCount
                 guard let gx else { return }
                 parallelFor(B * C, minChunk: minChunk) { lo, hi in
                     for plane in lo..<hi {
@@ -150,6 +163,57 @@ extension Graph {
                 }
             }
         }
+    }
+
+    /// The batch statistics of a synchronised batch-norm: each channel's Σ and Σ² over this
+    /// process's rows (summed as the unsynchronised path sums them) and the row count, summed
+    /// over every process in one call; the running statistics move toward the global ones.
+    /// Returns the global row count.
+    private func synchronisedStatistics(
+        _ px: UnsafeMutablePointer<Float>, B: Int, C: Int, P: Int, moments: UnsafeMutablePointer<Float>?,
+        sum: (UnsafeMutablePointer<Double>, Int) -> Void, running: BatchNormStatistics?, momentum: Float, eps: Float,
+        means: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>
+    ) -> Int {
+        let totals = UnsafeMutablePointer<Double>.allocate(capacity: 2 * C + 1)
+        defer { totals.deallocate() }
+        parallelFor(C) { lo, hi in
+            for c in lo..<hi {
+                var s: Double = 0, s2: Double = 0
+                for b in 0..<B {
+                    let plane = b * C + c
+                    let (rs, rs2) = moments.map { ($0[2 * plane], $0[2 * plane + 1]) } ?? Vectorized.sumAndSquares(px + plane * P, P)
+                    s += Double(rs); s2 += Double(rs2)
+                }
+                totals[c] = s
+                totals[C + c] = s2
+            }
+        }
+        totals[2 * C] = Double(B * P)
+        sum(totals, 2 * C + 1)
+        let M = Int(totals[2 * C])
+        for c in 0..<C {
+            let m = totals[c] / Double(M)
+            let mu = Float(m)
+            let variance = Float(max(totals[C + c] / Double(M) - m * m, 0))
+            if let running {
+                running.mean.data[c] = (1 - momentum) * running.mean.data[c] + momentum * mu
+                let unbiased = variance * Float(M) / Float(max(M - 1, 1))
+                running.variance.data[c] = (1 - momentum) * running.variance.data[c] + momentum * unbiased
+            }
+            means[c] = mu
+            invStd[c] = 1 / (variance + eps).squareRoot()
+        }
+        return M
+    }
+
+    /// `sums` (floats) summed over every process through `sum` (doubles).
+    static func sumAcrossProcesses(_ sums: Tensor, _ sum: (UnsafeMutablePointer<Double>, Int) -> Void) {
+        let n = sums.count
+        let wide = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        defer { wide.deallocate() }
+        for i in 0..<n { wide[i] = Double(sums.data[i]) }
+        sum(wide, n)
+        for i in 0..<n { sums.data[i] = Float(wide[i]) }
     }
 
     /// max(batchNorm(x), 0) as one op: one pass fewer over the activations each way than

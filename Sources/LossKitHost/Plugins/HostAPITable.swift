@@ -1,6 +1,7 @@
 import CLossKitABI
 import Foundation
 import LossKitCore
+import LossKitDistributed
 
 /// The `lk_host_api` table: every function of losskit.h implemented over `LossKitCore`.
 ///
@@ -23,6 +24,8 @@ public enum HostAPITable {
     public static let abi10 = olderTable(minor: 0, endingBefore: \.batch_norm_relu)
     /// The table an ABI 1.1 host hands out: up to `batch_norm_relu`, as `abi10`.
     public static let abi11 = olderTable(minor: 1, endingBefore: \.mean_squared_error)
+    /// The table an ABI 1.3 host hands out: up to `homography_warp`, as `abi10`.
+    public static let abi13 = olderTable(minor: 3, endingBefore: \.rank)
 
     private static func olderTable<F>(minor: UInt16, endingBefore firstMissing: KeyPath<lk_host_api, F>) -> UnsafePointer<lk_host_api> {
         let size = MemoryLayout<lk_host_api>.offset(of: firstMissing)!
@@ -102,6 +105,25 @@ public enum HostAPITable {
                 name: String(cString: name), values: Array(UnsafeBufferPointer(start: data, count: count)),
                 count: Int(n), channels: Int(c), height: Int(h), width: Int(w), low: lo, high: hi))
             return LK_OK
+        }
+
+        api.rank = { ctx in ctx.map { Int32(object($0, as: InstanceContext.self).communicator.rank) } ?? 0 }
+        api.world_size = { ctx in ctx.map { Int32(object($0, as: InstanceContext.self).communicator.size) } ?? 1 }
+        api.all_reduce_sum = { ctx, data, n, err in
+            guard let ctx else { return fail(err, "all_reduce_sum: no context") }
+            guard n >= 0, n == 0 || data != nil else { return fail(err, "all_reduce_sum: \(n) values at \(data == nil ? "NULL" : "a pointer")") }
+            do {
+                if let data, n > 0 { try object(ctx, as: InstanceContext.self).communicator.allReduceSum(data, count: Int(n)) }
+                return LK_OK
+            } catch { return fail(err, "all_reduce_sum: \(error)") }
+        }
+        api.all_gather = { ctx, data, bytes, out, err in
+            guard let ctx else { return fail(err, "all_gather: no context") }
+            guard bytes >= 0, bytes == 0 || (data != nil && out != nil) else { return fail(err, "all_gather: \(bytes) bytes with a NULL buffer") }
+            do {
+                if let data, let out, bytes > 0 { try object(ctx, as: InstanceContext.self).communicator.allGather(data, bytes: Int(bytes), into: out) }
+                return LK_OK
+            } catch { return fail(err, "all_gather: \(error)") }
         }
 
         installGraphOperations(&api)

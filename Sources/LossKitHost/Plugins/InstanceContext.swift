@@ -1,5 +1,6 @@
 import CLossKitABI
 import LossKitCore
+import LossKitDistributed
 
 /// An image batch a plugin handed over for the run's report.
 public struct ReportImage {
@@ -13,7 +14,12 @@ public struct ReportImage {
 /// groups, and its share of the run's services (random numbers, logging, report images).
 public final class InstanceContext {
     public let instanceName: String
-    public let random: RandomGenerator
+    /// The generator `random_*` draws from: the run's in create and prepare (the same on every
+    /// rank); in a data-parallel run, the rank's own stream of the step during training
+    /// (`DataParallel.beginStep`).
+    public internal(set) var random: RandomGenerator
+    /// The processes training this model; one process unless the run is data-parallel.
+    public internal(set) var communicator: Communicator = SingleProcess()
     public private(set) var parameters: [Parameter] = []
     public private(set) var states: [StateTensor] = []
     /// Optimiser settings of this instance's own groups, keyed by full group name.

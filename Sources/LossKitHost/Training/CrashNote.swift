@@ -31,3 +31,10 @@ struct CrashNote {
         "\(role) (plugin \(instance.plugin.name) \(instance.plugin.version), \(instance.plugin.path)), in its \(call)"
     }
 }
+
+/// What rank 0 of a data-parallel run prints when mpirun ends it because another rank failed:
+/// where the last intact checkpoint is (set after each checkpoint; the SIGTERM handler is
+/// installed by the first `set`).
+enum TerminationNote {
+    static func set(_ text: String) { lk_termination_note_set(text) }
+}

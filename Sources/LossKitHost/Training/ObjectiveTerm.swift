@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitDistributed
 
 /// One weighted term of the loss expression: the built-in supervised `ce`, or a plugin
 /// instance. `label` names it in logs and errors ("nce", "sc@conv4").
@@ -42,7 +43,7 @@ public final class ObjectiveTerm {
 public enum LossComposer {
     public static func compose(
         _ text: String, loader: PluginLoader, model: EncoderModel, setup: SetupInfo, random: RandomGenerator,
-        log: @escaping (String) -> Void = { print($0) }
+        communicator: Communicator = SingleProcess(), log: @escaping (String) -> Void = { print($0) }
     ) throws -> [ObjectiveTerm] {
         let expression = try LossExpression.parse(text)
         let objectives = loader.plugins.filter { $0.kind == .objective }.map(\.name)
@@ -68,6 +69,8 @@ public enum LossComposer {
             }
             let context = InstanceContext(instanceName: label, random: random, logSink: log)
             context.tapShapes = model.tapShapes
+            // a plugin may ask its rank as early as prepare (losskit.h, "What a plugin may call where")
+            context.communicator = communicator
             let instance = try PluginInstance(plugin: plugin, context: context, options: term.options.map { ($0.key, $0.value) })
             var s = setup
             s.instance = label

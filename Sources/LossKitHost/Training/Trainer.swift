@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitDistributed
 
 /// What the trainer tells whoever watches (the CLI's progress line, tests).
 public protocol TrainingObserver: AnyObject {
@@ -32,6 +33,14 @@ public struct TrainingProgress {
 /// Why training stopped early.
 public struct TrainingError: Error, CustomStringConvertible {
     public let message: String
+    /// In a data-parallel run: every rank stopped with this error at the same point (a term or
+    /// gradient that is not finite after averaging, ranks that disagree), so the job may end
+    /// cleanly; any other error is one rank's, and ends the job through MPI_Abort.
+    public var everyRank = false
+    public init(message: String, everyRank: Bool = false) {
+        self.message = message
+        self.everyRank = everyRank
+    }
     public var description: String { message }
 }
 
@@ -57,8 +66,15 @@ public final class Trainer {
     public weak var observer: TrainingObserver?
     public private(set) var step = 0
     /// This process's claim on the run folder: held from creation until `train()` returns (and
-    /// again by each later `train()`), released for the next writer after.
-    public let claim: RunClaim
+    /// again by each later `train()`), released for the next writer after. Rank 0's alone in a
+    /// data-parallel run.
+    public let claim: RunClaim?
+    /// The processes training this model: one, or the ranks of `mpirun -np N`.
+    public let communicator: Communicator
+    /// A data-parallel run's share of each step; nil in a run of one process.
+    let dataParallel: DataParallel?
+    /// Whether this process writes the run folder, logs and evaluates: rank 0.
+    public var isWriter: Bool { communicator.rank == 0 }
     /// The step of the last checkpoint written (or resumed from), for the crash note.
     private var checkpointStep: Int?
     private lazy var crashNote = CrashNote(runDirectory: runDirectory, totalSteps: config.steps)
@@ -76,15 +92,19 @@ public final class Trainer {
     public internal(set) var lastKNNAccuracy: Double?
     public var checkpointPath: String { RunLayout(runDirectory).checkpoint }
 
-    public init(config: TrainingConfig, runDirectory: String, loader: PluginLoader, resume: Bool, log: @escaping (String) -> Void = { print($0) }) throws {
+    public init(config: TrainingConfig, runDirectory: String, loader: PluginLoader, resume: Bool,
+                communicator: Communicator = SingleProcess(), log: @escaping (String) -> Void = { print($0) }) throws {
         try config.validate()
+        self.communicator = communicator
+        dataParallel = communicator.isDistributed ? DataParallel(communicator: communicator, synchronisedBatchNorm: config.syncBatchNorm) : nil
         Threads.set(config.threads)
         self.config = config
         trainsTheHead = config.trainsTheHead
         self.runDirectory = runDirectory
         random = RandomGenerator(seed: config.seed)
         run = try RunSetup(config: config, loader: loader, random: random, log: log)
-        terms = try LossComposer.compose(config.loss, loader: loader, model: run.model, setup: run.setup, random: random, log: log)
+        terms = try LossComposer.compose(config.loss, loader: loader, model: run.model, setup: run.setup, random: random,
+                                          communicator: communicator, log: log)
         for term in terms where !(0..<config.steps).contains(term.schedule.from ?? 0) {
             throw HostError("term '\(term.label)' is never on: its schedule starts at step \(term.schedule.from ?? 0) but the run has \(config.steps) steps (--steps)")
         }
@@ -104,9 +124,11 @@ public final class Trainer {
         sampler = try BatchSampler(datasetSize: run.train.count, labelled: split.labelledIndices,
                                    batchSize: Trainer.rowsPerStep(config, terms: terms),
                                    labelledPerBatch: labelledRows, seed: config.seed &+ 0x5EED)
+        try DataParallel.checkSplit(rows: sampler.batchSize, labelledRows: sampler.labelledPerBatch, ranks: communicator.size)
+        for c in [run.model.encoder.context] + pluginContexts { c.communicator = communicator }
 
         let fm = FileManager.default
-        claim = try RunClaim(folder: runDirectory)
+        claim = communicator.rank == 0 ? try RunClaim(folder: runDirectory) : nil
         if resume {
             let checkpoint = try Checkpoint.read(path: checkpointPath)
             if let saved = checkpoint.savedConfig {
@@ -121,6 +143,11 @@ public final class Trainer {
             try sampler.restore(samplerState)
             step = checkpoint.step
             checkpointStep = step
+            // the global batch does not depend on the number of ranks, so any number may go on
+            let before = Int(checkpoint.file.metadata["ranks"] ?? "1") ?? 1
+            if before != communicator.size, communicator.rank == 0 {
+                log("resuming a run trained by \(before) process\(before == 1 ? "" : "es") with \(communicator.size): the same batches, each shared \(communicator.size) way\(communicator.size == 1 ? "" : "s")")
+            }
         } else if fm.fileExists(atPath: checkpointPath) {
             throw HostError("\(runDirectory) already holds a run: pass --resume to continue it, or choose another --out")
         } else if let source = config.initFrom {
@@ -129,6 +156,7 @@ public final class Trainer {
             try checkpoint.restoreWeights(parameters: run.model.encoder.context.parameters, states: run.model.states)
             log("encoder initialised from \(source) (step \(checkpoint.step))")
         }
+        guard communicator.rank == 0 else { return }
         try FileIO.writeAtomically(Array(config.json()), to: RunLayout(runDirectory).config)
         var record = RunPlugins([run.encoderPlugin] + terms.compactMap { $0.instance?.plugin })
         record.options = optionsInForce
@@ -151,13 +179,26 @@ public final class Trainer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         m["options"] = (try? encoder.encode(optionsInForce)).map { String(decoding: $0, as: UTF8.self) }
+        if communicator.isDistributed { m["ranks"] = String(communicator.size) }
         return m
     }
 
+    /// Writes the checkpoint (rank 0). In a data-parallel run every rank calls it: the ranks'
+    /// parameters and states are compared first, and a run whose ranks disagree stops.
     public func saveCheckpoint() throws {
+        if let dataParallel {
+            do { try dataParallel.checkAgreement(parameters: parameters, states: states) } catch let e as HostError {
+                throw TrainingError(message: "step \(step): \(e.message); \(keptCheckpoint)", everyRank: true)
+            }
+        }
+        guard isWriter else { return }
         try Checkpoint.capture(step: step, parameters: parameters, states: states, optimizer: optimizer, random: random,
                                samplerState: sampler.state, metadata: metadata).write(to: checkpointPath)
         checkpointStep = step
+        if communicator.isDistributed {
+            TerminationNote.set("losskit (rank 0 of \(communicator.size)): the job was ended while training, most likely because another rank failed "
+                                + "(mpirun names it); the last intact checkpoint is \(checkpointPath) (step \(step)): continue with the same command and --resume")
+        }
         try writeReportImages()
     }
 
@@ -211,17 +252,19 @@ public final class Trainer {
     @discardableResult
     public func train(stopAfter: Int? = nil) throws -> Double? {
         // the folder is this trainer's while it trains, and free for another writer after
-        try claim.hold()
-        defer { claim.release() }
-        let log = try MetricsLog(path: RunLayout(runDirectory).metrics, truncateAfterStep: step > 0 ? step : nil)
-        if step == 0 { try writeInputSamples() }
+        try claim?.hold()
+        defer { claim?.release() }
+        let log = isWriter ? try MetricsLog(path: RunLayout(runDirectory).metrics, truncateAfterStep: step > 0 ? step : nil) : nil
+        if step == 0, isWriter { try writeInputSamples() }
         // a resumed run's clock goes on from the time its kept lines had reached
-        let earlier = step > 0 ? (try MetricsLog.read(log.path).compactMap { $0["seconds"] as? Double }.max() ?? 0) : 0
+        let earlier = step > 0 ? (try log.map { try MetricsLog.read($0.path).compactMap { $0["seconds"] as? Double }.max() ?? 0 } ?? 0) : 0
         let started = Date(timeIntervalSinceNow: -earlier)
         // the rate counts the steps' own time: evaluations and checkpoints between them once
         // showed a fifth of the real rate
         var windowSeconds = 0.0, windowImages = 0
         var imagesPerSecond = 0.0
+        // a data-parallel run logs the share of the steps' time its collectives took
+        var stepSecondsSinceLog = 0.0
         let firstStep = step
         while step < config.steps {
             let stepStart = Date()
@@ -230,6 +273,7 @@ public final class Trainer {
 
             windowImages += sampler.batchSize
             windowSeconds += Date().timeIntervalSince(stepStart)
+            stepSecondsSinceLog += Date().timeIntervalSince(stepStart)
             let logged = step % config.logEvery == 0 || step == config.steps
             if windowSeconds > 1 || step == firstStep + 1 || logged {
                 imagesPerSecond = Double(windowImages) / max(windowSeconds, 1e-9)
@@ -248,17 +292,24 @@ public final class Trainer {
                     "probes": probes, "lr": Double(config.learningRate * outcome.factor), "images_per_s": imagesPerSecond,
                     "seconds": Date().timeIntervalSince(started)]
                 if hasSchedules { line["weights"] = outcome.weights }
-                log.append(line)
+                if let dataParallel {
+                    line["ranks"] = communicator.size
+                    line["communication_share"] = dataParallel.takeCommunicationSeconds() / max(stepSecondsSinceLog, 1e-9)
+                }
+                stepSecondsSinceLog = 0
+                log?.append(line)
             }
             let left = Double(config.steps - step) * Double(sampler.batchSize) / max(imagesPerSecond, 1e-9)
             observer?.stepFinished(TrainingProgress(step: step, totalSteps: config.steps, loss: lossValue, terms: values,
                                                     imagesPerSecond: imagesPerSecond, secondsLeft: left, logged: logged))
             if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
+            // evaluation is rank 0's alone: the other ranks go on to the next step and wait there
             let head = trainsTheHead && config.evalEvery > 0 && step % config.evalEvery == 0 && step < config.steps
             let knn = config.knnEvery > 0 && step % config.knnEvery == 0 && step < config.steps
-            if head || knn { log.append(["step": step, "eval": try evaluate(head: head, knn: knn)]) }
+            if let log, head || knn { log.append(["step": step, "eval": try evaluate(head: head, knn: knn)]) }
             if let stop = stopAfter, step >= stop, step < config.steps { return nil }
         }
+        guard let log else { return nil }
         let knnAtEnd = config.knnEvery > 0
         let eval = trainsTheHead || knnAtEnd ? try evaluate(head: trainsTheHead, knn: knnAtEnd) : [:]
         // resuming a finished run trains nothing: its log already ends with this evaluation,
@@ -276,12 +327,24 @@ public final class Trainer {
     public func trainStep(profiler: OpProfiler? = nil) throws -> StepOutcome {
         let schedule = config.learningRateSchedule
         let augmentation = config.augmentation
-        let batch = sampler.next()
-        let images = run.trainAssembler.images(batch.indices, augmentation: augmentation, random: random)
+        var batch = sampler.next()
+        var images = run.trainAssembler.images(batch.indices, augmentation: augmentation, random: random)
+        var stepRandom = random
+        if let dataParallel {
+            // the whole batch drawn and augmented as one process would; this rank's share computed
+            let positions = dataParallel.positions(rows: batch.indices.count, labelled: sampler.labelledPerBatch)
+            images = DataParallel.rows(images, positions)
+            batch = SampledBatch(indices: positions.map { batch.indices[$0] }, labelled: positions.map { batch.labelled[$0] })
+            stepRandom = dataParallel.stepGenerator(seed: config.seed, step: step)
+        }
+        let contexts = [run.model.encoder.context] + terms.compactMap { $0.instance?.context }
+        if dataParallel != nil { for c in contexts { c.random = stepRandom } }
+        defer { if dataParallel != nil { for c in contexts { c.random = random } } }
         let allLabels = run.trainAssembler.labels(batch.indices)
         let labels = zip(allLabels, batch.labelled).map { $1 ? $0 : -1 }
-        let graph = Graph(training: true, random: random)
+        let graph = Graph(training: true, random: stepRandom)
         graph.profiler = profiler
+        graph.batchStatisticsSum = dataParallel?.batchStatisticsSum
         let pg = PluginGraph(graph: graph, encoder: run.model)
         let imageNode = graph.constant(images)
         let view = BatchView(images: imageNode, labels: labels, labelled: batch.labelled.map { $0 ? 1 : 0 },
@@ -302,7 +365,8 @@ public final class Trainer {
             if let activity = crashActivities.loss[term.label] { crashNote.set(activity, step: step, checkpoint: checkpointStep) }
             let v = try term.value(pg, batch: view, taps: taps)
             let x = Double(v.value.scalar)
-            guard x.isFinite else { throw nonFinite("term '\(term.label)' is \(x.isNaN ? "NaN" : "infinite (\(x))")") }
+            // a data-parallel run checks the averaged values below, on every rank alike
+            guard x.isFinite || dataParallel != nil else { throw nonFinite("term '\(term.label)' is \(x.isNaN ? "NaN" : "infinite (\(x))")") }
             let weight = term.weight * scheduled
             values.append((term.label, x))
             weights[term.label] = weight
@@ -312,8 +376,18 @@ public final class Trainer {
             total = try total.map { try graph.add($0, weighted) } ?? weighted
         }
         guard let loss = total else { throw HostError("no term of the loss is on at step \(step + 1)") }
+        if let dataParallel {
+            // the logged figures are the batch's: each term's mean over the ranks
+            let global = try dataParallel.means(values.map(\.value) + [lossValue])
+            values = zip(values, global).map { ($0.0.label, $0.1) }
+            lossValue = global[values.count]
+            if let bad = values.first(where: { !$0.value.isFinite }) {
+                throw nonFinite("term '\(bad.label)' averaged over the \(communicator.size) ranks is \(bad.value.isNaN ? "NaN" : "infinite (\(bad.value))")")
+            }
+        }
         crashNote.set("LossKit's backward pass and optimiser step (no plugin code)", step: step, checkpoint: checkpointStep)
         try graph.backward(from: loss)
+        try dataParallel?.averageGradients(parameters)
         for p in parameters where !p.grad.buffer.allSatisfy({ $0.isFinite }) {
             throw nonFinite("the gradient of parameter '\(p.name)' is not finite")
         }
@@ -321,6 +395,7 @@ public final class Trainer {
         let t0 = profiler.map { _ in DispatchTime.now().uptimeNanoseconds }
         optimizer.step(learningRateFactor: factor, frozen: frozen)
         if let t0, let profiler { profiler.add("optimizer", Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9) }
+        try dataParallel?.averageStates(run.model.states)
         for term in computed {
             guard let instance = term.instance else { continue }
             if let activity = crashActivities.afterStep[term.label] { crashNote.set(activity, step: step, checkpoint: checkpointStep) }
@@ -350,8 +425,10 @@ public final class Trainer {
     }
 
     private func nonFinite(_ what: String) -> TrainingError {
-        let kept = FileManager.default.fileExists(atPath: checkpointPath)
-            ? "the last good checkpoint is kept at \(checkpointPath)" : "no checkpoint had been written yet"
-        return TrainingError(message: "step \(step + 1): \(what); training stopped before applying it — \(kept)")
+        TrainingError(message: "step \(step + 1): \(what); training stopped before applying it — \(keptCheckpoint)", everyRank: dataParallel != nil)
+    }
+
+    private var keptCheckpoint: String {
+        FileManager.default.fileExists(atPath: checkpointPath) ? "the last good checkpoint is kept at \(checkpointPath)" : "no checkpoint had been written yet"
     }
 }

@@ -45,6 +45,9 @@ public struct TrainingConfig: Codable, Equatable {
     /// A run folder whose checkpoint initialises the encoder (weights and batch-norm statistics),
     /// for fine-tuning after unsupervised pretraining; the head and plugins start fresh.
     public var initFrom: String?
+    /// In a data-parallel run (`mpirun -np N`), batch-norm statistics over every rank's rows
+    /// rather than each rank's own (`DataParallel`); no effect in a run of one process.
+    public var syncBatchNorm = false
 
     public init() {}
 
@@ -56,6 +59,7 @@ public struct TrainingConfig: Codable, Equatable {
         case horizontalFlip = "horizontal_flip", cropScale = "crop_scale", jitter, checkpointEvery = "checkpoint_every", logEvery = "log_every", evalEvery = "eval_every"
         case knnEvery = "knn_every"
         case initFrom = "init_from"
+        case syncBatchNorm = "sync_bn"
     }
 
     /// Decodes with every key optional: missing keys keep their defaults, unknown keys are errors.
@@ -89,6 +93,7 @@ public struct TrainingConfig: Codable, Equatable {
         evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? d.evalEvery
         knnEvery = try c.decodeIfPresent(Int.self, forKey: .knnEvery) ?? d.knnEvery
         initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
+        syncBatchNorm = try c.decodeIfPresent(Bool.self, forKey: .syncBatchNorm) ?? d.syncBatchNorm
     }
 
     static let defaults = TrainingConfig()
@@ -97,7 +102,7 @@ public struct TrainingConfig: Codable, Equatable {
     public static var keys: [String] {
         ["data", "encoder", "loss", "labels_per_class", "batch_size", "labelled_per_batch", "steps", "optimizer", "learning_rate",
          "momentum", "nesterov", "weight_decay", "schedule", "warmup_steps", "step_every", "step_gamma", "seed", "threads",
-         "crop_padding", "horizontal_flip", "crop_scale", "jitter", "checkpoint_every", "log_every", "eval_every", "knn_every", "init_from"]
+         "crop_padding", "horizontal_flip", "crop_scale", "jitter", "checkpoint_every", "log_every", "eval_every", "knn_every", "init_from", "sync_bn"]
     }
 
     /// Labelled rows in each batch as the sampler draws them: every row when all labels are used.

@@ -1,3 +1,4 @@
+import CLossKitABI
 import Foundation
 import LossKitHost
 import XCTest
@@ -37,7 +38,7 @@ final class ResumePluginsTests: XCTestCase {
         try FileManager.default.removeItem(atPath: library)
         (status, out) = PluginFixtures.run(losskit, ["train", "--resume", "--steps", "6"] + common, environment: env)
         XCTAssertEqual(status, 1, out)
-        XCTAssertTrue(out.contains("Error: cannot resume \(run): the run was trained with plugin 'entropy-min' 1.1.0 (ABI 1.3) from \(library), "
+        XCTAssertTrue(out.contains("Error: cannot resume \(run): the run was trained with plugin 'entropy-min' 1.1.0 (ABI 1.\(LOSSKIT_ABI_MINOR)) from \(library), "
                                    + "and that file is gone: pass --plugin-path with a folder that holds it"), out)
     }
 
@@ -61,6 +62,6 @@ final class ResumePluginsTests: XCTestCase {
         try FileManager.default.removeItem(atPath: library)
         (status, out) = PluginFixtures.run(losskit, ["eval", "accuracy", run, "--only-plugin-path"])
         XCTAssertEqual(status, 1, out)
-        XCTAssertTrue(out.contains("cannot evaluate \(run): the run was trained with plugin 'convnet-s' 1.1.0 (ABI 1.3) from \(library), and that file is gone"), out)
+        XCTAssertTrue(out.contains("cannot evaluate \(run): the run was trained with plugin 'convnet-s' 1.1.0 (ABI 1.\(LOSSKIT_ABI_MINOR)) from \(library), and that file is gone"), out)
     }
 }

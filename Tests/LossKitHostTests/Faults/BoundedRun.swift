@@ -29,22 +29,9 @@ struct BoundedRun {
         p.standardInput = FileHandle.nullDevice
         let start = Date()
         do { try p.run() } catch { return BoundedRun(status: -1, signal: nil, output: "\(error)", seconds: 0, timedOut: false) }
-        final class Collected: @unchecked Sendable { var data = Data() }
-        let collected = Collected()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            collected.data = output.fileHandleForReading.readDataToEndOfFile()
-            done.signal()
-        }
-        var timedOut = false
-        if done.wait(timeout: .now() + limit) == .timedOut {
-            timedOut = true
-            kill(p.processIdentifier, SIGKILL)
-            done.wait()
-        }
-        p.waitUntilExit()
+        let (data, timedOut) = TimedProcess.collect(p, output: output, started: start, limit: limit) { kill(p.processIdentifier, SIGKILL) }
         let signal = p.terminationReason == .uncaughtSignal ? p.terminationStatus : nil
-        return BoundedRun(status: p.terminationStatus, signal: signal, output: String(decoding: collected.data, as: UTF8.self),
+        return BoundedRun(status: p.terminationStatus, signal: signal, output: String(decoding: data, as: UTF8.self),
                           seconds: Date().timeIntervalSince(start), timedOut: timedOut)
     }
 

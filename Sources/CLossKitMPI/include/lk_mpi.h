@@ -1,0 +1,33 @@
+/* The few MPI calls LossKit's data-parallel training makes, over MPI_COMM_WORLD, as plain C
+ * functions Swift can call (MPI's predefined handles are macros Swift does not import).
+ * Every function returns MPI_SUCCESS (0) or MPI's error code; lk_mpi_error_text describes one.
+ * MPI's default error handler on MPI_COMM_WORLD aborts the job, which is what a training run
+ * wants of a broken link: the job ends, every rank with it, and nothing hangs. */
+#ifndef LK_MPI_H
+#define LK_MPI_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* MPI_Init; *rank and *size of MPI_COMM_WORLD. Call once, only in a process mpirun started. */
+int lk_mpi_init(int *rank, int *size);
+/* Whether MPI_Init has run (and MPI_Finalize has not). */
+int lk_mpi_is_initialized(void);
+/* Element-wise sum over every rank, in place: n floats / doubles. */
+int lk_mpi_all_reduce_sum_float(float *data, int64_t n);
+int lk_mpi_all_reduce_sum_double(double *data, int64_t n);
+/* Each rank's `bytes` bytes, concatenated in rank order into `out` (size × bytes). */
+int lk_mpi_all_gather(const void *data, int64_t bytes, void *out);
+/* Rank `root`'s `bytes` bytes copied to every rank. */
+int lk_mpi_broadcast(void *data, int64_t bytes, int root);
+int lk_mpi_barrier(void);
+/* Ends every rank of the job with `code` (MPI_Abort): for an error one rank met alone, which
+ * would otherwise leave the others waiting in a collective. Does not return. */
+void lk_mpi_abort(int code);
+int lk_mpi_finalize(void);
+/* The host's name as MPI knows it, into out (at most size bytes, NUL-terminated). */
+void lk_mpi_processor_name(char *out, int size);
+/* MPI's text for an error code, into out (at most size bytes, NUL-terminated). */
+void lk_mpi_error_text(int code, char *out, int size);
+/* The library's version line (MPI_Get_library_version), into out. */
+void lk_mpi_library_version(char *out, int size);
+#endif
