@@ -58,6 +58,25 @@ final class DataParallelTrainingTests: XCTestCase {
             XCTAssertTrue(share >= 0 && share < 1, "\(share)")
         }
         XCTAssertEqual(job.output.components(separatedBy: "test accuracy:").count, 2, "printed once:\n\(job.output)")
+        // rank 0 evaluated the model every rank holds: what one process measures on the checkpoint
+        let logged = try XCTUnwrap(try MetricsLog.read(run + "/metrics.jsonl").last?["eval"] as? [String: Any])["test_accuracy"] as? Double
+        let (status, evaluated) = PluginFixtures.losskit(["eval", "accuracy", run])
+        XCTAssertEqual(status, 0, evaluated)
+        XCTAssertTrue(evaluated.contains(String(format: "head accuracy: %.2f%%", try XCTUnwrap(logged) * 100)), "\(evaluated) against \(String(describing: logged))")
+    }
+
+    /// Every shipped objective trains on two ranks, and at each checkpoint every rank holds the
+    /// same parameters and states: NCE gathers its bank rows; GAN's generator, SC's, AET's, DIM's
+    /// and SWWAE's own weights are parameters, averaged by the host; GAN's virtual-batch-norm
+    /// reference is drawn in prepare, alike on every rank.
+    func testEveryShippedObjectiveKeepsTheRanksAlike() throws {
+        for loss in ["ce + 0.5*nce(negatives=16, dim=8)", "ce + 0.3*sc", "ce + 0.5*aet", "ce + 0.5*dim(width=16)", "ce + 0.5*swwae",
+                     "ce + 0.5*gan(mode=semi, minibatch_kernels=4, vbn=4, history_g=0.1)", "ce + 0.5*gan(mode=dcgan)"] {
+            let run = runFolder()
+            let job = MPIJob.run(ranks: 2, MPIJob.trainArguments(data: data, out: run, loss: loss, steps: 4, extra: ["--checkpoint-every", "2"]))
+            XCTAssertEqual(job.status, 0, "\(loss):\n\(job.output)")
+            XCTAssertEqual(try Checkpoint.read(path: run + "/checkpoint.safetensors").step, 4, loss)
+        }
     }
 
     /// A plugin's state that follows the batch must be kept alike by the plugin (losskit.h,
