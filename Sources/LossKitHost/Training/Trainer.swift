@@ -76,7 +76,7 @@ public final class Trainer {
     /// Whether this process writes the run folder, logs and evaluates: rank 0.
     public var isWriter: Bool { communicator.rank == 0 }
     /// The step of the last checkpoint written (or resumed from), for the crash note.
-    private var checkpointStep: Int?
+    var checkpointStep: Int?
     private lazy var crashNote = CrashNote(runDirectory: runDirectory, totalSteps: config.steps)
     /// What the crash note says of each plugin call, made once rather than every step.
     private lazy var crashActivities: (encode: String, loss: [String: String], afterStep: [String: String]) = {
@@ -163,89 +163,6 @@ public final class Trainer {
         try record.write(folder: runDirectory)
     }
 
-    /// Every instance's options as they were set, defaults included, by instance ("encoder",
-    /// "nce", "sc@conv4"): the canonical text of each declared value.
-    private var optionsInForce: [String: [String: String]] {
-        var all = ["encoder": run.model.encoder.optionValues.mapValues(\.text)]
-        for t in terms { if let i = t.instance { all[t.label] = i.optionValues.mapValues(\.text) } }
-        return all
-    }
-
-    private var metadata: [String: String] {
-        var m: [String: String] = [:]
-        m["config"] = (try? config.json()).map { String(decoding: $0, as: UTF8.self) }
-        m["encoder"] = "\(run.encoderPlugin.name) \(run.encoderPlugin.version)"
-        m["plugins"] = terms.compactMap { t in t.instance.map { "\(t.label) \($0.plugin.version) abi \($0.plugin.abiVersion)" } }.joined(separator: "; ")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        m["options"] = (try? encoder.encode(optionsInForce)).map { String(decoding: $0, as: UTF8.self) }
-        if communicator.isDistributed { m["ranks"] = String(communicator.size) }
-        return m
-    }
-
-    /// Writes the checkpoint (rank 0). In a data-parallel run every rank calls it: the ranks'
-    /// parameters and states are compared first, and a run whose ranks disagree stops.
-    public func saveCheckpoint() throws {
-        if let dataParallel {
-            do { try dataParallel.checkAgreement(parameters: parameters, states: states) } catch let e as HostError {
-                throw TrainingError(message: "step \(step): \(e.message); \(keptCheckpoint)", everyRank: true)
-            }
-        }
-        guard isWriter else { return }
-        try Checkpoint.capture(step: step, parameters: parameters, states: states, optimizer: optimizer, random: random,
-                               samplerState: sampler.state, metadata: metadata).write(to: checkpointPath)
-        checkpointStep = step
-        if communicator.isDistributed {
-            TerminationNote.set("losskit (rank 0 of \(communicator.size)): the job was ended while training, most likely because another rank failed "
-                                + "(mpirun names it); the last intact checkpoint is \(checkpointPath) (step \(step)): continue with the same command and --resume")
-        }
-        try writeReportImages()
-    }
-
-    /// The images plugins handed over (`report_image`), as PNG grids in `images/`.
-    func writeReportImages() throws {
-        let dir = RunLayout(runDirectory).images
-        for term in terms {
-            guard let images = term.instance?.context.reportImages, !images.isEmpty else { continue }
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            for (name, image) in images {
-                let grid = ImageGrid(values: image.values, count: image.count, channels: image.channels, height: image.height,
-                                     width: image.width, low: image.low, high: image.high, columns: image.count > 8 ? image.count / 2 : image.count)
-                try grid.write(to: "\(dir)/\(Trainer.fileName(term.label))--\(Trainer.fileName(name)).png")
-            }
-        }
-    }
-
-    /// Eight training images as the model sees them without and with augmentation, drawn
-    /// with their own generator so the run's random stream is untouched.
-    func writeInputSamples() throws {
-        let dir = RunLayout(runDirectory).images
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let n = min(8, run.train.count), indices = Array(0..<n)
-        let plain = run.trainAssembler.images(indices, augmentation: .none, random: RandomGenerator(seed: 1))
-        let augmented = run.trainAssembler.images(indices, augmentation: config.augmentation,
-                                                  random: RandomGenerator(seed: 1))
-        let s = run.setup
-        try ImageGrid(values: plain.array + augmented.array, count: 2 * n, channels: s.channels, height: s.height, width: s.width,
-                      low: s.pixelMin, high: s.pixelMax, columns: n).write(to: dir + "/inputs--augmentation.png")
-    }
-
-    /// `s` as a file name: each run of characters other than letters, digits, `-` and `_` becomes
-    /// one `_`, none at either end ("reconstructions (with switches)" → "reconstructions_with_switches";
-    /// the report turns the `_` back into spaces for the caption).
-    static func fileName(_ s: String) -> String {
-        var name = ""
-        for c in s {
-            if c.isLetter || c.isNumber || c == "-" || c == "_" {
-                name.append(c)
-            } else if !name.isEmpty, name.last != "_" {
-                name.append("_")
-            }
-        }
-        while name.hasSuffix("_") { name.removeLast() }
-        return name.isEmpty ? "unnamed" : name
-    }
-
     /// Trains from the current step to `config.steps`, then evaluates the head on the test set.
     /// `stopAfter` ends early after that step (and its checkpoint), as a killed run would, and
     /// returns nil.
@@ -254,6 +171,7 @@ public final class Trainer {
         // the folder is this trainer's while it trains, and free for another writer after
         try claim?.hold()
         defer { claim?.release() }
+        prepareTerminationNote()
         let log = isWriter ? try MetricsLog(path: RunLayout(runDirectory).metrics, truncateAfterStep: step > 0 ? step : nil) : nil
         if step == 0, isWriter { try writeInputSamples() }
         // a resumed run's clock goes on from the time its kept lines had reached
@@ -428,7 +346,7 @@ public final class Trainer {
         TrainingError(message: "step \(step + 1): \(what); training stopped before applying it — \(keptCheckpoint)", everyRank: dataParallel != nil)
     }
 
-    private var keptCheckpoint: String {
+    var keptCheckpoint: String {
         FileManager.default.fileExists(atPath: checkpointPath) ? "the last good checkpoint is kept at \(checkpointPath)" : "no checkpoint had been written yet"
     }
 }
