@@ -8,7 +8,7 @@ import LossKitCore
 public enum GeneratorSamples {
     public static func draw(_ folder: RunFolder, loader: PluginLoader, count: Int, batchSize: Int = 100, seed: UInt64 = 1) throws -> Tensor {
         let run = folder.setup
-        let expression = try LossExpression.parse(run.config.loss)
+        let expression = try run.config.lossExpression()
         let gans = expression.terms.filter { $0.plugin == "gan" }
         guard gans.count == 1, let term = gans.first else {
             throw HostError("\(folder.path) was trained with \(gans.isEmpty ? "no gan term" : "\(gans.count) gan terms") (loss '\(run.config.loss)'): its samples need exactly one")

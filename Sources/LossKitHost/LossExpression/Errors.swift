@@ -1,5 +1,5 @@
 /// A problem in a loss expression, located at one character of the input.
-public struct LossExpressionError: Error, CustomStringConvertible {
+public struct LossExpressionError: Error, Equatable, CustomStringConvertible {
     /// What is wrong, e.g. "expected a term after '+'".
     public let message: String
     /// 0-based `Character` offset of the offending character; equal to the

@@ -42,10 +42,9 @@ public final class ObjectiveTerm {
 /// before step one.
 public enum LossComposer {
     public static func compose(
-        _ text: String, loader: PluginLoader, model: EncoderModel, setup: SetupInfo, random: RandomGenerator,
+        _ expression: LossExpression, loader: PluginLoader, model: EncoderModel, setup: SetupInfo, random: RandomGenerator,
         communicator: Communicator = SingleProcess(), log: @escaping (String) -> Void = { print($0) }
     ) throws -> [ObjectiveTerm] {
-        let expression = try LossExpression.parse(text)
         let objectives = loader.plugins.filter { $0.kind == .objective }.map(\.name)
         try expression.validate(knownPlugins: ["ce"] + objectives, availableTaps: model.tapNames)
         var terms: [ObjectiveTerm] = []

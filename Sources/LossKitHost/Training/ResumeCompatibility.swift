@@ -12,7 +12,7 @@ extension TrainingConfig {
     func changes(from saved: TrainingConfig) throws -> [String] {
         func normalised(_ c: TrainingConfig) throws -> [String: Any] {
             var c = c
-            if let e = try? LossExpression.parse(c.loss) { c.loss = e.description }
+            if let e = try? c.lossExpression() { c.loss = e.description }
             let object = try JSONSerialization.jsonObject(with: try c.json()) as? [String: Any] ?? [:]
             return object.filter { !Self.changeableOnResume.contains($0.key) }
         }

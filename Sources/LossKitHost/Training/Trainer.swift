@@ -103,7 +103,7 @@ public final class Trainer {
         self.runDirectory = runDirectory
         random = RandomGenerator(seed: config.seed)
         run = try RunSetup(config: config, loader: loader, random: random, log: log)
-        terms = try LossComposer.compose(config.loss, loader: loader, model: run.model, setup: run.setup, random: random,
+        terms = try LossComposer.compose(config.lossExpression(), loader: loader, model: run.model, setup: run.setup, random: random,
                                           communicator: communicator, log: log)
         for term in terms where !(0..<config.steps).contains(term.schedule.from ?? 0) {
             throw HostError("term '\(term.label)' is never on: its schedule starts at step \(term.schedule.from ?? 0) but the run has \(config.steps) steps (--steps)")

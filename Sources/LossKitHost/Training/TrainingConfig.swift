@@ -7,7 +7,10 @@ public struct TrainingConfig: Codable, Equatable {
     public var data = "fashion-mnist"
     /// Encoder plugin with options in loss-term syntax: "convnet-s" or "convnet-s(width=0.5)".
     public var encoder = "convnet-s"
-    public var loss = "ce"
+    /// The loss expression as written; parsed once, whenever it is set, into `lossExpression()`,
+    /// which every reader of the run's terms uses rather than parsing the text again.
+    public var loss = "ce" { didSet { parsedLoss = TrainingConfig.parsed(loss) } }
+    private var parsedLoss: Result<LossExpression, LossExpressionError> = TrainingConfig.parsed("ce")
     /// Labelled images per class; nil means every training image is labelled.
     public var labelsPerClass: Int? = 100
     public var batchSize = 128
@@ -69,6 +72,7 @@ public struct TrainingConfig: Codable, Equatable {
         data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
         encoder = try c.decodeIfPresent(String.self, forKey: .encoder) ?? d.encoder
         loss = try c.decodeIfPresent(String.self, forKey: .loss) ?? d.loss
+        parsedLoss = TrainingConfig.parsed(loss)
         labelsPerClass = c.contains(.labelsPerClass) ? try c.decodeIfPresent(Int.self, forKey: .labelsPerClass) : d.labelsPerClass
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
         labelledPerBatch = try c.decodeIfPresent(Int.self, forKey: .labelledPerBatch) ?? batchSize / 4
@@ -112,8 +116,15 @@ public struct TrainingConfig: Codable, Equatable {
     /// and labelled rows in each batch. Without both, its test accuracy is that of random weights,
     /// and neither training, `eval accuracy` nor the report print it.
     public var trainsTheHead: Bool {
-        guard labelledRows > 0, let expression = try? LossExpression.parse(loss) else { return false }
+        guard labelledRows > 0, let expression = try? lossExpression() else { return false }
         return expression.terms.contains { $0.plugin == "ce" && $0.weight != 0 }
+    }
+
+    /// `loss` parsed (the error, with its caret, if the text is not an expression).
+    public func lossExpression() throws(LossExpressionError) -> LossExpression { try parsedLoss.get() }
+
+    private static func parsed(_ text: String) -> Result<LossExpression, LossExpressionError> {
+        do { return .success(try LossExpression.parse(text)) } catch { return .failure(error) }
     }
 
     /// The most steps a run may take: a billion steps is weeks of any useful model; more is a
