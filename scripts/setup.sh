@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what LossKit needs on a Debian machine: OpenBLAS, libffi, zlib, libpng, Open MPI
-# (data-parallel training under mpirun), the Fashion-MNIST package, pkg-config (plugins built
+# (data-parallel training under mpirun; iproute2 for its tests of two hosts), the Fashion-MNIST package, pkg-config (plugins built
 # against an installed host) and numpy (the tests' independent references). Uses sudo when not
 # run as root.
 set -euo pipefail
-packages=(libopenblas-dev libffi-dev zlib1g-dev libpng-dev libopenmpi-dev openmpi-bin pkgconf dataset-fashion-mnist python3-numpy)
+packages=(libopenblas-dev libffi-dev zlib1g-dev libpng-dev libopenmpi-dev openmpi-bin iproute2 pkgconf dataset-fashion-mnist python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -25,11 +25,17 @@ struct MPIJob {
     /// Starts `losskit args` on `ranks` ranks, or as one plain process when `ranks` is nil, and
     /// waits for it; `whileRunning` is called once the job has started (to kill a rank).
     static func run(ranks: Int?, _ args: [String], seconds limit: Double = 120, whileRunning: ((Process) -> Void)? = nil) -> MPIJob {
+        run(launcher: ranks.map { ["--allow-run-as-root", "--oversubscribe", "-np", String($0)] }, args, seconds: limit, whileRunning: whileRunning)
+    }
+
+    /// `mpirun LAUNCHER... losskit ARGS...` (a hostfile, transports), or one plain process when
+    /// `launcher` is nil.
+    static func run(launcher: [String]?, _ args: [String], seconds limit: Double = 120, whileRunning: ((Process) -> Void)? = nil) -> MPIJob {
         let losskit = BuiltPlugins.buildDirectory + "/losskit"
         let p = Process()
-        if let ranks {
+        if let launcher {
             p.executableURL = URL(fileURLWithPath: mpirun)
-            p.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), losskit] + args
+            p.arguments = launcher + [losskit] + args
         } else {
             p.executableURL = URL(fileURLWithPath: losskit)
             p.arguments = args
