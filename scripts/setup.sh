@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what LossKit needs on a Debian machine: OpenBLAS, libffi, zlib, libpng, Open MPI
-# (data-parallel training under mpirun; iproute2 for its tests of two hosts), the Fashion-MNIST package, pkg-config (plugins built
-# against an installed host) and numpy (the tests' independent references). Uses sudo when not
-# run as root.
+# (data-parallel training under mpirun) and iproute2 (its tests of two hosts), the Fashion-MNIST
+# package, pkg-config (plugins built against an installed host) and numpy (the tests'
+# independent references). Uses sudo when not run as root.
 set -euo pipefail
 packages=(libopenblas-dev libffi-dev zlib1g-dev libpng-dev libopenmpi-dev openmpi-bin iproute2 pkgconf dataset-fashion-mnist python3-numpy)
 missing=()
