@@ -79,6 +79,20 @@ final class DataParallelTrainingTests: XCTestCase {
         }
     }
 
+    /// A plugin built against the 1.2 header, which knows nothing of ranks, trains on two ranks
+    /// (its table has no rank; its term is a mean over the rank's rows like any other).
+    func testAPluginOfABI12TrainsOnTwoRanks() throws {
+        let folder = try PluginFixtures.makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let abi12 = PluginFixtures.repositoryRoot.appendingPathComponent("Tests/LossKitHostTests/Fixtures/abi-1.2").path
+        try PluginFixtures.build("entropy_min", into: folder, source: abi12 + "/entropy_min_abi12.c", header: abi12)
+        let run = runFolder()
+        let job = MPIJob.run(ranks: 2, MPIJob.trainArguments(data: data, out: run, loss: "ce + 0.3*entropy-min", steps: 4,
+                                                              extra: ["--checkpoint-every", "2", "--plugin-path", folder]))
+        XCTAssertEqual(job.status, 0, job.output)
+        XCTAssertTrue(try MetricsLog.read(run + "/metrics.jsonl").contains { ($0["terms"] as? [String: Double])?["entropy-min"] != nil })
+    }
+
     /// A plugin's state that follows the batch must be kept alike by the plugin (losskit.h,
     /// "Data-parallel runs"): the fixture's tally is the same on both ranks with keep=1
     /// (all_reduce_sum), and the checkpoint shows what each collective gave; without keep each
