@@ -1,11 +1,6 @@
 import Foundation
 
 extension TrainingConfig {
-    /// Settings a resumed run may change: how long it runs and how it reports. Every other one
-    /// defines what the checkpoint holds (a term dropped from the loss would silently lose its
-    /// parameters and memory bank) or what the rest of the run would mean.
-    static let changeableOnResume: Set<String> = ["steps", "threads", "log_every", "checkpoint_every", "eval_every", "knn_every", "sync_bn"]
-
     /// The settings (config.json keys) that differ from `saved`, the config of the run being
     /// resumed, other than `changeableOnResume`; loss expressions are compared as parsed, so
     /// spacing does not count.

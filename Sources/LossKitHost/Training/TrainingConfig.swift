@@ -3,7 +3,7 @@ import LossKitCore
 
 /// Everything that defines a run. Saved as `config.json` in the run folder; a YAML experiment
 /// file (`ExperimentFile`) supplies the same keys (snake_case) in place of flags.
-public struct TrainingConfig: Codable, Equatable {
+public struct TrainingConfig: Equatable {
     public var data = "fashion-mnist"
     /// Encoder plugin with options in loss-term syntax: "convnet-s" or "convnet-s(width=0.5)".
     public var encoder = "convnet-s"
@@ -54,60 +54,6 @@ public struct TrainingConfig: Codable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case data, encoder, loss, optimizer, momentum, nesterov, schedule, seed, threads, steps
-        case labelsPerClass = "labels_per_class", batchSize = "batch_size", labelledPerBatch = "labelled_per_batch"
-        case learningRate = "learning_rate", weightDecay = "weight_decay", warmupSteps = "warmup_steps"
-        case stepEvery = "step_every", stepGamma = "step_gamma", cropPadding = "crop_padding"
-        case horizontalFlip = "horizontal_flip", cropScale = "crop_scale", jitter, checkpointEvery = "checkpoint_every", logEvery = "log_every", evalEvery = "eval_every"
-        case knnEvery = "knn_every"
-        case initFrom = "init_from"
-        case syncBatchNorm = "sync_bn"
-    }
-
-    /// Decodes with every key optional: missing keys keep their defaults, unknown keys are errors.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainingConfig.defaults
-        data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
-        encoder = try c.decodeIfPresent(String.self, forKey: .encoder) ?? d.encoder
-        loss = try c.decodeIfPresent(String.self, forKey: .loss) ?? d.loss
-        parsedLoss = TrainingConfig.parsed(loss)
-        labelsPerClass = c.contains(.labelsPerClass) ? try c.decodeIfPresent(Int.self, forKey: .labelsPerClass) : d.labelsPerClass
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        labelledPerBatch = try c.decodeIfPresent(Int.self, forKey: .labelledPerBatch) ?? batchSize / 4
-        steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? d.steps
-        optimizer = try c.decodeIfPresent(String.self, forKey: .optimizer) ?? d.optimizer
-        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
-        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? d.momentum
-        nesterov = try c.decodeIfPresent(Bool.self, forKey: .nesterov) ?? d.nesterov
-        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
-        schedule = try c.decodeIfPresent(String.self, forKey: .schedule) ?? d.schedule
-        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
-        stepEvery = try c.decodeIfPresent(Int.self, forKey: .stepEvery) ?? d.stepEvery
-        stepGamma = try c.decodeIfPresent(Float.self, forKey: .stepGamma) ?? d.stepGamma
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
-        cropPadding = try c.decodeIfPresent(Int.self, forKey: .cropPadding) ?? d.cropPadding
-        horizontalFlip = try c.decodeIfPresent(Bool.self, forKey: .horizontalFlip) ?? d.horizontalFlip
-        cropScale = try c.decodeIfPresent(Float.self, forKey: .cropScale) ?? d.cropScale
-        jitter = try c.decodeIfPresent(Float.self, forKey: .jitter) ?? d.jitter
-        checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
-        logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
-        evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? d.evalEvery
-        knnEvery = try c.decodeIfPresent(Int.self, forKey: .knnEvery) ?? d.knnEvery
-        initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
-        syncBatchNorm = try c.decodeIfPresent(Bool.self, forKey: .syncBatchNorm) ?? d.syncBatchNorm
-    }
-
-    static let defaults = TrainingConfig()
-
-    /// The keys an experiment file may use.
-    public static var keys: [String] {
-        ["data", "encoder", "loss", "labels_per_class", "batch_size", "labelled_per_batch", "steps", "optimizer", "learning_rate",
-         "momentum", "nesterov", "weight_decay", "schedule", "warmup_steps", "step_every", "step_gamma", "seed", "threads",
-         "crop_padding", "horizontal_flip", "crop_scale", "jitter", "checkpoint_every", "log_every", "eval_every", "knn_every", "init_from", "sync_bn"]
-    }
 
     /// Labelled rows in each batch as the sampler draws them: every row when all labels are used.
     public var labelledRows: Int { labelsPerClass == nil ? batchSize : labelledPerBatch }
