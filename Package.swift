@@ -36,22 +36,26 @@ var targets: [Target] = [
     .target(
         name: "LossKitCore", dependencies: ["COpenBLAS", "CLossKitCPU"], path: "Sources/LossKitCore",
         swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+    // the file formats LossKit reads and writes (IDX, CIFAR-10, gzip, NPY, safetensors, JSON lines),
+    // with their one error type; nothing of training
+    .target(name: "LossKitFormats", dependencies: ["CZlib"], path: "Sources/LossKitFormats"),
     .target(
         name: "LossKitHost",
-        dependencies: ["LossKitCore", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
+        dependencies: ["LossKitCore", "LossKitFormats", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
         path: "Sources/LossKitHost"),
     .target(name: "LossKitPluginSDK", dependencies: ["CLossKitABI"], path: "Sources/LossKitPluginSDK"),
     .executableTarget(
         name: "losskit",
         dependencies: [
-            "LossKitHost", "LossKitCore", "LossKitDistributed",
+            "LossKitHost", "LossKitCore", "LossKitFormats", "LossKitDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/losskit"),
     .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore", "COpenBLAS"], path: "Tests/LossKitCoreTests"),
+    .testTarget(name: "LossKitFormatsTests", dependencies: ["LossKitFormats"], path: "Tests/LossKitFormatsTests"),
     .testTarget(name: "LossKitPluginSDKTests", dependencies: ["LossKitPluginSDK"], path: "Tests/LossKitPluginSDKTests"),
     .testTarget(
-        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "CLossKitABI"],
+        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "CLossKitABI"],
         path: "Tests/LossKitHostTests", exclude: ["Fixtures"]),
 ]
 for name in pluginNames {

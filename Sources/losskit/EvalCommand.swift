@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LossKitCore
+import LossKitFormats
 import LossKitHost
 
 struct EvalCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitFormats
 
 /// Turns data-set rows into the model's input: a `[B, C, H, W]` float tensor of augmented,
 /// normalised images, and the matching labels.

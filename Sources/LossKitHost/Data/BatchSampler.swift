@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitFormats
 
 /// Chooses the rows of every training step for semi-supervised training.
 ///

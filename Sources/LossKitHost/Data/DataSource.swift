@@ -1,3 +1,4 @@
+import LossKitFormats
 
 /// The data set a run trains on, as the user names it after `--data`.
 ///

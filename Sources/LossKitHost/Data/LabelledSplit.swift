@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitFormats
 
 /// Which training images keep their label in a semi-supervised run (`--labels-per-class N`).
 ///

@@ -1,3 +1,4 @@
+import LossKitFormats
 
 /// Per-channel statistics of a data set's pixels, for input normalisation.
 ///

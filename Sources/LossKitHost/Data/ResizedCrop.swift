@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitFormats
 
 /// Random-resized crops: drawing the window and resampling it to the image size.
 extension BatchAssembler {

@@ -1,6 +1,7 @@
 import CLossKitABI
 import Foundation
 import LossKitCore
+import LossKitFormats
 
 /// `losskit report`: one self-contained HTML page (and the SVG and PNG files beside it) from one
 /// or more run folders — loss curves overlaid across runs, probes, learning rate, accuracy,

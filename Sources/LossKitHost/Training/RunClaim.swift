@@ -1,4 +1,5 @@
 import Foundation
+import LossKitFormats
 
 /// One writer's claim on a run folder, held while `losskit train` writes it.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import LossKitFormats
 
 /// A JSON record a run folder keeps (plugins.json, inversion/inversion.json, samples/samples.json):
 /// read back as nil when absent or damaged (a run written before it was kept), written atomically

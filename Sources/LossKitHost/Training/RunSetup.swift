@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitFormats
 
 /// The pieces every command that touches a run builds from its config: the data, the
 /// normalisation, and the model (encoder plugin + head).

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitDistributed
+import LossKitFormats
 
 /// What the trainer tells whoever watches (the CLI's progress line, tests).
 public protocol TrainingObserver: AnyObject {

@@ -1,5 +1,6 @@
-import LossKitHost
 import LossKitCore
+import LossKitFormats
+import LossKitHost
 import XCTest
 
 final class BatchAssemblerTests: XCTestCase {

@@ -1,5 +1,6 @@
-import LossKitHost
 import Foundation
+import LossKitFormats
+import LossKitHost
 import XCTest
 
 /// A fresh temporary folder, removed when the test ends.

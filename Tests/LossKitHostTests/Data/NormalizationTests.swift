@@ -1,3 +1,4 @@
+import LossKitFormats
 import LossKitHost
 import XCTest
 

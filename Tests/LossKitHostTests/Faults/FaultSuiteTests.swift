@@ -1,4 +1,5 @@
 import Foundation
+import LossKitFormats
 import LossKitHost
 import XCTest
 

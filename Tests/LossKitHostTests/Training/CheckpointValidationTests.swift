@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitFormats
 import LossKitHost
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitFormats
 import LossKitHost
 
 /// Small generated IDX data sets in the standard four-file layout, so training tests never need

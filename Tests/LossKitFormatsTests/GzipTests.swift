@@ -1,5 +1,5 @@
+import LossKitFormats
 import XCTest
-import LossKitHost
 
 final class GzipTests: XCTestCase {
     private func sample(_ n: Int) -> [UInt8] {

@@ -1,6 +1,6 @@
 import Foundation
+import LossKitFormats
 import XCTest
-import LossKitHost
 
 final class SafeTensorsTests: TempDirTestCase {
     /// Builds a file by hand: u64 little-endian header length, header JSON, data.

@@ -11,29 +11,29 @@ import Darwin
 /// Datasets and checkpoints are read once, front to back, so one `read(2)` loop into a
 /// preallocated array is both the simplest and the fastest approach; it also lets every
 /// failure become a `DataError` that names the path.
-enum FileIO {
-    static func errnoText(_ code: Int32) -> String {
+package enum FileIO {
+    package static func errnoText(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
 
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Up to `count` bytes from the start of an open file (for short notes such as a lock's holder).
-    static func readPrefix(_ fd: Int32, _ count: Int) -> [UInt8] {
+    package static func readPrefix(_ fd: Int32, _ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, 0) }
         return Array(bytes.prefix(max(got, 0)))
     }
 
-    static func readAll(path: String) throws -> [UInt8] {
+    package static func readAll(path: String) throws -> [UInt8] {
         // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever; it changes
         // nothing for the regular files that are read
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -79,7 +79,7 @@ enum FileIO {
     /// torn mix: a checkpoint half-written when the machine loses power must not replace a
     /// good one. The temp file lives in the same directory because rename(2) is only atomic
     /// within one file system, and the directory is fsynced so the rename itself is durable.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    package static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path

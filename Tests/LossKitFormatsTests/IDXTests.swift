@@ -1,5 +1,5 @@
+import LossKitFormats
 import XCTest
-import LossKitHost
 
 final class IDXTests: TempDirTestCase {
     /// 2×3×4 unsigned-byte array written out by hand from the format description.

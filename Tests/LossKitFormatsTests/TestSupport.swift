@@ -1,6 +1,6 @@
 import Foundation
+import LossKitFormats
 import XCTest
-import LossKitHost
 
 /// A test case with a fresh temporary directory, removed afterwards.
 class TempDirTestCase: XCTestCase {

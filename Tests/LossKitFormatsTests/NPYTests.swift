@@ -1,6 +1,6 @@
 import Foundation
+import LossKitFormats
 import XCTest
-import LossKitHost
 
 final class NPYTests: TempDirTestCase {
     func testVersion1HeaderIsTheNumpyDictPaddedTo64Bytes() {

@@ -1,5 +1,5 @@
+import LossKitFormats
 import XCTest
-import LossKitHost
 
 final class ImageDatasetTests: TempDirTestCase {
     private func idxPair(images n: Int, labels: [UInt8], prefix: String = "", gzip: Bool = false) throws -> (String, String) {

@@ -1,5 +1,5 @@
 import Foundation
-import LossKitHost
+import LossKitFormats
 import XCTest
 
 /// A small compressed file cannot make the reader allocate more than its own header declares,

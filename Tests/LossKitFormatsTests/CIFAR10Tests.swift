@@ -1,5 +1,5 @@
+import LossKitFormats
 import XCTest
-import LossKitHost
 
 final class CIFAR10Tests: TempDirTestCase {
     /// One record: label, then R, G, B planes filled with a recognisable pattern.
