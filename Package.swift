@@ -39,23 +39,26 @@ var targets: [Target] = [
     // the file formats LossKit reads and writes (IDX, CIFAR-10, gzip, NPY, safetensors, JSON lines),
     // with their one error type; nothing of training
     .target(name: "LossKitFormats", dependencies: ["CZlib"], path: "Sources/LossKitFormats"),
+    // the loss expression language: `ce + 0.5*nce(negatives=0)[until=750] + 0.1*sc@conv4`
+    .target(name: "LossKitLossExpression", path: "Sources/LossKitLossExpression"),
     .target(
         name: "LossKitHost",
-        dependencies: ["LossKitCore", "LossKitFormats", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
+        dependencies: ["LossKitCore", "LossKitFormats", "LossKitLossExpression", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
         path: "Sources/LossKitHost"),
     .target(name: "LossKitPluginSDK", dependencies: ["CLossKitABI"], path: "Sources/LossKitPluginSDK"),
     .executableTarget(
         name: "losskit",
         dependencies: [
-            "LossKitHost", "LossKitCore", "LossKitFormats", "LossKitDistributed",
+            "LossKitHost", "LossKitCore", "LossKitFormats", "LossKitLossExpression", "LossKitDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/losskit"),
     .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore", "COpenBLAS"], path: "Tests/LossKitCoreTests"),
     .testTarget(name: "LossKitFormatsTests", dependencies: ["LossKitFormats"], path: "Tests/LossKitFormatsTests"),
+    .testTarget(name: "LossKitLossExpressionTests", dependencies: ["LossKitLossExpression"], path: "Tests/LossKitLossExpressionTests"),
     .testTarget(name: "LossKitPluginSDKTests", dependencies: ["LossKitPluginSDK"], path: "Tests/LossKitPluginSDKTests"),
     .testTarget(
-        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "CLossKitABI"],
+        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "LossKitLossExpression", "CLossKitABI"],
         path: "Tests/LossKitHostTests", exclude: ["Fixtures"]),
 ]
 for name in pluginNames {

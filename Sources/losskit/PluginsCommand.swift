@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitLossExpression
 
 struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

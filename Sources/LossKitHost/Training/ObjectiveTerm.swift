@@ -1,5 +1,6 @@
 import LossKitCore
 import LossKitDistributed
+import LossKitLossExpression
 
 /// One weighted term of the loss expression: the built-in supervised `ce`, or a plugin
 /// instance. `label` names it in logs and errors ("nce", "sc@conv4").

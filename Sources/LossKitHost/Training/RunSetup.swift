@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitFormats
+import LossKitLossExpression
 
 /// The pieces every command that touches a run builds from its config: the data, the
 /// normalisation, and the model (encoder plugin + head).

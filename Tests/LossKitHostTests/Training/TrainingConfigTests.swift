@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitLossExpression
 import XCTest
 
 /// The config holds its loss expression parsed, from the moment `loss` is set or decoded, so

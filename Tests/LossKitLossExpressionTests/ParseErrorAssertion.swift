@@ -1,4 +1,4 @@
-import LossKitHost
+import LossKitLossExpression
 import XCTest
 
 extension XCTestCase {

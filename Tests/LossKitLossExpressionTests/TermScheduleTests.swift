@@ -1,5 +1,5 @@
 import Foundation
-import LossKitHost
+import LossKitLossExpression
 import XCTest
 
 /// The `[from=…, until=…, warmup=…, ramp=…, decay=…]` settings after a term: how they parse, print,
