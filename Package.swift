@@ -39,26 +39,29 @@ var targets: [Target] = [
     // the file formats LossKit reads and writes (IDX, CIFAR-10, gzip, NPY, safetensors, JSON lines),
     // with their one error type; nothing of training
     .target(name: "LossKitFormats", dependencies: ["CZlib"], path: "Sources/LossKitFormats"),
+    // training data: data sets by name, labelled splits, the seeded batch sampler, augmentation
+    .target(name: "LossKitData", dependencies: ["LossKitCore", "LossKitFormats"], path: "Sources/LossKitData"),
     // the loss expression language: `ce + 0.5*nce(negatives=0)[until=750] + 0.1*sc@conv4`
     .target(name: "LossKitLossExpression", path: "Sources/LossKitLossExpression"),
     .target(
         name: "LossKitHost",
-        dependencies: ["LossKitCore", "LossKitFormats", "LossKitLossExpression", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
+        dependencies: ["LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
         path: "Sources/LossKitHost"),
     .target(name: "LossKitPluginSDK", dependencies: ["CLossKitABI"], path: "Sources/LossKitPluginSDK"),
     .executableTarget(
         name: "losskit",
         dependencies: [
-            "LossKitHost", "LossKitCore", "LossKitFormats", "LossKitLossExpression", "LossKitDistributed",
+            "LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/losskit"),
     .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore", "COpenBLAS"], path: "Tests/LossKitCoreTests"),
     .testTarget(name: "LossKitFormatsTests", dependencies: ["LossKitFormats"], path: "Tests/LossKitFormatsTests"),
+    .testTarget(name: "LossKitDataTests", dependencies: ["LossKitData", "LossKitFormats", "LossKitCore"], path: "Tests/LossKitDataTests"),
     .testTarget(name: "LossKitLossExpressionTests", dependencies: ["LossKitLossExpression"], path: "Tests/LossKitLossExpressionTests"),
     .testTarget(name: "LossKitPluginSDKTests", dependencies: ["LossKitPluginSDK"], path: "Tests/LossKitPluginSDKTests"),
     .testTarget(
-        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "LossKitLossExpression", "CLossKitABI"],
+        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "CLossKitABI"],
         path: "Tests/LossKitHostTests", exclude: ["Fixtures"]),
 ]
 for name in pluginNames {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LossKitCore
+import LossKitData
 import LossKitFormats
 import LossKitHost
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LossKitData
 import LossKitDistributed
 import LossKitHost
 

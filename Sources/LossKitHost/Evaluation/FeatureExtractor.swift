@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitData
 
 /// Runs the model in evaluation mode (batch-norm running statistics, no dropout, no
 /// augmentation) over a whole data set, collecting the `features` and `logits` taps.

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitData
 
 /// A finished (or checkpointed) run, reloaded for evaluation: its config, data, model and the
 /// weights of its last checkpoint.

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitData
 import LossKitDistributed
 import LossKitFormats
 

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitData
 import LossKitLossExpression
 
 /// Everything that defines a run. Saved as `config.json` in the run folder; a YAML experiment

@@ -50,7 +50,7 @@ final class RunClaimTests: XCTestCase {
     }
 
     func testAFolderThatIsNotARunIsRefusedAndLeftAsItWas() throws {
-        let folder = try temporaryFolder(self)
+        let folder = try scratchFolder()
         try "my notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
         try "{\"not\": \"ours\"}".write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
         XCTAssertEqual(message { try self.trainer(folder) },
@@ -59,12 +59,12 @@ final class RunClaimTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: folder + "/config.json", encoding: .utf8), "{\"not\": \"ours\"}")
         XCTAssertTrue(message { try self.trainer("/") }.hasPrefix("--out / is not a LossKit run folder"))
         XCTAssertEqual(message { try self.trainer(folder + "/notes.txt") }, "--out \(folder)/notes.txt is a file, not a folder")
-        let empty = try temporaryFolder(self)
+        let empty = try scratchFolder()
         XCTAssertNoThrow(try trainer(empty), "an empty folder becomes a run")
     }
 
     func testAFolderThatCannotBeCreatedSaysWhyInPlainWords() throws {
-        let file = try temporaryFolder(self) + "/plain"
+        let file = try scratchFolder() + "/plain"
         try "x".write(toFile: file, atomically: true, encoding: .utf8)
         let text = message { try self.trainer(file + "/run") }
         XCTAssertTrue(text.hasPrefix("cannot create run folder \(file)/run: "), text)
@@ -97,5 +97,12 @@ final class RunClaimTests: XCTestCase {
         // and resuming once more adds nothing
         _ = try trainer(out, resume: true).train()
         XCTAssertEqual(try MetricsLog.read(metrics).count, lines.count)
+    }
+
+    /// A fresh folder, removed after the test.
+    private func scratchFolder() throws -> String {
+        let folder = try PluginFixtures.makeFolder()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        return folder
     }
 }

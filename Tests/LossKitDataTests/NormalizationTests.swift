@@ -1,5 +1,5 @@
+import LossKitData
 import LossKitFormats
-import LossKitHost
 import XCTest
 
 final class NormalizationTests: XCTestCase {

@@ -1,6 +1,6 @@
 import Foundation
+import LossKitData
 import LossKitFormats
-import LossKitHost
 import XCTest
 
 /// A fresh temporary folder, removed when the test ends.

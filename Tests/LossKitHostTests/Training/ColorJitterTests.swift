@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitData
 import LossKitFormats
 import LossKitHost
 import XCTest

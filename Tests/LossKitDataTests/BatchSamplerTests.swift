@@ -1,4 +1,4 @@
-import LossKitHost
+import LossKitData
 import XCTest
 
 final class BatchSamplerTests: XCTestCase {

@@ -1,6 +1,6 @@
 import LossKitCore
+import LossKitData
 import LossKitFormats
-import LossKitHost
 import XCTest
 
 final class ResizedCropTests: XCTestCase {
