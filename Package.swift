@@ -43,15 +43,22 @@ var targets: [Target] = [
     .target(name: "LossKitData", dependencies: ["LossKitCore", "LossKitFormats"], path: "Sources/LossKitData"),
     // the loss expression language: `ce + 0.5*nce(negatives=0)[until=750] + 0.1*sc@conv4`
     .target(name: "LossKitLossExpression", path: "Sources/LossKitLossExpression"),
+    // the plugin loader, the host-API table behind losskit.h, instances and their contexts, and
+    // `plugins check`'s gradient check; HostError, the host's one error type
+    .target(
+        name: "LossKitPlugins",
+        dependencies: ["LossKitCore", "LossKitLossExpression", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI"],
+        path: "Sources/LossKitPlugins"),
     .target(
         name: "LossKitHost",
-        dependencies: ["LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
+        dependencies: ["LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "LossKitDistributed",
+                       "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
         path: "Sources/LossKitHost"),
     .target(name: "LossKitPluginSDK", dependencies: ["CLossKitABI"], path: "Sources/LossKitPluginSDK"),
     .executableTarget(
         name: "losskit",
         dependencies: [
-            "LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitDistributed",
+            "LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "LossKitDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/losskit"),
@@ -61,7 +68,7 @@ var targets: [Target] = [
     .testTarget(name: "LossKitLossExpressionTests", dependencies: ["LossKitLossExpression"], path: "Tests/LossKitLossExpressionTests"),
     .testTarget(name: "LossKitPluginSDKTests", dependencies: ["LossKitPluginSDK"], path: "Tests/LossKitPluginSDKTests"),
     .testTarget(
-        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "CLossKitABI"],
+        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "CLossKitABI"],
         path: "Tests/LossKitHostTests", exclude: ["Fixtures"]),
 ]
 for name in pluginNames {

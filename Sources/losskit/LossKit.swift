@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitPlugins
 
 @main
 struct LossKit: ParsableCommand {

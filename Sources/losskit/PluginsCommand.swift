@@ -3,6 +3,7 @@ import Foundation
 import LossKitCore
 import LossKitHost
 import LossKitLossExpression
+import LossKitPlugins
 
 struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

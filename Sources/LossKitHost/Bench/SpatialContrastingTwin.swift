@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitPlugins
 
 /// The yardstick for the plugin boundary (issue 12): the `sc` objective of Plugins/SC at its
 /// defaults (region 0.5, Euclidean distance, symmetric) written straight against LossKitCore.

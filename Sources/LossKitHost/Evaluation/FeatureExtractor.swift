@@ -1,5 +1,6 @@
 import LossKitCore
 import LossKitData
+import LossKitPlugins
 
 /// Runs the model in evaluation mode (batch-norm running statistics, no dropout, no
 /// augmentation) over a whole data set, collecting the `features` and `logits` taps.

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitPlugins
 
 /// The invertibility study of Zhang, Lee & Lee (2016): how much of the image each layer of a
 /// trained encoder still holds, and how much the pooling switches add. The encoder is frozen

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitData
+import LossKitPlugins
 
 /// A finished (or checkpointed) run, reloaded for evaluation: its config, data, model and the
 /// weights of its last checkpoint.

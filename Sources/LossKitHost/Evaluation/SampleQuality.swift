@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitPlugins
 
 /// Scores of generated images by a classifier trained on the same data set: the Inception
 /// Score's formula (Salimans et al. 2016) and the Fréchet distance (Heusel et al. 2017) on that

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitPlugins
 
 /// t-SNE (van der Maaten & Hinton, 2008), exact: all N² affinities, for the report's map of a
 /// sample of test features (N up to a few thousand). The settings are the paper's and

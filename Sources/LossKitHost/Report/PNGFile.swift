@@ -1,5 +1,6 @@
 import CLossKitShims
 import Foundation
+import LossKitPlugins
 
 /// PNG files through libpng (Debian's libpng16), 8 bits per channel.
 public enum PNGFile {

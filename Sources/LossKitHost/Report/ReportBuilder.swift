@@ -2,6 +2,7 @@ import CLossKitABI
 import Foundation
 import LossKitCore
 import LossKitFormats
+import LossKitPlugins
 
 /// `losskit report`: one self-contained HTML page (and the SVG and PNG files beside it) from one
 /// or more run folders — loss curves overlaid across runs, probes, learning rate, accuracy,

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitFormats
+import LossKitPlugins
 
 /// A run's complete state as one safetensors file, loadable in PyTorch with
 /// `safetensors.torch.load_file`: parameters and state tensors under their own names

@@ -1,4 +1,5 @@
 import CLossKitShims
+import LossKitPlugins
 
 /// The one line LossKit leaves if the process dies of a fault while training — most likely in a
 /// plugin, whose code runs in this process: what was running (which plugin, from which file,

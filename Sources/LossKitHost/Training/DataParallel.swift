@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitDistributed
+import LossKitPlugins
 
 /// What one rank of a data-parallel run (`mpirun -np N losskit train`) does beyond a single
 /// process's step, so that N ranks train one model:

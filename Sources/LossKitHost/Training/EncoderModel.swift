@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitPlugins
 
 /// The network being trained: an encoder plugin plus the host's linear classification head on
 /// its `features` tap, whose output is the `logits` tap. It is also what objectives re-run with

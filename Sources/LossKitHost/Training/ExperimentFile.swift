@@ -1,4 +1,5 @@
 import Foundation
+import LossKitPlugins
 import Yams
 
 /// Reads a YAML experiment file (the keys of `TrainingConfig.keys`, snake_case) into a config.

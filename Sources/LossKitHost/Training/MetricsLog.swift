@@ -1,4 +1,5 @@
 import Foundation
+import LossKitPlugins
 
 /// `metrics.jsonl` in the run folder: one JSON object per line, appended as training goes.
 /// Training lines carry "step", "loss", "terms", "probes", "lr", "images_per_s" (over the steps' own

@@ -1,6 +1,7 @@
 import LossKitCore
 import LossKitDistributed
 import LossKitLossExpression
+import LossKitPlugins
 
 /// One weighted term of the loss expression: the built-in supervised `ce`, or a plugin
 /// instance. `label` names it in logs and errors ("nce", "sc@conv4").

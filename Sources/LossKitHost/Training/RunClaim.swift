@@ -1,5 +1,6 @@
 import Foundation
 import LossKitFormats
+import LossKitPlugins
 
 /// One writer's claim on a run folder, held while `losskit train` writes it.
 ///

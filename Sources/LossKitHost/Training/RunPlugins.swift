@@ -1,4 +1,5 @@
 import Foundation
+import LossKitPlugins
 
 /// Where a run's plugins came from, kept in its folder as `plugins.json`: name, version, ABI
 /// and the library's path, for the encoder and every term, and every instance's options as set. A run trained with a plugin outside

@@ -3,6 +3,7 @@ import LossKitCore
 import LossKitData
 import LossKitFormats
 import LossKitLossExpression
+import LossKitPlugins
 
 /// The pieces every command that touches a run builds from its config: the data, the
 /// normalisation, and the model (encoder plugin + head).

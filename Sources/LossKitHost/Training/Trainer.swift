@@ -3,6 +3,7 @@ import LossKitCore
 import LossKitData
 import LossKitDistributed
 import LossKitFormats
+import LossKitPlugins
 
 /// What the trainer tells whoever watches (the CLI's progress line, tests).
 public protocol TrainingObserver: AnyObject {

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitPlugins
 
 /// What the trainer writes to its run folder, rank 0's in a data-parallel run: checkpoints with
 /// their metadata, the plugins' report images, the input samples; and what rank 0 prints if the

@@ -2,6 +2,7 @@ import Foundation
 import LossKitCore
 import LossKitData
 import LossKitLossExpression
+import LossKitPlugins
 
 /// Everything that defines a run. Saved as `config.json` in the run folder; a YAML experiment
 /// file (`ExperimentFile`) supplies the same keys (snake_case) in place of flags.

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// The GAN losses against Salimans et al. (semi-supervised, feature matching) and Radford et al.

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// Trains a method on generated data and reads what its property tests need.

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// NCE's loss value, and its gradient with respect to the features, against closed forms worked out from Wu et al. (2018) as METHODS.md states

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// Spatial contrasting's loss against its closed form (Hoffer et al. 2016, as METHODS.md states

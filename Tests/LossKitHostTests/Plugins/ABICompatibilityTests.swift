@@ -2,6 +2,7 @@ import CLossKitABI
 import Foundation
 import LossKitCore
 @testable import LossKitHost
+@testable import LossKitPlugins
 import XCTest
 
 /// The ABI promise across minor versions: a plugin written against losskit.h 1.2 — C built with

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// The plugins `swift build` made, found beside the test executable (the same build folder),

@@ -1,6 +1,7 @@
 import CLossKitABI
 import LossKitCore
 @testable import LossKitHost
+@testable import LossKitPlugins
 import XCTest
 
 final class ConvNetPluginTests: XCTestCase {

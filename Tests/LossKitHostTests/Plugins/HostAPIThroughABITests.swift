@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// Every operation of the host table, called by a plain-C plugin and gradient-checked through

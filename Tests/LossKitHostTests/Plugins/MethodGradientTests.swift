@@ -1,6 +1,7 @@
 import CLossKitABI
 import LossKitCore
 @testable import LossKitHost
+@testable import LossKitPlugins
 import XCTest
 
 /// `losskit plugins check` on every shipped objective, in-process: each loss is gradient-checked

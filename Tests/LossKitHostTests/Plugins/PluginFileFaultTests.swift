@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// Files in a plugin folder that `dlopen` would crash or block on are refused from their headers,

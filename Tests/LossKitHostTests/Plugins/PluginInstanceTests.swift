@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// Creating instances, options through libffi, probes, and running a C objective's loss on the

@@ -1,6 +1,7 @@
 import CLossKitABI
 import Foundation
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// Each way a plugin library can be wrong shows the user its path and reason, and the good

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// Trust is judged on the resolved path and every folder above it: a library others could

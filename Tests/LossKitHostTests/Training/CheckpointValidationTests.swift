@@ -2,6 +2,7 @@ import Foundation
 import LossKitCore
 import LossKitFormats
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// A checkpoint is written only from finite state, and every load checks what it reads: a

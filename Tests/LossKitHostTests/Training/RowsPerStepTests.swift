@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// `ce` alone trains on its labelled rows only (protocols P1 and P2's supervised baseline): no

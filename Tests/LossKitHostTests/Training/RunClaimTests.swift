@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// A run folder has one writer at a time, is never a folder of something else, and is left

@@ -2,6 +2,7 @@ import Foundation
 import LossKitCore
 import LossKitFormats
 import LossKitHost
+import LossKitPlugins
 import XCTest
 
 /// End to end on a generated IDX set: train, checkpoint, resume, and each way a run can go wrong.

@@ -17,9 +17,9 @@ public final class InstanceContext {
     /// The generator `random_*` draws from: the run's in create and prepare (the same on every
     /// rank); in a data-parallel run, the rank's own stream of the step during training
     /// (`DataParallel.beginStep`).
-    public internal(set) var random: RandomGenerator
+    public package(set) var random: RandomGenerator
     /// The processes training this model; one process unless the run is data-parallel.
-    public internal(set) var communicator: Communicator = SingleProcess()
+    public package(set) var communicator: Communicator = SingleProcess()
     public private(set) var parameters: [Parameter] = []
     public private(set) var states: [StateTensor] = []
     /// Optimiser settings of this instance's own groups, keyed by full group name.
