@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The processes of one training job and the collectives between them: what data-parallel
 /// training needs of MPI, behind a protocol so that a single-process run goes through the same
 /// code with `SingleProcess`, whose collectives are the identity.
@@ -104,7 +108,3 @@ public struct CommunicationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,8 +1,9 @@
 /* The few MPI calls LossKit's data-parallel training makes, over MPI_COMM_WORLD, as plain C
  * functions Swift can call (MPI's predefined handles are macros Swift does not import).
  * Every function returns MPI_SUCCESS (0) or MPI's error code; lk_mpi_error_text describes one.
- * MPI's default error handler on MPI_COMM_WORLD aborts the job, which is what a training run
- * wants of a broken link: the job ends, every rank with it, and nothing hangs. */
+ * lk_mpi_init sets MPI_ERRORS_RETURN on MPI_COMM_WORLD, so a failed collective comes back as a
+ * code: LossKit names what failed and which rank, then ends the whole job (lk_mpi_abort), so a
+ * broken link never leaves the other ranks waiting. */
 #ifndef LK_MPI_H
 #define LK_MPI_H
 #include <stddef.h>
