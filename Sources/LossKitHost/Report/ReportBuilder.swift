@@ -69,7 +69,7 @@ public struct ReportBuilder {
         }, logY: true)))
         let probes = Set(training.flatMap { $0.1.flatMap { ($0["probes"] as? [String: Any])?.keys.map { $0 } ?? [] } }).sorted()
         for p in probes {
-            charts.append(("probe-\(Trainer.fileName(p))", SVGChart.lines(title: "probe \(p)", xLabel: "step", series: training.map { r, lines in
+            charts.append(("probe-\(RunLayout.fileName(p))", SVGChart.lines(title: "probe \(p)", xLabel: "step", series: training.map { r, lines in
                 SVGChart.Series(name: r.name, points: lines.compactMap { l in
                     guard let s = l["step"] as? Int, let v = (l["probes"] as? [String: Any])?[p] as? Double else { return nil }
                     return (Double(s), v)
@@ -107,7 +107,7 @@ public struct ReportBuilder {
         for r in runs {
             let dir = RunLayout(r.path).images
             for f in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter({ $0.hasSuffix(".png") }).sorted() {
-                let target = "\(Trainer.fileName(r.name))--\(f)"
+                let target = "\(RunLayout.fileName(r.name))--\(f)"
                 try? fm.removeItem(atPath: "\(out)/\(target)")
                 try fm.copyItem(atPath: "\(dir)/\(f)", toPath: "\(out)/\(target)")
                 let caption = f.dropLast(4).replacingOccurrences(of: "--", with: ": ").replacingOccurrences(of: "_", with: " ")
@@ -178,7 +178,7 @@ public struct ReportBuilder {
         for (i, r) in rows.enumerated() { (sample.data + i * D).update(from: test.features.data + r * D, count: D) }
         let (projected, explained) = try PCA.project(sample, components: 2)
         let points = rows.enumerated().map { (x: projected[$0.offset * 2], y: projected[$0.offset * 2 + 1], label: Int(s.test.labels[$0.element])) }
-        let file = "pca-\(Trainer.fileName(r.name)).svg"
+        let file = "pca-\(RunLayout.fileName(r.name)).svg"
         try SVGChart.scatter(title: String(format: "PCA of test features (%.0f%% + %.0f%% of variance)", explained[0] * 100, explained[1] * 100),
                              points: points, classNames: s.test.classNames).write(toFile: "\(out)/\(file)", atomically: true, encoding: .utf8)
         html += "<img src=\"\(file)\" alt=\"PCA map\">"
@@ -192,7 +192,7 @@ public struct ReportBuilder {
             tsne.perplexity = min(30, Double(m - 2))
             let (map, divergence) = try tsne.embed(subset)
             let tsnePoints = picked.enumerated().map { (x: Float(map[2 * $0.offset]), y: Float(map[2 * $0.offset + 1]), label: points[$0.element].label) }
-            let tsneFile = "tsne-\(Trainer.fileName(r.name)).svg"
+            let tsneFile = "tsne-\(RunLayout.fileName(r.name)).svg"
             try SVGChart.scatter(title: String(format: "t-SNE of %d test features (perplexity %.0f, KL %.2f)", m, tsne.perplexity, divergence),
                                  points: tsnePoints, classNames: s.test.classNames).write(toFile: "\(out)/\(tsneFile)", atomically: true, encoding: .utf8)
             html += "<img src=\"\(tsneFile)\" alt=\"t-SNE map\">"

@@ -23,6 +23,22 @@ public struct RunLayout {
     public static let imagesName = "images"
     public static let reportName = "report"
 
+    /// `s` as a file name: each run of characters other than letters, digits, `-` and `_` becomes
+    /// one `_`, none at either end ("reconstructions (with switches)" → "reconstructions_with_switches";
+    /// the report turns the `_` back into spaces for the caption).
+    public static func fileName(_ s: String) -> String {
+        var name = ""
+        for c in s {
+            if c.isLetter || c.isNumber || c == "-" || c == "_" {
+                name.append(c)
+            } else if !name.isEmpty, name.last != "_" {
+                name.append("_")
+            }
+        }
+        while name.hasSuffix("_") { name.removeLast() }
+        return name.isEmpty ? "unnamed" : name
+    }
+
     public var config: String { folder + "/" + RunLayout.configName }
     public var checkpoint: String { folder + "/" + RunLayout.checkpointName }
     public var metrics: String { folder + "/" + RunLayout.metricsName }

@@ -61,7 +61,7 @@ extension Trainer {
             for (name, image) in images {
                 let grid = ImageGrid(values: image.values, count: image.count, channels: image.channels, height: image.height,
                                      width: image.width, low: image.low, high: image.high, columns: image.count > 8 ? image.count / 2 : image.count)
-                try grid.write(to: "\(dir)/\(Trainer.fileName(term.label))--\(Trainer.fileName(name)).png")
+                try grid.write(to: "\(dir)/\(RunLayout.fileName(term.label))--\(RunLayout.fileName(name)).png")
             }
         }
     }
@@ -78,21 +78,5 @@ extension Trainer {
         let s = run.setup
         try ImageGrid(values: plain.array + augmented.array, count: 2 * n, channels: s.channels, height: s.height, width: s.width,
                       low: s.pixelMin, high: s.pixelMax, columns: n).write(to: dir + "/inputs--augmentation.png")
-    }
-
-    /// `s` as a file name: each run of characters other than letters, digits, `-` and `_` becomes
-    /// one `_`, none at either end ("reconstructions (with switches)" → "reconstructions_with_switches";
-    /// the report turns the `_` back into spaces for the caption).
-    static func fileName(_ s: String) -> String {
-        var name = ""
-        for c in s {
-            if c.isLetter || c.isNumber || c == "-" || c == "_" {
-                name.append(c)
-            } else if !name.isEmpty, name.last != "_" {
-                name.append("_")
-            }
-        }
-        while name.hasSuffix("_") { name.removeLast() }
-        return name.isEmpty ? "unnamed" : name
     }
 }
