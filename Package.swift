@@ -9,7 +9,9 @@ let pluginNames = ["ConvNet", "NCE", "SC", "SWWAE", "DIM", "AET", "GAN"]
 var products: [Product] = [
     .executable(name: "losskit", targets: ["losskit"]),
     .library(name: "LossKitCore", targets: ["LossKitCore"]),
-    .library(name: "LossKitHost", targets: ["LossKitHost"]),
+    // the host as a library, module by module (README.md, "Layout")
+    .library(name: "LossKitHost", targets: ["LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "LossKitDistributed",
+                                            "LossKitRun", "LossKitEvaluation", "LossKitTraining", "LossKitHost"]),
     // what a Swift plugin in a package of its own depends on (Examples/entropy-min-swift)
     .library(name: "LossKitPluginSDK", targets: ["LossKitPluginSDK"]),
     .library(name: "CLossKitABI", targets: ["CLossKitABI"]),
@@ -38,7 +40,7 @@ var targets: [Target] = [
         swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     // the file formats LossKit reads and writes (IDX, CIFAR-10, gzip, NPY, safetensors, JSON lines),
     // with their one error type; nothing of training
-    .target(name: "LossKitFormats", dependencies: ["CZlib"], path: "Sources/LossKitFormats"),
+    .target(name: "LossKitFormats", dependencies: ["CZlib", "CLossKitShims"], path: "Sources/LossKitFormats"),
     // training data: data sets by name, labelled splits, the seeded batch sampler, augmentation
     .target(name: "LossKitData", dependencies: ["LossKitCore", "LossKitFormats"], path: "Sources/LossKitData"),
     // the loss expression language: `ce + 0.5*nce(negatives=0)[until=750] + 0.1*sc@conv4`
@@ -49,16 +51,36 @@ var targets: [Target] = [
         name: "LossKitPlugins",
         dependencies: ["LossKitCore", "LossKitLossExpression", "LossKitDistributed", "CLossKitABI", "CLossKitShims", "CFFI"],
         path: "Sources/LossKitPlugins"),
+    // a run: its settings (declared once), its folder's files and their writer's claim,
+    // checkpoints, the encoder and loss terms it builds, and a finished run opened again
+    .target(
+        name: "LossKitRun",
+        dependencies: ["LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "LossKitDistributed",
+                       "CLossKitABI", "CLossKitShims", .product(name: "Yams", package: "Yams")],
+        path: "Sources/LossKitRun"),
+    // what a run is worth: head accuracy, kNN, linear probe, PCA and t-SNE, sample quality, inversion
+    .target(
+        name: "LossKitEvaluation",
+        dependencies: ["LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "LossKitRun", "CLossKitABI"],
+        path: "Sources/LossKitEvaluation"),
+    // the training loop, one process or the ranks of a data-parallel job
+    .target(
+        name: "LossKitTraining",
+        dependencies: ["LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "LossKitRun",
+                       "LossKitEvaluation", "LossKitDistributed", "CLossKitABI", "CLossKitShims"],
+        path: "Sources/LossKitTraining"),
+    // the report page and the benchmarks, on top of everything above
     .target(
         name: "LossKitHost",
         dependencies: ["LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "LossKitDistributed",
-                       "CLossKitABI", "CLossKitShims", "CFFI", "CZlib", .product(name: "Yams", package: "Yams")],
+                       "LossKitRun", "LossKitEvaluation", "LossKitTraining", "CLossKitABI", "CLossKitShims", "CFFI", "CZlib"],
         path: "Sources/LossKitHost"),
     .target(name: "LossKitPluginSDK", dependencies: ["CLossKitABI"], path: "Sources/LossKitPluginSDK"),
     .executableTarget(
         name: "losskit",
         dependencies: [
             "LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "LossKitDistributed",
+            "LossKitRun", "LossKitEvaluation", "LossKitTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/losskit"),
@@ -68,7 +90,8 @@ var targets: [Target] = [
     .testTarget(name: "LossKitLossExpressionTests", dependencies: ["LossKitLossExpression"], path: "Tests/LossKitLossExpressionTests"),
     .testTarget(name: "LossKitPluginSDKTests", dependencies: ["LossKitPluginSDK"], path: "Tests/LossKitPluginSDKTests"),
     .testTarget(
-        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins", "CLossKitABI"],
+        name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins",
+                                             "LossKitRun", "LossKitEvaluation", "LossKitTraining", "CLossKitABI"],
         path: "Tests/LossKitHostTests", exclude: ["Fixtures"]),
 ]
 for name in pluginNames {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LossKitCore
 import LossKitData
+import LossKitEvaluation
 import LossKitFormats
 import LossKitHost
 

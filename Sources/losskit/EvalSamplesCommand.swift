@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import LossKitCore
+import LossKitEvaluation
+import LossKitFormats
 import LossKitHost
+import LossKitRun
 
 extension EvalCommand {
     /// `losskit eval samples RUN --classifier RUN2`: how good a GAN run's samples are.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import LossKitCore
+import LossKitEvaluation
 import LossKitHost
+import LossKitRun
 
 /// `losskit invert RUN`: the invertibility study (Zhang, Lee & Lee 2016) on a trained run.
 struct InvertCommand: ParsableCommand {

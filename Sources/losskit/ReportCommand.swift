@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitRun
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

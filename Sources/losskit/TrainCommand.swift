@@ -3,6 +3,8 @@ import Foundation
 import LossKitData
 import LossKitDistributed
 import LossKitHost
+import LossKitRun
+import LossKitTraining
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

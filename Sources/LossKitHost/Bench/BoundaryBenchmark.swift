@@ -1,6 +1,8 @@
 import Foundation
 import LossKitCore
 import LossKitPlugins
+import LossKitRun
+import LossKitTraining
 
 /// What a step pays for computing an objective behind the C ABI (issue 12: under 1 %). Two
 /// trainers with the same seed and loss `ce + sc` run side by side: one calls the SC plugin

@@ -2,6 +2,8 @@ import Foundation
 import LossKitCore
 import LossKitFormats
 import LossKitPlugins
+import LossKitRun
+import LossKitTraining
 
 /// Training and inference throughput of the reference encoder, as `losskit bench` prints it:
 /// images/s per loss (median of timed windows), achieved GFLOP/s of the step's matrix products,

@@ -1,8 +1,10 @@
 import CLossKitABI
 import Foundation
 import LossKitCore
+import LossKitEvaluation
 import LossKitFormats
 import LossKitPlugins
+import LossKitRun
 
 /// `losskit report`: one self-contained HTML page (and the SVG and PNG files beside it) from one
 /// or more run folders — loss curves overlaid across runs, probes, learning rate, accuracy,

@@ -1,4 +1,6 @@
 import Foundation
+import LossKitEvaluation
+import LossKitRun
 
 extension ReportBuilder {
     /// The invertibility study of each run that has one (`losskit invert`): held-out error per

@@ -1,4 +1,6 @@
 import Foundation
+import LossKitEvaluation
+import LossKitRun
 
 extension ReportBuilder {
     /// The sample scores of each GAN run that has them (`losskit eval samples`), beside its grid.

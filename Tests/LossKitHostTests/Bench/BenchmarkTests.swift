@@ -1,5 +1,6 @@
 import LossKitCore
 @testable import LossKitHost
+import LossKitRun
 import XCTest
 
 /// The benchmark's bookkeeping (not its speed): FLOP counts match the encoder's arithmetic and

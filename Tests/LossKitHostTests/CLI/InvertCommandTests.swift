@@ -1,4 +1,5 @@
 import Foundation
+import LossKitEvaluation
 import LossKitHost
 import XCTest
 

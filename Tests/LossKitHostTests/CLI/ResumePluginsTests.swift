@@ -1,6 +1,7 @@
 import CLossKitABI
 import Foundation
 import LossKitHost
+import LossKitRun
 import XCTest
 
 /// A run remembers where its plugins came from: `--resume` loads a third-party plugin again

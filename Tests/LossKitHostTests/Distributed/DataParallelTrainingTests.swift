@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitRun
 import XCTest
 
 /// `mpirun -np 2 losskit train`: two real Open MPI ranks on this machine train one model.

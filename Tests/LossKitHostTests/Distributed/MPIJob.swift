@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitRun
 import XCTest
 
 /// `mpirun -np N losskit ...` as a user starts it on one machine: Open MPI's mpirun (installed by

@@ -1,3 +1,4 @@
+import LossKitEvaluation
 import LossKitHost
 import XCTest
 

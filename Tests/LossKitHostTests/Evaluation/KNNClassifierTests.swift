@@ -1,6 +1,7 @@
-import LossKitHost
 import Foundation
 import LossKitCore
+import LossKitEvaluation
+import LossKitHost
 import XCTest
 
 final class KNNClassifierTests: XCTestCase {

@@ -1,5 +1,6 @@
-import LossKitHost
 import LossKitCore
+import LossKitEvaluation
+import LossKitHost
 import XCTest
 
 final class LinearProbeTests: XCTestCase {

@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitEvaluation
 @testable import LossKitHost
 import XCTest
 

@@ -2,6 +2,7 @@ import Foundation
 import LossKitCore
 import LossKitHost
 import LossKitPlugins
+import LossKitTraining
 import XCTest
 
 /// AET's loss (and its gradient with respect to the features tap) against METHODS.md's definition, with the plugin's random draws made again from the

@@ -2,6 +2,7 @@ import Foundation
 import LossKitCore
 import LossKitHost
 import LossKitPlugins
+import LossKitTraining
 import XCTest
 
 /// Where DIM's prior matching stops gradients (Hjelm et al., as METHODS.md states it): the prior

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitTraining
 import XCTest
 
 /// GAN (issue 10): each part trains only its own player, neither player wins outright, and

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitTraining
 import XCTest
 
 /// Each method's own property on generated data (METHODS.md "works when").

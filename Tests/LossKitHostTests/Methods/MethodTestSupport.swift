@@ -1,7 +1,10 @@
 import Foundation
 import LossKitCore
+import LossKitEvaluation
 import LossKitHost
 import LossKitPlugins
+import LossKitRun
+import LossKitTraining
 import XCTest
 
 /// Trains a method on generated data and reads what its property tests need.

@@ -1,4 +1,5 @@
 import LossKitCore
+import LossKitEvaluation
 import LossKitHost
 import XCTest
 

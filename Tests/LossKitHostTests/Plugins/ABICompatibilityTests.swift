@@ -3,6 +3,7 @@ import Foundation
 import LossKitCore
 @testable import LossKitHost
 @testable import LossKitPlugins
+import LossKitRun
 import XCTest
 
 /// The ABI promise across minor versions: a plugin written against losskit.h 1.2 — C built with

@@ -1,6 +1,8 @@
 import Foundation
 import LossKitCore
+import LossKitFormats
 import LossKitHost
+import LossKitRun
 import XCTest
 
 final class ReportTests: XCTestCase {

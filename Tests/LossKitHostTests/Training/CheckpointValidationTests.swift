@@ -1,8 +1,11 @@
 import Foundation
 import LossKitCore
+import LossKitEvaluation
 import LossKitFormats
 import LossKitHost
 import LossKitPlugins
+import LossKitRun
+import LossKitTraining
 import XCTest
 
 /// A checkpoint is written only from finite state, and every load checks what it reads: a

@@ -2,6 +2,7 @@ import LossKitCore
 import LossKitData
 import LossKitFormats
 import LossKitHost
+import LossKitRun
 import XCTest
 
 final class ColorJitterTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitHost
+import LossKitRun
 import XCTest
 
 /// A settings file is read as the flat list of single values it is: hostile YAML (alias bombs,

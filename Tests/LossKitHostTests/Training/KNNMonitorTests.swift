@@ -1,6 +1,8 @@
 import Foundation
 import LossKitCore
 import LossKitHost
+import LossKitRun
+import LossKitTraining
 import XCTest
 
 /// `knn_every`: the kNN accuracy of the encoder's features, measured while training runs.

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitHost
 import LossKitPlugins
+import LossKitTraining
 import XCTest
 
 /// `ce` alone trains on its labelled rows only (protocols P1 and P2's supervised baseline): no

@@ -1,6 +1,8 @@
 import Foundation
 import LossKitHost
 import LossKitPlugins
+import LossKitRun
+import LossKitTraining
 import XCTest
 
 /// A run folder has one writer at a time, is never a folder of something else, and is left

@@ -2,6 +2,7 @@ import Foundation
 import LossKitCore
 import LossKitFormats
 import LossKitHost
+import LossKitRun
 
 /// Small generated IDX data sets in the standard four-file layout, so training tests never need
 /// the Fashion-MNIST package. Each class is a distinct blob pattern plus per-image noise and a

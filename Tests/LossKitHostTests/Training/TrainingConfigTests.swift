@@ -1,6 +1,7 @@
 import Foundation
 import LossKitHost
 import LossKitLossExpression
+import LossKitRun
 import XCTest
 
 /// The config holds its loss expression parsed, from the moment `loss` is set or decoded, so

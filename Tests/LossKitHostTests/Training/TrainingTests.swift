@@ -3,6 +3,8 @@ import LossKitCore
 import LossKitFormats
 import LossKitHost
 import LossKitPlugins
+import LossKitRun
+import LossKitTraining
 import XCTest
 
 /// End to end on a generated IDX set: train, checkpoint, resume, and each way a run can go wrong.

@@ -1,9 +1,10 @@
 import Foundation
+import LossKitRun
 
 /// A run's invertibility study as `losskit invert` leaves it in RUN/inversion: the table
 /// (inversion.json) and one image per decoder, for `losskit report`.
 public struct InversionRecord: RunRecordFile, Equatable {
-    public static let folderName = "inversion"
+    public static let folderName = RunLayout.inversionName
     public static let fileName = "inversion.json"
     /// The run's checkpoint step the study inverted.
     public var step: Int

@@ -4,6 +4,7 @@ import LossKitData
 import LossKitDistributed
 import LossKitFormats
 import LossKitPlugins
+import LossKitRun
 
 /// What the trainer tells whoever watches (the CLI's progress line, tests).
 public protocol TrainingObserver: AnyObject {
@@ -54,7 +55,7 @@ public final class Trainer {
     public let config: TrainingConfig
     public let runDirectory: String
     public let run: RunSetup
-    public internal(set) var terms: [ObjectiveTerm]
+    public package(set) var terms: [ObjectiveTerm]
     /// Whether the classification head learns in this run (`TrainingConfig.trainsTheHead`), read
     /// once: it parses the loss, and the loop asks every step.
     public let trainsTheHead: Bool

@@ -4,7 +4,7 @@ extension TrainingConfig {
     /// The settings (config.json keys) that differ from `saved`, the config of the run being
     /// resumed, other than `changeableOnResume`; loss expressions are compared as parsed, so
     /// spacing does not count.
-    func changes(from saved: TrainingConfig) throws -> [String] {
+    package func changes(from saved: TrainingConfig) throws -> [String] {
         func normalised(_ c: TrainingConfig) throws -> [String: Any] {
             var c = c
             if let e = try? c.lossExpression() { c.loss = e.description }

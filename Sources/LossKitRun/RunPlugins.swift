@@ -21,7 +21,7 @@ public struct RunPlugins: RunRecordFile, Equatable {
 
     public static let fileName = "plugins.json"
 
-    init(_ loaded: [LoadedPlugin]) {
+    package init(_ loaded: [LoadedPlugin]) {
         var seen = Set<String>()
         plugins = loaded.filter { seen.insert($0.name).inserted }
             .map { Record(name: $0.name, version: $0.version, abi: $0.abiVersion, path: $0.path) }

@@ -1,9 +1,10 @@
 import Foundation
+import LossKitRun
 
 /// A GAN run's sample scores as `losskit eval samples` leaves them in RUN/samples: the scores
 /// (samples.json) and a grid of samples, for `losskit report`.
 public struct SampleScores: RunRecordFile, Equatable {
-    public static let folderName = "samples"
+    public static let folderName = RunLayout.samplesName
     public static let fileName = "samples.json"
     public static let gridName = "grid.png"
     public var step: Int

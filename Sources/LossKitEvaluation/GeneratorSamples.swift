@@ -1,6 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitPlugins
+import LossKitRun
 
 /// Draws images from the generator of a run trained with a `gan` term: the term is made again
 /// as the run's loss expression wrote it, its parameters and states restored from the run's

@@ -67,7 +67,7 @@ extension TrainingConfig: Codable {
     /// Settings a resumed run may change: how long it runs and how it reports. Every other one
     /// defines what the checkpoint holds (a term dropped from the loss would silently lose its
     /// parameters and memory bank) or what the rest of the run would mean.
-    static var changeableOnResume: Set<String> { Set(settings.filter(\.changeableOnResume).map(\.key)) }
+    package static var changeableOnResume: Set<String> { Set(settings.filter(\.changeableOnResume).map(\.key)) }
 
     /// Decodes with every key optional: missing keys keep their defaults (`labelled_per_batch`: a
     /// quarter of the batch read), keys that are not settings are ignored here (an experiment

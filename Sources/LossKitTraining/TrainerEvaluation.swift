@@ -1,5 +1,6 @@
 import Foundation
 import LossKitCore
+import LossKitEvaluation
 
 /// Evaluation while training: the head's test accuracy (`eval_every`) and the kNN accuracy of the
 /// encoder's features (`knn_every`), both in evaluation mode. Neither touches the trainer's random

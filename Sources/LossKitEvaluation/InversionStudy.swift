@@ -1,6 +1,8 @@
 import Foundation
 import LossKitCore
+import LossKitFormats
 import LossKitPlugins
+import LossKitRun
 
 /// The invertibility study of Zhang, Lee & Lee (2016): how much of the image each layer of a
 /// trained encoder still holds, and how much the pooling switches add. The encoder is frozen

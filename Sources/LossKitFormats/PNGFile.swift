@@ -1,19 +1,18 @@
 import CLossKitShims
 import Foundation
-import LossKitPlugins
 
 /// PNG files through libpng (Debian's libpng16), 8 bits per channel.
 public enum PNGFile {
     /// Writes `pixels` (rows top to bottom; 1 = gray, 3 = RGB, 4 = RGBA channels).
     public static func write(path: String, width: Int, height: Int, channels: Int, pixels: [UInt8]) throws {
         guard [1, 3, 4].contains(channels), pixels.count == width * height * channels, width > 0, height > 0 else {
-            throw HostError("PNG \(path): \(pixels.count) bytes do not make a \(width)×\(height) image of \(channels) channels")
+            throw DataError("PNG \(path): \(pixels.count) bytes do not make a \(width)×\(height) image of \(channels) channels")
         }
         var message = [CChar](repeating: 0, count: 256)
         let status = pixels.withUnsafeBufferPointer { p in
             lk_png_write(path, UInt32(width), UInt32(height), Int32(channels), p.baseAddress, &message, Int32(message.count))
         }
-        guard status == 0 else { throw HostError("cannot write PNG \(path): \(String(cString: message))") }
+        guard status == 0 else { throw DataError("cannot write PNG \(path): \(String(cString: message))") }
     }
 
     /// Reads any PNG as 8-bit RGBA.
@@ -22,7 +21,7 @@ public enum PNGFile {
         var buffer: UnsafeMutablePointer<UInt8>?
         var message = [CChar](repeating: 0, count: 256)
         guard lk_png_read_rgba(path, &width, &height, &buffer, &message, Int32(message.count)) == 0, let buffer else {
-            throw HostError("cannot read PNG \(path): \(String(cString: message))")
+            throw DataError("cannot read PNG \(path): \(String(cString: message))")
         }
         defer { free(buffer) }
         return (Int(width), Int(height), Array(UnsafeBufferPointer(start: buffer, count: Int(width * height * 4))))

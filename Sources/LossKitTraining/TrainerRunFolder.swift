@@ -1,6 +1,8 @@
 import Foundation
 import LossKitCore
+import LossKitFormats
 import LossKitPlugins
+import LossKitRun
 
 /// What the trainer writes to its run folder, rank 0's in a data-parallel run: checkpoints with
 /// their metadata, the plugins' report images, the input samples; and what rank 0 prints if the

@@ -15,9 +15,9 @@ public final class ObjectiveTerm {
     public let instance: PluginInstance?
     /// A loss computed inside the host process instead of `instance`: only the boundary
     /// benchmark's twin of a plugin uses it, to measure what the C ABI costs.
-    let inProcess: ((PluginGraph, BatchView, TapSet) throws -> Node)?
+    package let inProcess: ((PluginGraph, BatchView, TapSet) throws -> Node)?
 
-    init(label: String, weight: Double, schedule: TermSchedule = TermSchedule(), plugin: String, instance: PluginInstance?,
+    package init(label: String, weight: Double, schedule: TermSchedule = TermSchedule(), plugin: String, instance: PluginInstance?,
          inProcess: ((PluginGraph, BatchView, TapSet) throws -> Node)? = nil) {
         self.label = label
         self.weight = weight

@@ -1,7 +1,9 @@
 import Foundation
 import LossKitCore
 import LossKitData
+import LossKitEvaluation
 import LossKitPlugins
+import LossKitRun
 
 /// A finished (or checkpointed) run, reloaded for evaluation: its config, data, model and the
 /// weights of its last checkpoint.

@@ -1,6 +1,7 @@
 import LossKitCore
 import LossKitData
 import LossKitPlugins
+import LossKitRun
 
 /// Runs the model in evaluation mode (batch-norm running statistics, no dropout, no
 /// augmentation) over a whole data set, collecting the `features` and `logits` taps.

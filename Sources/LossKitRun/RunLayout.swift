@@ -22,6 +22,8 @@ public struct RunLayout {
     public static let metricsName = "metrics.jsonl"
     public static let imagesName = "images"
     public static let reportName = "report"
+    public static let inversionName = "inversion"
+    public static let samplesName = "samples"
 
     /// `s` as a file name: each run of characters other than letters, digits, `-` and `_` becomes
     /// one `_`, none at either end ("reconstructions (with switches)" → "reconstructions_with_switches";
@@ -46,6 +48,6 @@ public struct RunLayout {
     public var plugins: String { folder + "/" + RunPlugins.fileName }
     public var report: String { folder + "/" + RunLayout.reportName }
     public var lock: String { folder + "/" + RunClaim.lockName }
-    public var inversion: String { folder + "/" + InversionRecord.folderName }
-    public var samples: String { folder + "/" + SampleScores.folderName }
+    public var inversion: String { folder + "/" + RunLayout.inversionName }
+    public var samples: String { folder + "/" + RunLayout.samplesName }
 }
