@@ -96,40 +96,30 @@ public final class Trainer {
     public internal(set) var lastKNNAccuracy: Double?
     public var checkpointPath: String { RunLayout(runDirectory).checkpoint }
 
-    public init(config: TrainingConfig, runDirectory: String, loader: PluginLoader, resume: Bool,
-                communicator: Communicator = SingleProcess(), log: @escaping (String) -> Void = { print($0) }) throws {
-        try config.validate()
-        self.communicator = communicator
+    /// Assembles the run's plan from its settings (`TrainingPlan.assemble`), then takes its folder.
+    public convenience init(config: TrainingConfig, runDirectory: String, loader: PluginLoader, resume: Bool,
+                            communicator: Communicator = SingleProcess(), log: @escaping (String) -> Void = { print($0) }) throws {
+        try self.init(plan: TrainingPlan.assemble(config: config, loader: loader, communicator: communicator, log: log),
+                      runDirectory: runDirectory, resume: resume, log: log)
+    }
+
+    /// Takes the run folder for `plan`: claims it (rank 0), restores the checkpoint on `resume`
+    /// or the encoder of `--init-from`, and writes the config and plugin record.
+    public init(plan: TrainingPlan, runDirectory: String, resume: Bool, log: @escaping (String) -> Void = { print($0) }) throws {
+        config = plan.config
+        communicator = plan.communicator
         dataParallel = communicator.isDistributed ? DataParallel(communicator: communicator, synchronisedBatchNorm: config.syncBatchNorm) : nil
-        Threads.set(config.threads)
-        self.config = config
         trainsTheHead = config.trainsTheHead
         self.runDirectory = runDirectory
-        random = RandomGenerator(seed: config.seed)
-        run = try RunSetup(config: config, loader: loader, random: random, log: log)
-        terms = try LossComposer.compose(config.lossExpression(), loader: loader, model: run.model, setup: run.setup, random: random,
-                                          communicator: communicator, log: log)
-        for term in terms where !(0..<config.steps).contains(term.schedule.from ?? 0) {
-            throw HostError("term '\(term.label)' is never on: its schedule starts at step \(term.schedule.from ?? 0) but the run has \(config.steps) steps (--steps)")
-        }
-        if let idle = Trainer.firstStepWithoutTerms(terms, steps: config.steps) {
-            throw HostError("no term of the loss '\(config.loss)' is on at step \(idle + 1): the schedules in [ ] leave it empty (--steps is \(config.steps))")
-        }
-        let pluginContexts = terms.compactMap { $0.instance?.context }
-        parameters = run.model.parameters + pluginContexts.flatMap(\.parameters)
-        states = run.model.states + pluginContexts.flatMap(\.states)
-        var groups: [String: OptimizerSettings] = [:]
-        for c in pluginContexts { groups.merge(c.groupSettings) { $1 } }
-        optimizer = Optimizer(parameters: parameters, defaultSettings: config.optimizerSettings, groupSettings: groups)
-        // A run that draws no labelled rows needs no labelled subset (nor enough images per class for one).
-        let perClass = config.labelsPerClass != nil && config.labelledPerBatch == 0 ? 0 : config.labelsPerClass
-        split = try LabelledSplit.choose(labels: run.train.labels, classes: run.train.classCount, perClass: perClass, seed: config.seed)
-        let labelledRows = config.labelledRows
-        sampler = try BatchSampler(datasetSize: run.train.count, labelled: split.labelledIndices,
-                                   batchSize: Trainer.rowsPerStep(config, terms: terms),
-                                   labelledPerBatch: labelledRows, seed: config.seed &+ 0x5EED)
-        try DataParallel.checkSplit(rows: sampler.batchSize, labelledRows: sampler.labelledPerBatch, ranks: communicator.size)
-        for c in [run.model.encoder.context] + pluginContexts { c.communicator = communicator }
+        random = plan.random
+        run = plan.run
+        terms = plan.terms
+        parameters = plan.parameters
+        states = plan.states
+        optimizer = plan.optimizer
+        split = plan.split
+        sampler = plan.sampler
+        Threads.set(config.threads)
 
         let fm = FileManager.default
         claim = communicator.rank == 0 ? try RunClaim(folder: runDirectory) : nil
