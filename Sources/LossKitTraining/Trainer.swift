@@ -324,7 +324,7 @@ public final class Trainer {
     /// semi-supervised effect in what should be the plain supervised baseline (protocols P1, P2).
     /// A batch needs two rows for batch-norm, so fewer labelled rows keep the whole batch.
     static func rowsPerStep(_ config: TrainingConfig, terms: [ObjectiveTerm]) -> Int {
-        let readsUnlabelled = terms.contains { $0.instance != nil || $0.inProcess != nil }
+        let readsUnlabelled = terms.contains(where: \.readsUnlabelledRows)
         return readsUnlabelled || config.labelledRows < 2 ? config.batchSize : config.labelledRows
     }
 

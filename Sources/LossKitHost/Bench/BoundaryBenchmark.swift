@@ -65,18 +65,17 @@ public struct BoundaryBenchmark {
             return try Trainer(config: config, runDirectory: out, loader: loader, resume: false, log: { _ in })
         }
         let plugin = try make(), inProcess = try make()
-        guard let i = inProcess.terms.firstIndex(where: { $0.plugin == "sc" }), let instance = plugin.terms[i].instance else {
+        guard let i = inProcess.terms.firstIndex(where: { $0.plugin == "sc" }), plugin.terms[i].instance != nil else {
             throw HostError("the boundary benchmark needs the sc plugin")
         }
         let clocks = (TermClock(), TermClock())
         let twin = SpatialContrastingTwin(random: inProcess.random)
         let term = inProcess.terms[i]
-        plugin.terms[i] = ObjectiveTerm(label: term.label, weight: term.weight, plugin: "sc", instance: instance) { pg, batch, taps in
-            try clocks.0.time { try instance.loss(pg, batch: batch, taps: taps) }
-        }
-        inProcess.terms[i] = ObjectiveTerm(label: term.label, weight: term.weight, plugin: "sc (in-process twin)", instance: nil) { pg, batch, taps in
-            try clocks.1.time { try twin.loss(pg, batch: batch, taps: taps) }
-        }
+        plugin.terms[i].measured = { try clocks.0.time($0) }
+        let replaced = ObjectiveTerm(label: term.label, weight: term.weight, plugin: "sc (in-process twin)",
+                                     computation: .builtIn(InProcessTerm { pg, batch, taps in try twin.loss(pg, batch: batch, taps: taps) }))
+        replaced.measured = { try clocks.1.time($0) }
+        inProcess.terms[i] = replaced
         return (plugin, inProcess, clocks)
     }
 

@@ -128,11 +128,11 @@ final class BenchmarkTests: XCTestCase {
         let (plugin, twin, _) = try bench.trainers(data: data, loader: loader)
         let wrong = twin.terms.firstIndex { $0.plugin.hasPrefix("sc") }!
         let t = twin.terms[wrong]
-        twin.terms[wrong] = ObjectiveTerm(label: t.label, weight: t.weight, plugin: t.plugin, instance: nil) { pg, batch, taps in
+        twin.terms[wrong] = ObjectiveTerm(label: t.label, weight: t.weight, plugin: t.plugin, computation: .builtIn(InProcessTerm { pg, batch, taps in
             var other = SpatialContrastingTwin(random: twin.random)
             other.region = 0.25
             return try other.loss(pg, batch: batch, taps: taps)
-        }
+        }))
         let a = try plugin.trainStep().values, b = try twin.trainStep().values
         XCTAssertEqual(a[0].value, b[0].value, "ce agrees")
         XCTAssertNotEqual(a[1].value, b[1].value, "a different region size gives a different sc")

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitHost
 import LossKitPlugins
+import LossKitRun
 import LossKitTraining
 import XCTest
 
@@ -44,5 +45,15 @@ final class RowsPerStepTests: XCTestCase {
     func testTooFewLabelledRowsForBatchNormKeepTheBatchAndAllLabelsAreTheBatch() throws {
         XCTAssertEqual(try rows("ce", labelled: 1).0, 16, "batch-norm needs two rows")
         XCTAssertEqual(try rows("ce", perClass: nil).0, 16, "with every label the batch is all labelled")
+    }
+
+    /// `ce` is a built-in term like a plugin's, with its own rules: it reads the head's logits and
+    /// takes no options; its name is reserved, so no plugin can stand in for it.
+    func testTheBuiltInTermsRulesAreItsOwn() throws {
+        XCTAssertEqual(LossComposer.builtInTerms.map(\.name), ["ce"])
+        XCTAssertTrue(Set(LossComposer.builtInTerms.map(\.name)).isSubset(of: PluginLoader.reservedNames))
+        XCTAssertThrowsError(try rows("ce@features")) { XCTAssertEqual("\($0)", "ce reads the 'logits' tap only; '@features' is not supported") }
+        XCTAssertThrowsError(try rows("ce(a=1)")) { XCTAssertEqual("\($0)", "ce is built into the host and takes no options") }
+        XCTAssertEqual(try rows("ce@logits").0, 8)
     }
 }
