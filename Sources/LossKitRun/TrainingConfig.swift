@@ -86,33 +86,6 @@ public struct TrainingConfig: Equatable {
     /// anything is allocated or written rather than failing to map hundreds of GB mid-run.
     public static let maximumBatchSize = 8192
 
-    /// Checks values that no type can: ranges and names.
-    public func validate() throws {
-        func check(_ ok: Bool, _ message: String) throws { if !ok { throw HostError(message) } }
-        try check(steps >= 1, "steps must be ≥ 1, got \(steps)")
-        try check(steps <= Self.maximumSteps, "steps must be at most \(Self.maximumSteps), got \(steps)")
-        try check(batchSize >= 2 && batchSize <= Self.maximumBatchSize,
-                  "batch size must be in 2...\(Self.maximumBatchSize) (batch-norm needs two rows; \(Self.maximumBatchSize) rows of 28×28 need about 24 GB), got \(batchSize)")
-        try check(labelledPerBatch >= 0 && labelledPerBatch <= batchSize, "labelled rows per batch must be in 0...\(batchSize), got \(labelledPerBatch)")
-        try check(labelsPerClass.map { $0 >= 1 } ?? true, "labels per class must be ≥ 1")
-        try check(["sgd", "adam"].contains(optimizer), "optimizer must be sgd or adam, got '\(optimizer)'")
-        try check(["cosine", "constant", "step"].contains(schedule), "schedule must be cosine, constant or step, got '\(schedule)'")
-        try check(learningRate.isFinite && learningRate > 0, "learning rate must be > 0, got \(learningRate)")
-        try check(momentum >= 0 && momentum < 1, "momentum (\(optimizer == "adam" ? "Adam's beta1" : "SGD's")) must be in [0, 1), got \(momentum)")
-        try check(weightDecay.isFinite && weightDecay >= 0, "weight decay must be ≥ 0, got \(weightDecay)")
-        try check(warmupSteps >= 0, "warm-up steps must be ≥ 0, got \(warmupSteps)")
-        try check(stepEvery >= 1, "step_every must be ≥ 1, got \(stepEvery)")
-        try check(stepGamma.isFinite && stepGamma > 0, "step_gamma must be > 0 (a negative one would flip the learning rate's sign), got \(stepGamma)")
-        try check(Threads.allowed.contains(threads), "threads must be in \(Threads.allowed), got \(threads)")
-        try check(cropPadding >= 0 && cropPadding <= 16, "crop padding must be in 0...16, got \(cropPadding)")
-        try check(cropScale == 0 || (cropScale >= 0.05 && cropScale <= 1), "crop scale must be 0 (off) or in 0.05...1, got \(cropScale)")
-        try check(jitter >= 0 && jitter < 1, "jitter must be in [0, 1) (0: off), got \(jitter)")
-        try check(checkpointEvery >= 1, "checkpoint interval must be ≥ 1")
-        try check(logEvery >= 1, "log interval must be ≥ 1")
-        try check(evalEvery >= 0, "evaluation interval must be ≥ 0 (0: at the end only), got \(evalEvery)")
-        try check(knnEvery >= 0, "kNN interval must be ≥ 0 (0: never), got \(knnEvery)")
-    }
-
     /// The training-input transformations these settings ask for.
     public var augmentation: Augmentation {
         Augmentation(cropPadding: cropPadding, horizontalFlip: horizontalFlip, cropScale: cropScale, jitter: jitter)

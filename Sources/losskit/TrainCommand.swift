@@ -33,38 +33,36 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var plugins: PluginOptions
     @Option(help: "YAML experiment file with the settings below (snake_case keys).") var config: String?
-    @Option(help: "Data set: fashion-mnist[:DIR], mnist:DIR, idx:DIR, cifar10:DIR.") var data: String?
-    @Option(help: "Encoder plugin, with options: convnet-s or 'convnet-s(width=0.5)'.") var encoder: String?
-    @Option(help: "Loss expression, e.g. 'ce + 0.5*nce'.") var loss: String?
-    @Option(parsing: .unconditional, help: "Labelled images per class (the rest are unlabelled).") var labelsPerClass: Int?
+    @Option(help: ArgumentHelp(TrainingConfig.help("data"))) var data: String?
+    @Option(help: ArgumentHelp(TrainingConfig.help("encoder"))) var encoder: String?
+    @Option(help: ArgumentHelp(TrainingConfig.help("loss"))) var loss: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("labels_per_class"))) var labelsPerClass: Int?
     @Flag(help: "Use every training label (supervised ceiling).") var allLabels = false
-    @Option(parsing: .unconditional, help: "Rows per batch (alone, it keeps the labelled fraction: a quarter by default).") var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Labelled rows per batch.") var labelledPerBatch: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("batch_size"))) var batchSize: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("labelled_per_batch"))) var labelledPerBatch: Int?
     @Option(parsing: .unconditional, help: "Labelled fraction of each batch (alternative to --labelled-per-batch).") var labelledFractionPerBatch: Double?
-    @Option(parsing: .unconditional, help: "Optimiser steps.") var steps: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("steps"))) var steps: Int?
     @Option(parsing: .unconditional, help: "Epochs over the training set (alternative to --steps).") var epochs: Double?
-    @Option(help: "sgd (momentum, Nesterov) or adam.") var optimizer: String?
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Base learning rate.") var learningRate: Float?
-    @Option(parsing: .unconditional, help: "SGD momentum or Adam beta1.") var momentum: Float?
-    @Option(parsing: .unconditional, help: "L2 weight decay.") var weightDecay: Float?
-    @Option(help: "cosine, constant or step.") var schedule: String?
-    @Option(parsing: .unconditional, help: "Linear warm-up steps (cosine schedule).") var warmupSteps: Int?
-    @Option(parsing: .unconditional, help: "Seed for data order, initialisation, augmentation and plugin randomness.") var seed: UInt64?
-    @Option(parsing: .unconditional, help: "Threads for OpenBLAS and the engine.") var threads: Int?
-    @Option(parsing: .unconditional, help: "Zero-padding before the random crop (0: no crop).") var cropPadding: Int?
-    @Flag(inversion: .prefixedNo, help: "Random horizontal flips (off for digits).") var flip: Bool?
-    @Flag(name: .customLong("sync-bn"), inversion: .prefixedNo,
-          help: "Under mpirun: batch-norm statistics over every rank's rows, as one process computes them (default: each rank's own, as PyTorch's DDP).")
-    var syncBatchNorm: Bool?
-    @Option(parsing: .unconditional, help: "Random-resized crop keeping at least this fraction of the area, resized back (0: off; 0.2 for NCE).") var cropScale: Float?
-    @Option(parsing: .unconditional, help: "Brightness and contrast jitter: factors uniform in [1-J, 1+J] (0: off; 0.4 for NCE).") var jitter: Float?
-    @Option(parsing: .unconditional, help: "Write a checkpoint every N steps.") var checkpointEvery: Int?
-    @Option(parsing: .unconditional, help: "Write a metrics line every N steps.") var logEvery: Int?
-    @Option(parsing: .unconditional, help: "Evaluate test accuracy every N steps (0: at the end only).") var evalEvery: Int?
-    @Option(parsing: .unconditional, help: "Weighted kNN accuracy (k 200, tau 0.07) of the encoder's features every N steps and at the end, as `eval knn` (0: never; one pass over the training set each).") var knnEvery: Int?
+    @Option(help: ArgumentHelp(TrainingConfig.help("optimizer"))) var optimizer: String?
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("learning_rate"))) var learningRate: Float?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("momentum"))) var momentum: Float?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("weight_decay"))) var weightDecay: Float?
+    @Option(help: ArgumentHelp(TrainingConfig.help("schedule"))) var schedule: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("warmup_steps"))) var warmupSteps: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("seed"))) var seed: UInt64?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("threads"))) var threads: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("crop_padding"))) var cropPadding: Int?
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(TrainingConfig.help("horizontal_flip"))) var flip: Bool?
+    @Flag(name: .customLong("sync-bn"), inversion: .prefixedNo, help: ArgumentHelp(TrainingConfig.help("sync_bn"))) var syncBatchNorm: Bool?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("crop_scale"))) var cropScale: Float?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("jitter"))) var jitter: Float?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("checkpoint_every"))) var checkpointEvery: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("log_every"))) var logEvery: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("eval_every"))) var evalEvery: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("knn_every"))) var knnEvery: Int?
     @Option(help: "Run folder (config.json, metrics.jsonl, checkpoint.safetensors, plugins.json): a new or empty folder, or a run's with --resume; one training writes it at a time.") var out: String
     @Flag(help: "Continue the run in --out from its checkpoint (it may change only --steps, --threads and the intervals).") var resume = false
-    @Option(help: "Start the encoder from this run folder's checkpoint (fine-tuning after pretraining).") var initFrom: String?
+    @Option(help: ArgumentHelp(TrainingConfig.help("init_from"))) var initFrom: String?
 
     func validate() throws {
         for (a, b, given) in [("--steps", "--epochs", steps != nil && epochs != nil),

@@ -67,4 +67,31 @@ final class TrainingConfigTests: XCTestCase {
         }
         XCTAssertFalse(c.trainsTheHead)
     }
+
+    /// The flags' help is the settings' declared help: each setting that has a flag shows its
+    /// own line in `losskit train --help` (the config-file-only ones have none).
+    func testTheFlagsHelpComesFromTheDeclarations() throws {
+        _ = try BuiltPlugins.executable()
+        let (status, help) = PluginFixtures.losskit(["train", "--help"])
+        XCTAssertEqual(status, 0, help)
+        let flat = help.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let fileOnly: Set = ["nesterov", "step_every", "step_gamma"]
+        for key in TrainingConfig.keys where !fileOnly.contains(key) {
+            let line = TrainingConfig.help(key).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            XCTAssertTrue(flat.contains(line), "\(key): '\(line)' is not in --help")
+        }
+    }
+
+    /// validate() refuses with the declaration's message, for a setting of each kind.
+    func testValidationIsTheDeclarationsCheck() {
+        for (change, message) in [({ (c: inout TrainingConfig) in c.steps = 0 }, "steps must be ≥ 1, got 0"),
+                                  ({ $0.optimizer = "rmsprop" }, "optimizer must be sgd or adam, got 'rmsprop'"),
+                                  ({ $0.labelsPerClass = 0 }, "labels per class must be ≥ 1"),
+                                  ({ $0.labelledPerBatch = 200 }, "labelled rows per batch must be in 0...128, got 200")] {
+            var c = TrainingConfig()
+            change(&c)
+            XCTAssertThrowsError(try c.validate()) { XCTAssertEqual("\($0)", message) }
+        }
+        XCTAssertNoThrow(try TrainingConfig().validate())
+    }
 }
