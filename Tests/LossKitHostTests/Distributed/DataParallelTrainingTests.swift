@@ -130,7 +130,6 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertFalse(job.timedOut, "a hang:\n\(job.output)")
         XCTAssertNotEqual(job.status, 0, job.output)
         XCTAssertTrue(job.output.contains("Error: rank 1 of 2: rank-state: rank-state: failing on this rank, as asked (fail_rank)"), job.output)
-        XCTAssertTrue(job.output.contains("MPI_ABORT was invoked on rank 1"), job.output)
     }
 
     /// A rank killed by SIGKILL ends the job within seconds; mpirun names the rank, and rank 0

@@ -26,7 +26,10 @@ struct MPIJob {
     /// Starts `losskit args` on `ranks` ranks, or as one plain process when `ranks` is nil, and
     /// waits for it; `whileRunning` is called once the job has started (to kill a rank).
     static func run(ranks: Int?, _ args: [String], seconds limit: Double = 120, whileRunning: ((Process) -> Void)? = nil) -> MPIJob {
-        run(launcher: ranks.map { ["--allow-run-as-root", "--oversubscribe", "-np", String($0)] }, args, seconds: limit, whileRunning: whileRunning)
+        // help messages printed as they come rather than aggregated: mpirun's aggregation once
+        // failed ("ORTE_ERROR_LOG: Out of resource ... show_help.c") and lost its own message
+        run(launcher: ranks.map { ["--allow-run-as-root", "--oversubscribe", "--mca", "orte_base_help_aggregate", "0", "-np", String($0)] },
+            args, seconds: limit, whileRunning: whileRunning)
     }
 
     /// `mpirun LAUNCHER... losskit ARGS...` (a hostfile, transports), or one plain process when
