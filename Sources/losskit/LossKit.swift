@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LossKitCore
+import LossKitDistributed
 import LossKitHost
 import LossKitPlugins
 
@@ -11,7 +12,19 @@ struct LossKit: ParsableCommand {
         BLASCoreChoice.prepareProcess()
         // progress reaches a log file as it is printed (a long `invert` or `train` under nohup)
         setvbuf(stdout, nil, _IOLBF, 0)
+        refuseDataParallelUnlessTraining()
         main(nil)
+    }
+
+    /// Only `train` runs data-parallel: any other command under mpirun would run N copies of
+    /// itself (N evaluations writing the same files), so it is refused, by rank 0 alone.
+    static func refuseDataParallelUnlessTraining() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard MPILaunch.launchedByMPI(), let command = arguments.first, !command.hasPrefix("-"), command != "train" else { return }
+        if ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] ?? ProcessInfo.processInfo.environment["PMIX_RANK"] ?? "0" == "0" {
+            FileHandle.standardError.write(Data("Error: losskit \(command) runs in one process; start it without mpirun (only `losskit train` trains data-parallel)\n".utf8))
+        }
+        Foundation.exit(1)
     }
 
     static let configuration = CommandConfiguration(

@@ -190,4 +190,14 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertEqual(job.output.components(separatedBy: "Error:").count, 2, "said once:\n\(job.output)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/checkpoint.safetensors"))
     }
+
+    /// Only `train` trains data-parallel: another command under mpirun is refused once, instead
+    /// of running N copies of itself.
+    func testOtherCommandsRefuseToRunUnderMPI() throws {
+        let run = runFolder()
+        XCTAssertEqual(MPIJob.run(ranks: nil, MPIJob.trainArguments(data: data, out: run, steps: 2)).status, 0)
+        let job = MPIJob.run(ranks: 2, ["eval", "accuracy", run], seconds: 60)
+        XCTAssertNotEqual(job.status, 0, job.output)
+        XCTAssertEqual(job.output.components(separatedBy: "Error: losskit eval runs in one process; start it without mpirun").count, 2, job.output)
+    }
 }
