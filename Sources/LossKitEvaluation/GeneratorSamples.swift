@@ -13,9 +13,9 @@ public enum GeneratorSamples {
         let expression = try run.config.lossExpression()
         let gans = expression.terms.filter { $0.plugin == "gan" }
         guard gans.count == 1, let term = gans.first else {
-            throw HostError("\(folder.path) was trained with \(gans.isEmpty ? "no gan term" : "\(gans.count) gan terms") (loss '\(run.config.loss)'): its samples need exactly one")
+            throw EvaluationError("\(folder.path) was trained with \(gans.isEmpty ? "no gan term" : "\(gans.count) gan terms") (loss '\(run.config.loss)'): its samples need exactly one")
         }
-        guard let plugin = loader.plugin(named: "gan") else { throw HostError("the gan plugin is not loaded (check --plugin-path)") }
+        guard let plugin = loader.plugin(named: "gan") else { throw EvaluationError("the gan plugin is not loaded (check --plugin-path)") }
         let shown = [("show_every", "1"), ("show_count", String(batchSize))]
         let options = term.options.map { ($0.key, $0.value) }.filter { o in !shown.contains { $0.0 == o.0 } } + shown
         let random = RandomGenerator(seed: seed)
@@ -45,7 +45,7 @@ public enum GeneratorSamples {
                                   pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
             _ = try instance.loss(pg, batch: batch, taps: taps)
             guard let made = context.reportImages["generated samples"], made.count == n, made.values.count == n * per else {
-                throw HostError("the gan term handed over no samples of \(n) images")
+                throw EvaluationError("the gan term handed over no samples of \(n) images")
             }
             (samples.data + drawn * per).update(from: made.values, count: n * per)
             drawn += n

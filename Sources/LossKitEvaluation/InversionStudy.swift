@@ -35,7 +35,7 @@ public struct InversionStudy {
                     log: (String) -> Void) throws -> (rows: [Row], grids: [ImageGrid]) {
         let run = folder.setup, model = run.model
         for layer in layers where model.tapShapes[layer] == nil {
-            throw HostError("the run's encoder has no tap '\(layer)' (taps: \(model.tapNames.joined(separator: ", ")))")
+            throw EvaluationError("the run's encoder has no tap '\(layer)' (taps: \(model.tapNames.joined(separator: ", ")))")
         }
         var rows: [Row] = [], grids: [ImageGrid] = []
         for layer in layers {
@@ -81,7 +81,7 @@ public struct InversionStudy {
                                   pixelMin: run.setup.pixelMin, pixelMax: run.setup.pixelMax)
             let loss = try instance.loss(pg, batch: batch, taps: taps)
             let value = Double(loss.value.scalar)
-            guard value.isFinite else { throw HostError("\(name): the reconstruction error is not finite") }
+            guard value.isFinite else { throw EvaluationError("\(name): the reconstruction error is not finite") }
             if train {
                 try graph.backward(from: loss)
                 optimizer.step()
@@ -103,7 +103,7 @@ public struct InversionStudy {
         }
         // the grid: eight held-out images, the last call, which the decoder hands the report
         _ = try step(run.testAssembler.images(Array(0..<min(8, run.test.count)), augmentation: .none, random: random), train: false)
-        guard let shown = context.reportImages.values.first else { throw HostError("\(name) handed no reconstructions to the report") }
+        guard let shown = context.reportImages.values.first else { throw EvaluationError("\(name) handed no reconstructions to the report") }
         let grid = ImageGrid(values: shown.values, count: shown.count, channels: shown.channels, height: shown.height, width: shown.width,
                              low: shown.low, high: shown.high, columns: shown.count / 2)
         let row = Row(layer: layer, unpool: unpool, steps: steps, trainError: recent.reduce(0, +) / Double(recent.count),

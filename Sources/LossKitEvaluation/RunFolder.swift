@@ -16,14 +16,14 @@ public struct RunFolder {
     public init(path: String, loader: PluginLoader, threads: Int? = nil) throws {
         self.path = path
         guard let data = FileManager.default.contents(atPath: RunLayout(path).config) else {
-            throw HostError("\(path) is not a run folder (no config.json): pass the --out folder of `losskit train`")
+            throw EvaluationError("\(path) is not a run folder (no config.json): pass the --out folder of `losskit train`")
         }
         let config = try JSONDecoder().decode(TrainingConfig.self, from: data)
         // the encoder it was trained with, from where it was when the run recorded it
         if let recorded = RunPlugins.read(folder: path) {
             let encoder = String(config.encoder.prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces)
             if let missing = recorded.reload(into: loader).missing.first(where: { $0.name == encoder }) {
-                throw HostError("cannot evaluate \(path): \(missing.message)")
+                throw EvaluationError("cannot evaluate \(path): \(missing.message)")
             }
         }
         Threads.set(threads ?? config.threads)

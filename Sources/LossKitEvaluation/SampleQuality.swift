@@ -11,7 +11,7 @@ public enum SampleQuality {
     /// `logits` [N, K].
     public static func inceptionScore(logits: Tensor) throws -> Double {
         guard logits.shape.count == 2, logits.shape[0] > 0, logits.shape[1] > 0 else {
-            throw HostError("inception score needs [samples, classes] logits; got \(logits.shape)")
+            throw EvaluationError("inception score needs [samples, classes] logits; got \(logits.shape)")
         }
         let (n, k) = (logits.shape[0], logits.shape[1])
         var p = [Double](repeating: 0, count: n * k), marginal = [Double](repeating: 0, count: k)
@@ -29,7 +29,7 @@ public enum SampleQuality {
     /// Gaussians' means and covariances (unbiased); Tr (Σ₁Σ₂)^½ = Σ √λ of Σ₁^½ Σ₂ Σ₁^½.
     public static func frechetDistance(_ a: Tensor, _ b: Tensor) throws -> Double {
         guard a.shape.count == 2, b.shape.count == 2, a.shape[1] == b.shape[1], a.shape[0] > 1, b.shape[0] > 1 else {
-            throw HostError("Fréchet distance needs two [samples, features] matrices of one width, 2 rows or more; got \(a.shape) and \(b.shape)")
+            throw EvaluationError("Fréchet distance needs two [samples, features] matrices of one width, 2 rows or more; got \(a.shape) and \(b.shape)")
         }
         let (m1, s1) = moments(a), (m2, s2) = moments(b)
         let d = m1.count

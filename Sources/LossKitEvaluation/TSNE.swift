@@ -21,11 +21,11 @@ public struct TSNE {
     /// Kullback–Leibler divergence KL(P ‖ Q) of the map.
     public func embed(_ x: Tensor) throws -> (map: [Double], divergence: Double) {
         guard x.shape.count == 2, x.shape[0] >= 2 else {
-            throw HostError("t-SNE needs a [points, features] matrix of at least 2 points; got \(x.shape)")
+            throw EvaluationError("t-SNE needs a [points, features] matrix of at least 2 points; got \(x.shape)")
         }
         let (n, d) = (x.shape[0], x.shape[1])
         guard perplexity > 0, Double(n - 1) > perplexity else {
-            throw HostError("t-SNE: the perplexity (\(perplexity)) must be below the number of points less one (\(n - 1))")
+            throw EvaluationError("t-SNE: the perplexity (\(perplexity)) must be below the number of points less one (\(n - 1))")
         }
         let p = affinities(x, n: n, d: d)
         var start = [Float](repeating: 0, count: 2 * n)

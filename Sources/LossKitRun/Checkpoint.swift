@@ -39,7 +39,7 @@ public struct Checkpoint {
     public func write(to path: String) throws {
         for e in file.entries where e.dtype == .f32 {
             if let fault = try Self.fault(in: e.name, file.floats(e.name)) {
-                throw HostError("not writing the checkpoint of step \(step): \(fault); the run's state has diverged, and \(path) keeps the last good one")
+                throw RunError("not writing the checkpoint of step \(step): \(fault); the run's state has diverged, and \(path) keeps the last good one")
             }
         }
         try file.write(atomicallyTo: path)
@@ -65,13 +65,13 @@ public struct Checkpoint {
     /// Reads and checks the format; truncation and corruption come back as errors naming the
     /// file and what is wrong.
     public static func read(path: String) throws -> Checkpoint {
-        guard FileManager.default.fileExists(atPath: path) else { throw HostError("no checkpoint at \(path)") }
+        guard FileManager.default.fileExists(atPath: path) else { throw RunError("no checkpoint at \(path)") }
         let f = try SafeTensorsFile.read(path: path)
         guard f.metadata["format"] == format else {
-            throw HostError("\(path) is not a LossKit checkpoint (metadata format is \(f.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+            throw RunError("\(path) is not a LossKit checkpoint (metadata format is \(f.metadata["format"].map { "'\($0)'" } ?? "missing"))")
         }
         let step = try f.int64s("trainer.step")
-        guard step.count == 1, step[0] >= 0, step[0] <= Int64(TrainingConfig.maximumSteps) else { throw HostError("\(path): trainer.step is malformed") }
+        guard step.count == 1, step[0] >= 0, step[0] <= Int64(TrainingConfig.maximumSteps) else { throw RunError("\(path): trainer.step is malformed") }
         return Checkpoint(step: Int(step[0]), file: f)
     }
 
@@ -88,14 +88,14 @@ public struct Checkpoint {
         }
         for s in states { pending.append((s.value, try floats(s.name, s.value.shape))) }
         let rng = try file.int64s("trainer.rng")
-        guard rng.count == 4 else { throw HostError("checkpoint: trainer.rng must hold 4 words") }
+        guard rng.count == 4 else { throw RunError("checkpoint: trainer.rng must hold 4 words") }
         // xoshiro's all-zero state is a fixed point: every draw would be 0, and rejection sampling spin forever
-        guard rng.contains(where: { $0 != 0 }) else { throw HostError("checkpoint: trainer.rng is all zeros, which no generator reaches: the file is damaged") }
+        guard rng.contains(where: { $0 != 0 }) else { throw RunError("checkpoint: trainer.rng is all zeros, which no generator reaches: the file is damaged") }
         var steps: [String: Int] = [:]
         for e in file.entries where e.name.hasPrefix("optimizer.steps.") {
             let n = try file.int64s(e.name)
             guard n.count == 1, n[0] >= 0, n[0] <= Int64(TrainingConfig.maximumSteps) else {
-                throw HostError("checkpoint tensor '\(e.name)' must hold one step count in 0...\(TrainingConfig.maximumSteps), got \(n)")
+                throw RunError("checkpoint tensor '\(e.name)' must hold one step count in 0...\(TrainingConfig.maximumSteps), got \(n)")
             }
             steps[String(e.name.dropFirst("optimizer.steps.".count))] = Int(n[0])
         }
@@ -119,13 +119,13 @@ public struct Checkpoint {
         // decoded only for a message: restoring calls this once per tensor
         func writer() -> String { savedConfig.map { " (it was written by a run of encoder \($0.encoder), loss '\($0.loss)')" } ?? "" }
         guard let e = file[name] else {
-            throw HostError("the checkpoint has no tensor '\(name)'\(writer())")
+            throw RunError("the checkpoint has no tensor '\(name)'\(writer())")
         }
         guard e.shape == shape else {
-            throw HostError("checkpoint tensor '\(name)' has shape \(e.shape), this model's has \(shape)\(writer())")
+            throw RunError("checkpoint tensor '\(name)' has shape \(e.shape), this model's has \(shape)\(writer())")
         }
         let values = try file.floats(name)
-        if let fault = try Self.fault(in: name, values) { throw HostError("the checkpoint cannot be used: \(fault)") }
+        if let fault = try Self.fault(in: name, values) { throw RunError("the checkpoint cannot be used: \(fault)") }
         return values
     }
 }

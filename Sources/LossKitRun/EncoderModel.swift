@@ -18,7 +18,7 @@ public final class EncoderModel: EncoderRunner {
     public init(plugin: LoadedPlugin, options: [(key: String, value: String)], setup: SetupInfo, random: RandomGenerator,
                 log: @escaping (String) -> Void = { print($0) }) throws {
         guard plugin.kind == .encoder else {
-            throw HostError("'\(plugin.name)' is an objective, not an encoder (see `losskit plugins`)")
+            throw RunError("'\(plugin.name)' is an objective, not an encoder (see `losskit plugins`)")
         }
         let context = InstanceContext(instanceName: "encoder", random: random, logSink: log)
         encoder = try PluginInstance(plugin: plugin, context: context, options: options)

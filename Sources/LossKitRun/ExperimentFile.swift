@@ -19,30 +19,30 @@ public enum ExperimentFile {
     public static func load(path: String) throws -> TrainingConfig {
         let text = try read(path)
         if let line = deeplyNestedLine(text) {
-            throw HostError("\(path): line \(line) nests deeper than \(maximumNesting) levels; a settings file is a flat list of `key: value` lines")
+            throw RunError("\(path): line \(line) nests deeper than \(maximumNesting) levels; a settings file is a flat list of `key: value` lines")
         }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw HostError("\(path) is not valid YAML: \(error)")
+            throw RunError("\(path) is not valid YAML: \(error)")
         }
-        guard let root, case .mapping(let map) = root else { throw HostError("\(path) must be a YAML mapping of settings (key: value lines)") }
+        guard let root, case .mapping(let map) = root else { throw RunError("\(path) must be a YAML mapping of settings (key: value lines)") }
         let known = Set(TrainingConfig.keys)
         for (key, value) in map {
             guard let name = key.string, known.contains(name) else {
-                throw HostError("\(path): unknown setting '\(key.string ?? "\(key)")' (settings: \(TrainingConfig.keys.joined(separator: ", ")))")
+                throw RunError("\(path): unknown setting '\(key.string ?? "\(key)")' (settings: \(TrainingConfig.keys.joined(separator: ", ")))")
             }
             guard case .scalar = value else {
-                throw HostError("\(path): setting '\(name)' must be a single value, not a list or mapping")
+                throw RunError("\(path): setting '\(name)' must be a single value, not a list or mapping")
             }
         }
         do {
             return try YAMLDecoder().decode(TrainingConfig.self, from: text)
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw HostError("\(path): setting '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type (\(ctx.debugDescription))")
+            throw RunError("\(path): setting '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type (\(ctx.debugDescription))")
         } catch {
-            throw HostError("\(path): \(error)")
+            throw RunError("\(path): \(error)")
         }
     }
 
@@ -50,13 +50,13 @@ public enum ExperimentFile {
     /// file can be.
     private static func read(_ path: String) throws -> String {
         var st = stat()
-        guard stat(path, &st) == 0 else { throw HostError("cannot read experiment file \(path): \(String(cString: strerror(errno)))") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw HostError("experiment file \(path) is not a regular file") }
+        guard stat(path, &st) == 0 else { throw RunError("cannot read experiment file \(path): \(String(cString: strerror(errno)))") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw RunError("experiment file \(path) is not a regular file") }
         guard st.st_size <= maximumBytes else {
-            throw HostError("experiment file \(path) is \(st.st_size) bytes; a settings file is a few lines (at most \(maximumBytes / 1024) KiB)")
+            throw RunError("experiment file \(path) is \(st.st_size) bytes; a settings file is a few lines (at most \(maximumBytes / 1024) KiB)")
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw HostError("cannot read experiment file \(path) as UTF-8 text")
+            throw RunError("cannot read experiment file \(path) as UTF-8 text")
         }
         return text
     }

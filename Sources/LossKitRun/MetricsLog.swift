@@ -24,7 +24,7 @@ public final class MetricsLog {
             _ = fm.createFile(atPath: path, contents: Data())  // a failure shows as the FileHandle error below
         }
         if !fm.fileExists(atPath: path) { _ = fm.createFile(atPath: path, contents: Data()) }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw HostError("cannot write \(path)") }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw RunError("cannot write \(path)") }
         handle = h
         handle.seekToEndOfFile()
     }
@@ -39,7 +39,7 @@ public final class MetricsLog {
 
     /// Reads every line of a metrics file (for reports and tests).
     public static func read(_ path: String) throws -> [[String: Any]] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw HostError("no metrics log at \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw RunError("no metrics log at \(path)") }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }

@@ -24,7 +24,7 @@ public struct CrossEntropyTerm: BuiltInTerm {
     public init() {}
     public var readsUnlabelledRows: Bool { false }
     public func value(_ pg: PluginGraph, batch: BatchView, taps: TapSet) throws -> Node {
-        guard let logits = taps["logits"] else { throw HostError("ce: the model has no logits tap") }
+        guard let logits = taps["logits"] else { throw RunError("ce: the model has no logits tap") }
         return try pg.graph.softmaxCrossEntropy(logits, labels: batch.labels.map { max($0, 0) }, mask: batch.labelled.map { $0 != 0 })
     }
 }
@@ -108,9 +108,9 @@ public enum LossComposer {
             let label = counts[term.plugin]! > 1 ? "\(term.plugin)@\(term.tap ?? "default")" : term.plugin
             if let builtIn = builtInTerms.first(where: { $0.name == term.plugin }) {
                 if let tap = term.tap, tap != builtIn.tap {
-                    throw HostError("\(builtIn.name) reads the '\(builtIn.tap)' tap only; '@\(tap)' is not supported")
+                    throw RunError("\(builtIn.name) reads the '\(builtIn.tap)' tap only; '@\(tap)' is not supported")
                 }
-                if !term.options.isEmpty { throw HostError("\(builtIn.name) is built into the host and takes no options") }
+                if !term.options.isEmpty { throw RunError("\(builtIn.name) is built into the host and takes no options") }
                 terms.append(ObjectiveTerm(label: label, weight: term.weight, schedule: term.schedule, plugin: builtIn.name,
                                            computation: .builtIn(builtIn.make())))
                 continue
@@ -121,7 +121,7 @@ public enum LossComposer {
             for pattern in plugin.tapsRead {
                 let wanted = pattern == plugin.defaultTap ? (tap ?? pattern) : pattern
                 guard model.tapNames.contains(where: { tapNameMatches($0, wanted) }) else {
-                    throw HostError("\(label) reads tap '\(wanted)', which encoder \(model.encoder.plugin.name) does not offer (taps: \(model.tapNames.joined(separator: ", ")))")
+                    throw RunError("\(label) reads tap '\(wanted)', which encoder \(model.encoder.plugin.name) does not offer (taps: \(model.tapNames.joined(separator: ", ")))")
                 }
             }
             let context = InstanceContext(instanceName: label, random: random, logSink: log)

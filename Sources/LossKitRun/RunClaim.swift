@@ -21,11 +21,11 @@ public final class RunClaim {
 
     public init(folder: String) throws {
         self.folder = folder
-        if let refusal = RunClaim.refusal(folder) { throw HostError(refusal) }
+        if let refusal = RunClaim.refusal(folder) { throw RunError(refusal) }
         try RunClaim.makeFolders(folder)
         let lock = RunLayout(folder).lock
         descriptor = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw HostError("cannot open \(lock): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw RunError("cannot open \(lock): \(String(cString: strerror(errno)))") }
         try hold()   // a throw here still runs deinit, which closes the descriptor
         removeInterruptedWrites()
     }
@@ -37,7 +37,7 @@ public final class RunClaim {
         guard !held else { return }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = String(decoding: FileIO.readPrefix(descriptor, 200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw HostError("\(folder) is being written by another losskit process (\(holder.isEmpty ? "unknown process" : holder)): wait for it to end, or choose another --out")
+            throw RunError("\(folder) is being written by another losskit process (\(holder.isEmpty ? "unknown process" : holder)): wait for it to end, or choose another --out")
         }
         held = true
         let note = "pid \(getpid()), since \(ISO8601DateFormatter().string(from: Date()))\n"
@@ -59,12 +59,12 @@ public final class RunClaim {
         for part in path.split(separator: "/") {
             prefix += "/" + part
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw HostError("cannot create run folder \(path): \(prefix): \(String(cString: strerror(errno)))")
+                throw RunError("cannot create run folder \(path): \(prefix): \(String(cString: strerror(errno)))")
             }
         }
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw HostError("cannot create run folder \(path): \(String(cString: strerror(errno == 0 ? ENOTDIR : errno)))")
+            throw RunError("cannot create run folder \(path): \(String(cString: strerror(errno == 0 ? ENOTDIR : errno)))")
         }
     }
 

@@ -24,7 +24,7 @@ public struct RunSetup {
         train = try source.load(.train)
         test = try source.load(.test)
         guard train.channels == test.channels, train.height == test.height, train.width == test.width else {
-            throw HostError("train images are \(train.channels)×\(train.height)×\(train.width) but test images are \(test.channels)×\(test.height)×\(test.width)")
+            throw RunError("train images are \(train.channels)×\(train.height)×\(train.width) but test images are \(test.channels)×\(test.height)×\(test.width)")
         }
         let norm = source.normalization(of: train)
         trainAssembler = BatchAssembler(dataset: train, mean: norm.mean, std: norm.std)
@@ -36,7 +36,7 @@ public struct RunSetup {
         let spec = try RunSetup.parseEncoder(config.encoder)
         guard let plugin = loader.plugin(named: spec.name) else {
             let encoders = loader.plugins.filter { $0.kind == .encoder }.map(\.name)
-            throw HostError("unknown encoder '\(spec.name)' (encoders: \(encoders.isEmpty ? "none loaded — check --plugin-path" : encoders.joined(separator: ", ")))")
+            throw RunError("unknown encoder '\(spec.name)' (encoders: \(encoders.isEmpty ? "none loaded — check --plugin-path" : encoders.joined(separator: ", ")))")
         }
         encoderPlugin = plugin
         model = try EncoderModel(plugin: plugin, options: spec.options, setup: setup, random: random, log: log)
@@ -48,10 +48,10 @@ public struct RunSetup {
         do {
             e = try LossExpression.parse(text)
         } catch {
-            throw HostError("encoder \(error)")
+            throw RunError("encoder \(error)")
         }
         guard e.terms.count == 1, let t = e.terms.first, t.weight == 1, t.tap == nil else {
-            throw HostError("--encoder takes one encoder name with optional options, like convnet-s(width=0.5); got '\(text)'")
+            throw RunError("--encoder takes one encoder name with optional options, like convnet-s(width=0.5); got '\(text)'")
         }
         return (t.plugin, t.options.map { ($0.key, $0.value) })
     }

@@ -124,7 +124,7 @@ extension TrainingConfig: Codable {
     /// Refuses the first setting whose value its declaration does not accept, naming it.
     public func validate() throws {
         for setting in TrainingConfig.settings {
-            if let message = setting.check?(self) { throw HostError(message) }
+            if let message = setting.check?(self) { throw RunError(message) }
         }
     }
 

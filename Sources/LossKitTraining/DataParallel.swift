@@ -47,11 +47,11 @@ final class DataParallel {
         guard ranks > 1 else { return }
         let unlabelled = rows - labelledRows
         guard labelledRows % ranks == 0, unlabelled % ranks == 0 else {
-            throw HostError("a data-parallel run of \(ranks) ranks shares each step's \(labelledRows) labelled and \(unlabelled) unlabelled rows "
+            throw TrainingError(message: "a data-parallel run of \(ranks) ranks shares each step's \(labelledRows) labelled and \(unlabelled) unlabelled rows "
                             + "equally between the ranks: both must divide by \(ranks) (--batch-size, --labelled-per-batch)")
         }
         guard rows / ranks >= 2 else {
-            throw HostError("\(ranks) ranks would take \(rows / ranks) row\(rows / ranks == 1 ? "" : "s") each of a batch of \(rows): "
+            throw TrainingError(message: "\(ranks) ranks would take \(rows / ranks) row\(rows / ranks == 1 ? "" : "s") each of a batch of \(rows): "
                             + "batch-norm needs at least 2 per rank (raise --batch-size)")
         }
     }
@@ -170,7 +170,7 @@ final class DataParallel {
         for (t, name) in tensors.map(\.0).enumerated() {
             let digests = (0..<size).map { all[$0 * tensors.count + t] }
             if let other = digests.firstIndex(where: { $0 != digests[0] }) {
-                throw HostError("'\(name)' differs between rank 0 and rank \(other) of \(size): the ranks no longer train one model "
+                throw TrainingError(message: "'\(name)' differs between rank 0 and rank \(other) of \(size): the ranks no longer train one model "
                                 + "(a plugin's state that follows the batch must be kept alike on every rank: losskit.h, \"Data-parallel runs\")")
             }
         }

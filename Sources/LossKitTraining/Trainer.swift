@@ -128,7 +128,7 @@ public final class Trainer {
             if let saved = checkpoint.savedConfig {
                 let changed = try config.changes(from: saved)
                 guard changed.isEmpty else {
-                    throw HostError("resuming \(runDirectory) with other settings than it was trained with (\(changed.joined(separator: ", "))); "
+                    throw TrainingError(message: "resuming \(runDirectory) with other settings than it was trained with (\(changed.joined(separator: ", "))); "
                                     + "a resumed run may change only \(TrainingConfig.changeableOnResume.sorted().joined(separator: ", ")). "
                                     + "To train on from its encoder with new settings, start a new run with --init-from \(runDirectory)")
                 }
@@ -143,7 +143,7 @@ public final class Trainer {
                 log("resuming a run trained by \(before) process\(before == 1 ? "" : "es") with \(communicator.size): the same batches, each shared \(communicator.size) way\(communicator.size == 1 ? "" : "s")")
             }
         } else if fm.fileExists(atPath: checkpointPath) {
-            throw HostError("\(runDirectory) already holds a run: pass --resume to continue it, or choose another --out")
+            throw TrainingError(message: "\(runDirectory) already holds a run: pass --resume to continue it, or choose another --out")
         } else if let source = config.initFrom {
             // fine-tuning: the encoder starts from another run's last checkpoint
             let checkpoint = try Checkpoint.read(path: RunLayout(source).checkpoint)
@@ -287,7 +287,7 @@ public final class Trainer {
             let weighted = graph.scale(v, Float(weight))
             total = try total.map { try graph.add($0, weighted) } ?? weighted
         }
-        guard let loss = total else { throw HostError("no term of the loss is on at step \(step + 1)") }
+        guard let loss = total else { throw TrainingError(message: "no term of the loss is on at step \(step + 1)") }
         if let dataParallel {
             // the logged figures are the batch's: each term's mean over the ranks
             let global = try dataParallel.means(values.map(\.value) + [lossValue])

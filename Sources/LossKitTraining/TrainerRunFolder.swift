@@ -32,7 +32,7 @@ extension Trainer {
     /// parameters and states are compared first, and a run whose ranks disagree stops.
     public func saveCheckpoint() throws {
         if let dataParallel {
-            do { try dataParallel.checkAgreement(parameters: parameters, states: states) } catch let e as HostError {
+            do { try dataParallel.checkAgreement(parameters: parameters, states: states) } catch let e as TrainingError {
                 throw TrainingError(message: "step \(step): \(e.message); \(keptCheckpoint)", everyRank: true)
             }
         }

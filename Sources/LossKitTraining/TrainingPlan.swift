@@ -32,10 +32,10 @@ public struct TrainingPlan {
         let terms = try LossComposer.compose(config.lossExpression(), loader: loader, model: run.model, setup: run.setup, random: random,
                                              communicator: communicator, log: log)
         for term in terms where !(0..<config.steps).contains(term.schedule.from ?? 0) {
-            throw HostError("term '\(term.label)' is never on: its schedule starts at step \(term.schedule.from ?? 0) but the run has \(config.steps) steps (--steps)")
+            throw TrainingError(message: "term '\(term.label)' is never on: its schedule starts at step \(term.schedule.from ?? 0) but the run has \(config.steps) steps (--steps)")
         }
         if let idle = Trainer.firstStepWithoutTerms(terms, steps: config.steps) {
-            throw HostError("no term of the loss '\(config.loss)' is on at step \(idle + 1): the schedules in [ ] leave it empty (--steps is \(config.steps))")
+            throw TrainingError(message: "no term of the loss '\(config.loss)' is on at step \(idle + 1): the schedules in [ ] leave it empty (--steps is \(config.steps))")
         }
         let pluginContexts = terms.compactMap { $0.instance?.context }
         let parameters = run.model.parameters + pluginContexts.flatMap(\.parameters)

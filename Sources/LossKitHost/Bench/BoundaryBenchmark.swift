@@ -66,7 +66,7 @@ public struct BoundaryBenchmark {
         }
         let plugin = try make(), inProcess = try make()
         guard let i = inProcess.terms.firstIndex(where: { $0.plugin == "sc" }), plugin.terms[i].instance != nil else {
-            throw HostError("the boundary benchmark needs the sc plugin")
+            throw BenchmarkError("the boundary benchmark needs the sc plugin")
         }
         let clocks = (TermClock(), TermClock())
         let twin = SpatialContrastingTwin(random: inProcess.random)

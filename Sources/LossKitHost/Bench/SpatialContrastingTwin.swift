@@ -27,7 +27,7 @@ struct SpatialContrastingTwin {
 
     func loss(_ pg: PluginGraph, batch: BatchView, taps: TapSet) throws -> Node {
         let g = pg.graph
-        guard let f = taps[tap], f.shape.count == 4 else { throw HostError("sc twin: tap '\(tap)' is not a spatial map") }
+        guard let f = taps[tap], f.shape.count == 4 else { throw BenchmarkError("sc twin: tap '\(tap)' is not a spatial map") }
         let (B, C, H, W) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3])
         let flat = try g.reshape(f, [B, C, H * W])
         let a = try g.reshape(try g.batchedMatmul(flat, g.constant(masks(batch: B, height: H, width: W))), [B, C])

@@ -31,14 +31,14 @@ public struct ReportBuilder {
     /// Writes `out/index.html` and its files; returns the page's path.
     @discardableResult
     public func build(runs paths: [String], out: String, loader: PluginLoader?) throws -> String {
-        guard !paths.isEmpty else { throw HostError("give at least one run folder") }
+        guard !paths.isEmpty else { throw RunError("give at least one run folder") }
         let fm = FileManager.default
         try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
         var names = Set<String>()
         let runs: [Run] = try paths.map { path in
             guard let data = fm.contents(atPath: RunLayout(path).config),
                   let config = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw HostError("\(path) is not a run folder (no config.json)")
+                throw RunError("\(path) is not a run folder (no config.json)")
             }
             var name = (path as NSString).lastPathComponent
             while names.contains(name) { name += "'" }
