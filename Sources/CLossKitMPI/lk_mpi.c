@@ -8,6 +8,8 @@
 
 enum { PIECE = INT_MAX / 8 };
 
+static int broadcast(void *data, int64_t bytes, int root);
+
 
 int lk_mpi_init(int *rank, int *size) {
     int provided = 0;
@@ -53,13 +55,14 @@ int lk_mpi_all_gather(const void *data, int64_t bytes, void *out) {
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     memmove((char *)out + (size_t)rank * (size_t)bytes, data, (size_t)bytes);
     for (int r = 0; r < size; r++) {
-        int rc = lk_mpi_broadcast((char *)out + (size_t)r * (size_t)bytes, bytes, r);
+        int rc = broadcast((char *)out + (size_t)r * (size_t)bytes, bytes, r);
         if (rc != MPI_SUCCESS) return rc;
     }
     return MPI_SUCCESS;
 }
 
-int lk_mpi_broadcast(void *data, int64_t bytes, int root) {
+/* Rank `root`'s `bytes` bytes copied to every rank, in pieces. */
+static int broadcast(void *data, int64_t bytes, int root) {
     char *p = data;
     while (bytes > 0) {
         int count = bytes > PIECE ? PIECE : (int)bytes;
@@ -71,8 +74,6 @@ int lk_mpi_broadcast(void *data, int64_t bytes, int root) {
     return MPI_SUCCESS;
 }
 
-int lk_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
-
 void lk_mpi_abort(int code) {
     MPI_Abort(MPI_COMM_WORLD, code);
     _Exit(code);
@@ -80,28 +81,11 @@ void lk_mpi_abort(int code) {
 
 int lk_mpi_finalize(void) { return MPI_Finalize(); }
 
-/* MPI's text of `length` characters (when `rc` says it was written) into out[size]. */
-static void copy_text(int rc, char *text, int length, int capacity, char *out, int size) {
-    if (rc != MPI_SUCCESS || length < 0) length = 0;
-    text[length < capacity ? length : capacity - 1] = 0;
-    strncpy(out, text, (size_t)size - 1);
-    out[size - 1] = 0;
-}
-
-void lk_mpi_processor_name(char *out, int size) {
-    char text[MPI_MAX_PROCESSOR_NAME];
-    int length = 0, rc = MPI_Get_processor_name(text, &length);
-    copy_text(rc, text, length, MPI_MAX_PROCESSOR_NAME, out, size);
-}
-
 void lk_mpi_error_text(int code, char *out, int size) {
     char text[MPI_MAX_ERROR_STRING];
-    int length = 0, rc = MPI_Error_string(code, text, &length);
-    copy_text(rc, text, length, MPI_MAX_ERROR_STRING, out, size);
-}
-
-void lk_mpi_library_version(char *out, int size) {
-    char text[MPI_MAX_LIBRARY_VERSION_STRING];
-    int length = 0, rc = MPI_Get_library_version(text, &length);
-    copy_text(rc, text, length, MPI_MAX_LIBRARY_VERSION_STRING, out, size);
+    int length = 0;
+    if (MPI_Error_string(code, text, &length) != MPI_SUCCESS || length < 0) length = 0;
+    text[length < MPI_MAX_ERROR_STRING ? length : MPI_MAX_ERROR_STRING - 1] = 0;
+    strncpy(out, text, (size_t)size - 1);
+    out[size - 1] = 0;
 }

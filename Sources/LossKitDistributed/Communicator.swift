@@ -20,8 +20,6 @@ public protocol Communicator: AnyObject {
     func allReduceSum(_ data: UnsafeMutablePointer<Double>, count: Int) throws
     /// Each rank's `bytes` bytes at `data`, concatenated in rank order into `out` (size × bytes).
     func allGather(_ data: UnsafeRawPointer, bytes: Int, into out: UnsafeMutableRawPointer) throws
-    /// Rank `root`'s bytes copied to every rank.
-    func broadcast(_ data: UnsafeMutableRawPointer, bytes: Int, root: Int) throws
     /// Ends every rank of the job at once with `code`: for an error one rank met alone, which
     /// would otherwise leave the others waiting in their next collective.
     func abort(code: Int32) -> Never
@@ -30,7 +28,6 @@ public protocol Communicator: AnyObject {
 extension Communicator {
     /// Whether this job has more than one process.
     public var isDistributed: Bool { size > 1 }
-    public var isRankZero: Bool { rank == 0 }
 
     /// `values` summed over every rank.
     public func sum(_ values: [Double]) throws -> [Double] {
@@ -39,18 +36,6 @@ extension Communicator {
             if let p = b.baseAddress { try allReduceSum(p, count: b.count) }
         }
         return v
-    }
-
-    /// One value from each rank, in rank order.
-    public func gather<T: BitwiseCopyable>(_ value: T) throws -> [T] {
-        var mine = value
-        var all = [T](repeating: value, count: size)
-        try withUnsafeBytes(of: &mine) { m in
-            try all.withUnsafeMutableBytes { a in
-                try allGather(m.baseAddress!, bytes: m.count, into: a.baseAddress!)
-            }
-        }
-        return all
     }
 
     /// Each rank's array of `count` elements, concatenated in rank order; every rank must pass
@@ -99,7 +84,6 @@ public final class SingleProcess: Communicator {
     public func allGather(_ data: UnsafeRawPointer, bytes: Int, into out: UnsafeMutableRawPointer) throws {
         out.copyMemory(from: data, byteCount: bytes)
     }
-    public func broadcast(_ data: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {}
     public func abort(code: Int32) -> Never { exit(code) }
 }
 

@@ -8,8 +8,6 @@ import Foundation
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
-    /// The host this rank runs on, as MPI names it (for messages that name a rank).
-    public let hostName: String
 
     /// MPI_Init; call at most once per process.
     init() throws {
@@ -18,9 +16,6 @@ public final class MPICommunicator: Communicator {
         guard rc == 0 else { throw CommunicationError("MPI_Init failed: \(MPICommunicator.text(rc))") }
         rank = Int(r)
         size = Int(s)
-        var name = [CChar](repeating: 0, count: 256)
-        lk_mpi_processor_name(&name, Int32(name.count))
-        hostName = String(cString: name)
     }
 
     public func allReduceSum(_ data: UnsafeMutablePointer<Float>, count: Int) throws {
@@ -33,10 +28,6 @@ public final class MPICommunicator: Communicator {
 
     public func allGather(_ data: UnsafeRawPointer, bytes: Int, into out: UnsafeMutableRawPointer) throws {
         try check(lk_mpi_all_gather(data, Int64(bytes), out), "all-gather of \(bytes) bytes")
-    }
-
-    public func broadcast(_ data: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {
-        try check(lk_mpi_broadcast(data, Int64(bytes), Int32(root)), "broadcast of \(bytes) bytes from rank \(root)")
     }
 
     public func abort(code: Int32) -> Never {
@@ -61,13 +52,6 @@ public final class MPICommunicator: Communicator {
         var buffer = [CChar](repeating: 0, count: 512)
         lk_mpi_error_text(rc, &buffer, Int32(buffer.count))
         return String(cString: buffer)
-    }
-
-    /// The MPI library's own version line ("Open MPI v4.1.4, ..."), first line only.
-    public static var libraryVersion: String {
-        var buffer = [CChar](repeating: 0, count: 1024)
-        lk_mpi_library_version(&buffer, Int32(buffer.count))
-        return String(cString: buffer).split(separator: "\n").first.map(String.init) ?? ""
     }
 }
 

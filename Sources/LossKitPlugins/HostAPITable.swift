@@ -24,8 +24,6 @@ public enum HostAPITable {
     public static let abi10 = olderTable(minor: 0, endingBefore: \.batch_norm_relu)
     /// The table an ABI 1.1 host hands out: up to `batch_norm_relu`, as `abi10`.
     public static let abi11 = olderTable(minor: 1, endingBefore: \.mean_squared_error)
-    /// The table an ABI 1.3 host hands out: up to `homography_warp`, as `abi10`.
-    public static let abi13 = olderTable(minor: 3, endingBefore: \.rank)
 
     private static func olderTable<F>(minor: UInt16, endingBefore firstMissing: KeyPath<lk_host_api, F>) -> UnsafePointer<lk_host_api> {
         let size = MemoryLayout<lk_host_api>.offset(of: firstMissing)!

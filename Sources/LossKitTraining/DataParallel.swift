@@ -31,6 +31,7 @@ final class DataParallel {
     /// small enough that the staging buffer stays modest (4 MiB).
     static let bucketFloats = 1 << 20
     private var bucket: [Float] = []
+    private var stateBuffer: [Float] = []
     /// Seconds spent in the collectives of the step (gradients, states, term values), for the
     /// metrics log and `losskit bench`.
     private(set) var communicationSeconds = 0.0
@@ -146,13 +147,22 @@ final class DataParallel {
     func averageStates(_ states: [StateTensor]) throws {
         guard !synchronisedBatchNorm, !states.isEmpty else { return }
         try timed {
-            var flat = states.flatMap(\.value.array)
-            try flat.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0.baseAddress!, count: $0.count) }
-            var offset = 0
-            let scale = 1 / Float(size)
-            for s in states {
-                for i in 0..<s.value.count { s.value.data[i] = flat[offset + i] * scale }
-                offset += s.value.count
+            // one call for all of them, through a buffer kept between steps
+            let total = states.reduce(0) { $0 + $1.value.count }
+            if stateBuffer.count < total { stateBuffer = [Float](repeating: 0, count: total) }
+            try stateBuffer.withUnsafeMutableBufferPointer { b in
+                var offset = 0
+                for s in states {
+                    (b.baseAddress! + offset).update(from: s.value.data, count: s.value.count)
+                    offset += s.value.count
+                }
+                try communicator.allReduceSum(b.baseAddress!, count: total)
+                offset = 0
+                let scale = 1 / Float(size)
+                for s in states {
+                    for i in 0..<s.value.count { s.value.data[i] = b[offset + i] * scale }
+                    offset += s.value.count
+                }
             }
         }
     }

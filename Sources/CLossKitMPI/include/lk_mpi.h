@@ -18,17 +18,10 @@ int lk_mpi_all_reduce_sum_float(float *data, int64_t n);
 int lk_mpi_all_reduce_sum_double(double *data, int64_t n);
 /* Each rank's `bytes` bytes, concatenated in rank order into `out` (size × bytes). */
 int lk_mpi_all_gather(const void *data, int64_t bytes, void *out);
-/* Rank `root`'s `bytes` bytes copied to every rank. */
-int lk_mpi_broadcast(void *data, int64_t bytes, int root);
-int lk_mpi_barrier(void);
 /* Ends every rank of the job with `code` (MPI_Abort): for an error one rank met alone, which
  * would otherwise leave the others waiting in a collective. Does not return. */
 void lk_mpi_abort(int code);
 int lk_mpi_finalize(void);
-/* The host's name as MPI knows it, into out (at most size bytes, NUL-terminated). */
-void lk_mpi_processor_name(char *out, int size);
 /* MPI's text for an error code, into out (at most size bytes, NUL-terminated). */
 void lk_mpi_error_text(int code, char *out, int size);
-/* The library's version line (MPI_Get_library_version), into out. */
-void lk_mpi_library_version(char *out, int size);
 #endif

@@ -57,21 +57,26 @@ extension Graph {
             let moments = useBatch ? x.planeMoments?.data : nil
             // synchronised across processes: the statistics over every process's rows
             let crossProcess = useBatch ? batchStatisticsSum : nil
+            /// Channel c's Σ and Σ² over this batch's planes, in image order.
+            @inline(__always) func channelSums(_ c: Int) -> (Double, Double) {
+                var s: Double = 0, s2: Double = 0
+                for b in 0..<B {
+                    let plane = b * C + c
+                    let (rs, rs2) = moments.map { ($0[2 * plane], $0[2 * plane + 1]) } ?? Vectorized.sumAndSquares(px + plane * P, P)
+                    s += Double(rs); s2 += Double(rs2)
+                }
+                return (s, s2)
+            }
             var count = M
             if let crossProcess {
-                count = synchronisedStatistics(px, B: B, C: C, P: P, moments: moments, sum: crossProcess, running: running,
+                count = synchronisedStatistics(C: C, rows: M, channelSums: channelSums, sum: crossProcess, running: running,
                                                momentum: momentum, eps: eps, means: means.data, invStd: invStd.data)
             } else {
                 parallelFor(C) { lo, hi in
                     for c in lo..<hi {
                         var mu: Float, variance: Float
                         if useBatch {
-                            var s: Double = 0, s2: Double = 0
-                            for b in 0..<B {
-                                let plane = b * C + c
-                                let (rs, rs2) = moments.map { ($0[2 * plane], $0[2 * plane + 1]) } ?? Vectorized.sumAndSquares(px + plane * P, P)
-                                s += Double(rs); s2 += Double(rs2)
-                            }
+                            let (s, s2) = channelSums(c)
                             let m = s / Double(M)
                             mu = Float(m)
                             variance = Float(max(s2 / Double(M) - m * m, 0))
@@ -170,25 +175,15 @@ extension Graph {
     /// over every process in one call; the running statistics move toward the global ones.
     /// Returns the global row count.
     private func synchronisedStatistics(
-        _ px: UnsafeMutablePointer<Float>, B: Int, C: Int, P: Int, moments: UnsafeMutablePointer<Float>?,
-        sum: (UnsafeMutablePointer<Double>, Int) -> Void, running: BatchNormStatistics?, momentum: Float, eps: Float,
-        means: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>
+        C: Int, rows: Int, channelSums: (Int) -> (Double, Double), sum: (UnsafeMutablePointer<Double>, Int) -> Void,
+        running: BatchNormStatistics?, momentum: Float, eps: Float, means: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>
     ) -> Int {
         let totals = UnsafeMutablePointer<Double>.allocate(capacity: 2 * C + 1)
         defer { totals.deallocate() }
         parallelFor(C) { lo, hi in
-            for c in lo..<hi {
-                var s: Double = 0, s2: Double = 0
-                for b in 0..<B {
-                    let plane = b * C + c
-                    let (rs, rs2) = moments.map { ($0[2 * plane], $0[2 * plane + 1]) } ?? Vectorized.sumAndSquares(px + plane * P, P)
-                    s += Double(rs); s2 += Double(rs2)
-                }
-                totals[c] = s
-                totals[C + c] = s2
-            }
+            for c in lo..<hi { (totals[c], totals[C + c]) = channelSums(c) }
         }
-        totals[2 * C] = Double(B * P)
+        totals[2 * C] = Double(rows)
         sum(totals, 2 * C + 1)
         let M = Int(totals[2 * C])
         for c in 0..<C {
