@@ -56,6 +56,7 @@ final class GAN: Objective {
     private(set) var realAccuracy = Double.nan
     private(set) var fakeAccuracy = Double.nan
     private(set) var featureDistance = Double.nan
+    private(set) var realCloseness = Double.nan, fakeCloseness = Double.nan
 
     required init(context: Context) throws { self.context = context }
 
@@ -120,9 +121,11 @@ final class GAN: Objective {
     }
 
     /// The minibatch-discrimination term of the discriminator's decision for features f, or nil.
-    private func minibatchTerm(_ g: GraphBuilder, _ f: Value, frozen: Bool = false) -> Value? {
+    /// `closeness` receives mean o (0: every row unlike the others, 1: a collapsed batch).
+    private func minibatchTerm(_ g: GraphBuilder, _ f: Value, frozen: Bool = false, closeness: inout Double) -> Value? {
         guard let mb = minibatch else { return nil }
         let o = mb.discrimination.features(g, f, frozen: frozen)
+        closeness = o.values.isEmpty ? .nan : Double(o.values.reduce(0, +)) / Double(o.values.count)
         return o.linear(frozen ? g.frozen(mb.head) : g(mb.head))
     }
 
@@ -159,13 +162,15 @@ final class GAN: Objective {
         let loss: Value
         if mode == "dcgan" {
             guard let head = dcganHead else { throw PluginError("gan was not prepared") }
-            func decide(_ f: Value, frozen: Bool) -> Value {
+            func decide(_ f: Value, frozen: Bool, closeness: inout Double) -> Value {
                 let d = f.linear(frozen ? g.frozen(head.weight) : g(head.weight), frozen ? g.frozen(head.bias) : g(head.bias))
-                return minibatchTerm(g, f, frozen: frozen).map { d + $0 } ?? d
+                return minibatchTerm(g, f, frozen: frozen, closeness: &closeness).map { d + $0 } ?? d
             }
-            let real = decide(taps["features"], frozen: false)
-            let fakeForD = decide(g.encode(fake.detached(), frozen: false)["features"], frozen: false)
-            let fakeForG = decide(g.encode(fake, frozen: true)["features"], frozen: true)
+            try minibatch?.discrimination.fitScaleOnce(g, context: context, real: taps["features"])
+            var unused = Double.nan
+            let real = decide(taps["features"], frozen: false, closeness: &realCloseness)
+            let fakeForD = decide(g.encode(fake.detached(), frozen: false)["features"], frozen: false, closeness: &fakeCloseness)
+            let fakeForG = decide(g.encode(fake, frozen: true)["features"], frozen: true, closeness: &unused)
             // one-sided label smoothing: the real target α; α = 1 is the plain −log σ(d)
             let realTerm = labelSmoothing < 1 ? Float(labelSmoothing) * (-real).softplus() + Float(1 - labelSmoothing) * real.softplus()
                 : (-real).softplus()
@@ -181,11 +186,12 @@ final class GAN: Objective {
             let rows = (0..<B).filter { !batch.labelled[$0] }
             func realRows(_ v: Value) -> Value { rows.isEmpty ? v : v.gatherRows(rows) }
             var logits = realRows(taps["logits"])
-            if let extra = minibatchTerm(g, realRows(taps["features"])) { logits = logits + extra }
+            try minibatch?.discrimination.fitScaleOnce(g, context: context, real: realRows(taps["features"]))
+            if let extra = minibatchTerm(g, realRows(taps["features"]), closeness: &realCloseness) { logits = logits + extra }
             let lseReal = logits.logSumExp()
             let fakeForD = g.encode(fake.detached(), frozen: false)
             var fakeLogits = fakeForD["logits"]
-            if let extra = minibatchTerm(g, fakeForD["features"]) { fakeLogits = fakeLogits + extra }
+            if let extra = minibatchTerm(g, fakeForD["features"], closeness: &fakeCloseness) { fakeLogits = fakeLogits + extra }
             let lseFake = fakeLogits.logSumExp()
             // −α log D(x) − (1 − α) log(1 − D(x)) = −α LSE + sp(LSE); α = 1 is the paper's
             let realMean = labelSmoothing < 1 ? Float(labelSmoothing) * lseReal.mean() : lseReal.mean()
@@ -221,7 +227,7 @@ final class GAN: Objective {
 
 private let plugins = makePluginList([
     describe(
-        GAN.self, kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.2.0",
+        GAN.self, kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.3.0",
         summary: "semi-supervised GAN with feature matching (Salimans et al. 2016), or DCGAN (Radford et al. 2016)",
         // dcgan mode scores with a head of its own on the features: the class logits go unread
         tapsRead: ["features", "logits"], tapsReadWithoutGradient: ["logits"], defaultTap: "features",
@@ -251,6 +257,8 @@ private let plugins = makePluginList([
             Probe("real_accuracy", \.realAccuracy, doc: "fraction of real images the discriminator calls real"),
             Probe("fake_accuracy", \.fakeAccuracy, doc: "fraction of generated images it calls fake"),
             Probe("feature_distance", \.featureDistance, doc: "feature-matching distance (semi)"),
+            Probe("minibatch_real", \.realCloseness, doc: "minibatch discrimination: mean o of the real rows (0: all unlike, 1: collapsed)"),
+            Probe("minibatch_fake", \.fakeCloseness, doc: "minibatch discrimination: mean o of the generated rows"),
         ],
         create: { Runtime.create(GAN.self, $0, $1, $2) }),
 ])

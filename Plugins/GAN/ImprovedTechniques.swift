@@ -5,28 +5,79 @@ import LossKitPluginSDK
 /// samples of a batch with each other, so a generator that collapses to one mode is easy to
 /// spot. A tensor T maps each feature f_i ∈ R^A to M_i ∈ R^{B×C}; for each kernel b,
 ///
-///     c_b(i, j) = exp(−‖M_i,b − M_j,b‖₁),   o_b(x_i) = Σ_j c_b(i, j)   (j over the same batch)
+///     c_b(i, j) = exp(−s_b ‖M_i,b − M_j,b‖₁),   o_b(x_i) = 1/(n−1) Σ_{j≠i} c_b(i, j)
 ///
-/// and o(x_i) ∈ R^B joins what the discriminator decides from: a collapsed batch of n copies
-/// gives o_b = n, a varied one o_b ≈ 1.
+/// (j over the same batch of n) and o(x_i) ∈ [0, 1]^B joins what the discriminator decides from:
+/// a collapsed batch of n copies gives o_b = 1, a varied one o_b near 0.
+///
+/// Two choices keep o on the scale of the features it sits beside. The paper's code leaves out
+/// j = i and sums over the others; we also divide by n − 1, so o does not grow with the batch
+/// (summed, a batch of 128 gives o up to 127, and the head reading it took steps 127 times too
+/// large: the dcgan loss was in the thousands from step 50). And s_b, a per-kernel scale fixed
+/// at the first batch (the paper's data-dependent initialisation), puts a real row's nearest
+/// other row at L1 distance 2 on average: with T's N(0, 0.05) start alone, an untrained
+/// encoder's features all land within a small fraction of each other and every batch looks
+/// collapsed. s is a state, so checkpoints keep it; 0 means not yet fitted.
 struct MinibatchDiscrimination {
     let tensor: Param
+    let scale: State
     let kernels: Int, dimensions: Int
 
     init(context: Context, features: Int, kernels: Int, dimensions: Int) throws {
         tensor = try context.param("discriminator.minibatch.T", [kernels * dimensions, features], .normal(std: 0.05))
+        scale = try context.state("discriminator.minibatch.scale", [kernels])
         self.kernels = kernels
         self.dimensions = dimensions
+    }
+
+    /// Fits s from the real rows f [n, A] the first time it is called (every rank calls it at
+    /// the same step, and the distances are summed over the ranks, so s is the same everywhere).
+    func fitScaleOnce(_ g: GraphBuilder, context: Context, real f: Value) throws {
+        guard scale.values[0] == 0 else { return }
+        let (n, a) = (f.shape[0], f.shape[1]), width = kernels * dimensions
+        let features = f.values, t = g.frozen(tensor).values
+        var m = [Float](repeating: 0, count: n * width)
+        for i in 0..<n {
+            for r in 0..<width {
+                var sum: Float = 0
+                for k in 0..<a { sum += t[r * a + k] * features[i * a + k] }
+                m[i * width + r] = sum
+            }
+        }
+        // per kernel: Σ_i min_{j≠i} ‖M_i,b − M_j,b‖₁, then the number of rows
+        var totals = [Float](repeating: 0, count: kernels + 1)
+        if n > 1 {
+            for b in 0..<kernels {
+                for i in 0..<n {
+                    var nearest = Float.infinity
+                    for j in 0..<n where j != i {
+                        var l1: Float = 0
+                        for c in 0..<dimensions { l1 += abs(m[i * width + b * dimensions + c] - m[j * width + b * dimensions + c]) }
+                        nearest = min(nearest, l1)
+                    }
+                    totals[b] += nearest
+                }
+            }
+            totals[kernels] = Float(n)
+        }
+        try context.allReduceSum(&totals)
+        guard totals[kernels] > 0 else { return }   // no rank had two rows: fit at a later batch
+        for b in 0..<kernels {
+            let meanNearest = totals[b] / totals[kernels]
+            scale.values[b] = meanNearest > 0 && meanNearest.isFinite ? 2 / meanNearest : 1
+        }
     }
 
     /// o(x) [N, B] for the rows of f [N, A], within that batch; `frozen` reads T as a constant
     /// (the generator's update through a frozen discriminator).
     func features(_ g: GraphBuilder, _ f: Value, frozen: Bool = false) -> Value {
         let n = f.shape[0]
+        let s = g.state(scale).reshaped([1, 1, kernels, 1])
         let m = f.linear(frozen ? g.frozen(tensor) : g(tensor)).reshaped([n, 1, kernels, dimensions])
-        let difference = m - m.reshaped([1, n, kernels, dimensions])            // [N, N, B, C]
-        let l1 = (difference.relu() + (-difference).relu()).sum(axes: [3])      // |·| as relu(x) + relu(−x)
-        return (-l1).exp().sum(axes: [1])                                       // [N, B]
+        let difference = (m - m.reshaped([1, n, kernels, dimensions])) * s   // [N, N, B, C]
+        let l1 = (difference.relu() + (-difference).relu()).sum(axes: [3])   // |·| as relu(x) + relu(−x)
+        // the sum over j takes in j = i, whose term is exactly exp(0) = 1
+        return ((-l1).exp().sum(axes: [1]) - 1) * (1 / Float(max(n - 1, 1)))  // [N, B]
     }
 }
 

@@ -21,9 +21,9 @@ final class GANKnownAnswerTests: XCTestCase {
     private func lse(_ x: [Double]) -> Double { let m = x.max()!; return m + log(x.map { exp($0 - m) }.reduce(0, +)) }
 
     /// `smoothing`: the real target α; `minibatch`: kernels B and dimensions C of minibatch
-    /// discrimination, whose o_b(x_i) = Σ_j exp(−‖M_i,b − M_j,b‖₁), M = T f, adds H·o to the
-    /// discriminator's decision (the K logits, or d) — here the fake batch is n copies of x_c, so
-    /// its o_b is exactly n.
+    /// discrimination, whose o_b(x_i) = 1/(n−1) Σ_{j≠i} exp(−s_b ‖M_i,b − M_j,b‖₁), M = T f, adds
+    /// H·o to the discriminator's decision (the K logits, or d) — here the fake batch is n copies
+    /// of x_c, so its o_b is exactly 1; s is fitted on the first real batch, this one.
     private func check(mode: String, part: String, smoothing: Double = 1, minibatch: (kernels: Int, dims: Int)? = nil,
                        file: StaticString = #filePath, line: UInt = #line) throws {
         let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder(train: 64, test: 8))
@@ -38,11 +38,6 @@ final class GANKnownAnswerTests: XCTestCase {
         let constant = lo + (tanh(0.3) + 1) * (hi - lo) / 2
 
         let n = 6
-        // a minibatch tensor of a trained discriminator's scale (its N(0, 0.05) start leaves all
-        // M_i within a small fraction of each other on an untrained encoder: every o_b near n)
-        if let T = t.parameters.first(where: { $0.name == "gan.discriminator.minibatch.T" })?.value {
-            for k in 0..<T.count { T.data[k] *= 40 }
-        }
         let e = try h.evaluate(t, term: "gan", count: n, taps: ReferenceGradient.leaves)
         let (images, taps, pg) = (e.images, e.taps, PluginGraph(graph: e.graph, encoder: run.model))
         let got = Double(e.value.value.scalar)
@@ -62,29 +57,28 @@ final class GANKnownAnswerTests: XCTestCase {
         // minibatch discrimination's o of a batch of features, and the head H applied to it
         let T = try t.parameters.first { $0.name == "gan.discriminator.minibatch.T" }.map(\.value)
         let H = try t.parameters.first { $0.name == "gan.discriminator.minibatch.head" }.map(\.value)
-        func o(_ f: [[Double]]) -> [[Double]] {
-            guard let T, let (B, C) = minibatch.map({ ($0.kernels, $0.dims) }) else { return [] }
+        let s = try t.states.first { $0.name == "gan.discriminator.minibatch.scale" }.map(\.value)
+        /// s_b ‖M_i,b − M_j,b‖₁ for every pair
+        func distances(_ f: [[Double]]) -> [[[Double]]] {
+            guard let T, let s, let (B, C) = minibatch.map({ ($0.kernels, $0.dims) }) else { return [] }
             let D = f[0].count
             var m = [[Double]](repeating: [Double](repeating: 0, count: B * C), count: f.count)
             for i in f.indices { for r in 0..<(B * C) { for k in 0..<D { m[i][r] += Double(T.data[r * D + k]) * f[i][k] } } }
-            var out = [[Double]](repeating: [Double](repeating: 0, count: B), count: f.count)
-            for i in f.indices {
-                for b in 0..<B {
-                    for j in f.indices {
-                        var l1 = 0.0
-                        for c in 0..<C { l1 += abs(m[i][b * C + c] - m[j][b * C + c]) }
-                        out[i][b] += exp(-l1)
-                    }
-                }
+            return f.indices.map { i in f.indices.map { j in
+                (0..<B).map { b in Double(s.data[b]) * (0..<C).reduce(0.0) { $0 + abs(m[i][b * C + $1] - m[j][b * C + $1]) } }
+            } }
+        }
+        func o(_ f: [[Double]]) -> [[Double]] {
+            distances(f).enumerated().map { i, row in
+                (0..<row[0].count).map { b in row.indices.filter { $0 != i }.reduce(0.0) { $0 + exp(-row[$1][b]) } / Double(f.count - 1) }
             }
-            return out
         }
         func shift(_ o: [Double]) -> [Double] {
             guard let H else { return [] }
             let B = o.count
             return (0..<(H.count / B)).map { k in (0..<B).reduce(0.0) { $0 + Double(H.data[k * B + $1]) * o[$1] } }
         }
-        let fakeShift = minibatch.map { shift([Double](repeating: Double(n), count: $0.kernels)) }  // n identical rows: o_b = n
+        let fakeShift = minibatch.map { shift([Double](repeating: 1, count: $0.kernels)) }  // n identical rows: o_b = 1
         // (L_D, L_G) as functions of the real images' taps
         func losses(_ taps: [String: Tensor]) -> (d: Double, g: Double) {
             var logits = rows(taps["logits"]!)
@@ -118,10 +112,16 @@ final class GANKnownAnswerTests: XCTestCase {
                                                names: mode == "semi" ? (minibatch == nil ? ["logits"] : ["logits", "features"]) : ["features"],
                                                file: file, line: line) { losses($0).d }
         }
-        if minibatch != nil {
-            // what the technique is for: the collapsed fake batch's o_b is n, the varied real one's near 1
+        if let kernels = minibatch?.kernels {
+            // the fitted scale: on the batch it was fitted on, a row's nearest other row is at 2 on average
+            let d = distances(rows(values["features"]!))
+            for b in 0..<kernels {
+                let nearest = d.indices.map { i in d.indices.filter { $0 != i }.map { d[i][$0][b] }.min()! }
+                XCTAssertEqual(mean(nearest), 2, accuracy: 1e-3, "kernel \(b)", file: file, line: line)
+            }
+            // what the technique is for: the collapsed fake batch's o_b is 1, the varied real one's near 0
             let realO = o(rows(values["features"]!)).flatMap { $0 }
-            XCTAssertLessThan(mean(realO), 0.5 * Double(n), "real o: \(realO)", file: file, line: line)
+            XCTAssertLessThan(mean(realO), 0.25, "real o: \(realO)", file: file, line: line)
         }
     }
 

@@ -81,6 +81,24 @@ final class GANPropertyTests: XCTestCase {
         XCTAssertLessThan(after, 0.6 * before, "the trained generator should be well closer to the data than the initial one")
     }
 
+    /// Minibatch discrimination's scale: from the first step, the fitted scale leaves the real
+    /// rows apart (o near 0, not near 1 as if collapsed), and the term stays on the plain loss's
+    /// scale through training (o summed over the batch instead of averaged grew with it, and so
+    /// did the loss: thousands on Fashion-MNIST).
+    func testMinibatchDiscriminationKeepsTheLossScale() throws {
+        let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder())
+        var config = h.config(loss: "gan(mode=dcgan, width=8, minibatch_kernels=20)", steps: 60)
+        config.learningRate = 0.02
+        let (_, lines) = try h.train(config)
+        let real = MethodHarness.probe(lines, "gan.minibatch_real"), fake = MethodHarness.probe(lines, "gan.minibatch_fake")
+        let values = MethodHarness.series(lines, term: "gan")
+        print("minibatch o at step 1: real \(real[0]), generated \(fake[0]); gan term max \(values.max()!), last \(values.last!)")
+        XCTAssertEqual(real.count, 60)
+        XCTAssertLessThan(real[0], 0.3, "the fitted scale leaves real rows apart")
+        XCTAssertFalse(fake.contains { !$0.isFinite }, "the generated rows' o is reported every step")
+        XCTAssertLessThan(values.max()!, 5, "the discriminator's decision stays on the loss's scale (2 ln 2 ≈ 1.4 at the start)")
+    }
+
     /// Virtual batch norm's point: a sample no longer depends on the others in its batch. The
     /// same first four latent vectors, in batches of 4 and of 6, give the same first four images
     /// with `vbn`, and different ones with batch norm (whose statistics take in the extra two).
