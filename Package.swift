@@ -84,14 +84,16 @@ var targets: [Target] = [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/losskit"),
+    // what every test target shares: temporary folders that are removed, error assertions
+    .target(name: "LossKitTestSupport", path: "Tests/LossKitTestSupport"),
     .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore", "COpenBLAS"], path: "Tests/LossKitCoreTests"),
-    .testTarget(name: "LossKitFormatsTests", dependencies: ["LossKitFormats"], path: "Tests/LossKitFormatsTests"),
-    .testTarget(name: "LossKitDataTests", dependencies: ["LossKitData", "LossKitFormats", "LossKitCore"], path: "Tests/LossKitDataTests"),
+    .testTarget(name: "LossKitFormatsTests", dependencies: ["LossKitFormats", "LossKitTestSupport"], path: "Tests/LossKitFormatsTests"),
+    .testTarget(name: "LossKitDataTests", dependencies: ["LossKitData", "LossKitFormats", "LossKitCore", "LossKitTestSupport"], path: "Tests/LossKitDataTests"),
     .testTarget(name: "LossKitLossExpressionTests", dependencies: ["LossKitLossExpression"], path: "Tests/LossKitLossExpressionTests"),
     .testTarget(name: "LossKitPluginSDKTests", dependencies: ["LossKitPluginSDK"], path: "Tests/LossKitPluginSDKTests"),
     .testTarget(
         name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins",
-                                             "LossKitRun", "LossKitEvaluation", "LossKitTraining", "CLossKitABI"],
+                                             "LossKitRun", "LossKitEvaluation", "LossKitTraining", "CLossKitABI", "LossKitTestSupport"],
         path: "Tests/LossKitHostTests", exclude: ["Fixtures"]),
 ]
 for name in pluginNames {

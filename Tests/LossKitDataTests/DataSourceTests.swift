@@ -1,5 +1,6 @@
 import LossKitData
 import LossKitFormats
+import LossKitTestSupport
 import XCTest
 
 final class DataSourceTests: XCTestCase {
@@ -44,7 +45,7 @@ final class DataSourceTests: XCTestCase {
     }
 
     private func checkIDXFolderLoads(gzip: Bool) throws {
-        let folder = try temporaryFolder(self)
+        let folder = try TemporaryFolders.make("data")
         let train = IDXSplitFixture(labels: [0, 2, 1, 2, 0], height: 3, width: 4, salt: 0)
         let test = IDXSplitFixture(labels: [1, 4], height: 3, width: 4, salt: 100)
         try writeIDXFolder(folder, train: train, test: test, gzip: gzip)
@@ -68,7 +69,7 @@ final class DataSourceTests: XCTestCase {
     }
 
     func testMnistFolderHasTenDigitClasses() throws {
-        let folder = try temporaryFolder(self)
+        let folder = try TemporaryFolders.make("data")
         let split = IDXSplitFixture(labels: [3, 9], height: 2, width: 2, salt: 1)
         try writeIDXFolder(folder, train: split, test: split, gzip: true)
         let data = try DataSource.parse("mnist:" + folder).load(.test)
@@ -78,7 +79,7 @@ final class DataSourceTests: XCTestCase {
     }
 
     func testACorruptTrainingLabelThatWouldAddClassesIsRefusedByIndex() throws {
-        let folder = try temporaryFolder(self)
+        let folder = try TemporaryFolders.make("data")
         let train = IDXSplitFixture(labels: [0, 2, 1, 200, 0], height: 2, width: 2, salt: 0)
         let test = IDXSplitFixture(labels: [1, 2], height: 2, width: 2, salt: 1)
         try writeIDXFolder(folder, train: train, test: test, gzip: false)
@@ -92,7 +93,7 @@ final class DataSourceTests: XCTestCase {
     /// The files' own faults come before the class check: a truncated image file is named as
     /// truncated, not as the class gap its labels might suggest.
     func testATruncatedImageFileIsNamedBeforeAnyLabelCheck() throws {
-        let folder = try temporaryFolder(self)
+        let folder = try TemporaryFolders.make("data")
         let train = IDXSplitFixture(labels: [0, 2, 1, 200, 0], height: 2, width: 2, salt: 0)
         try writeIDXFolder(folder, train: train, test: train, gzip: false)
         let images = folder + "/train-images-idx3-ubyte"
@@ -103,7 +104,7 @@ final class DataSourceTests: XCTestCase {
     }
 
     func testAFolderWhereAnIDXFileShouldBeIsNamedAsAFolder() throws {
-        let folder = try temporaryFolder(self)
+        let folder = try TemporaryFolders.make("data")
         let split = IDXSplitFixture(labels: [1], height: 2, width: 2, salt: 0)
         try writeIDXFolder(folder, train: split, test: split, gzip: false, skip: ["train-labels-idx1-ubyte"])
         try FileManager.default.createDirectory(atPath: folder + "/train-labels-idx1-ubyte", withIntermediateDirectories: false)
@@ -112,7 +113,7 @@ final class DataSourceTests: XCTestCase {
     }
 
     func testAnEmptySplitIsRefused() throws {
-        let folder = try temporaryFolder(self)
+        let folder = try TemporaryFolders.make("data")
         try writeIDXFolder(folder, train: IDXSplitFixture(labels: [], height: 2, width: 2, salt: 0),
                            test: IDXSplitFixture(labels: [0], height: 2, width: 2, salt: 1), gzip: false)
         let message = errorMessage { _ = try DataSource.parse("idx:" + folder).load(.train) }
@@ -120,7 +121,7 @@ final class DataSourceTests: XCTestCase {
     }
 
     func testMissingIdxFileIsNamedWithItsFolder() throws {
-        let folder = try temporaryFolder(self)
+        let folder = try TemporaryFolders.make("data")
         let split = IDXSplitFixture(labels: [1], height: 2, width: 2, salt: 0)
         try writeIDXFolder(folder, train: split, test: split, gzip: false, skip: ["train-labels-idx1-ubyte"])
         let message = errorMessage { _ = try DataSource.parse("idx:" + folder).load(.train) }
@@ -131,7 +132,7 @@ final class DataSourceTests: XCTestCase {
     }
 
     func testMissingFolderMessagesComeFromTheFormatReaders() throws {
-        let missing = try temporaryFolder(self) + "/absent"
+        let missing = try TemporaryFolders.make("data") + "/absent"
         let fashion = errorMessage { _ = try DataSource.parse("fashion-mnist:" + missing).load(.train) }
         XCTAssertTrue(fashion.contains("apt-get install dataset-fashion-mnist"), fashion)
         XCTAssertTrue(fashion.contains("the directory does not exist"), fashion)

@@ -3,14 +3,6 @@ import LossKitData
 import LossKitFormats
 import XCTest
 
-/// A fresh temporary folder, removed when the test ends.
-func temporaryFolder(_ test: XCTestCase) throws -> String {
-    let path = NSTemporaryDirectory() + "DataPipelineTests-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
-}
-
 /// A tiny MNIST-layout split: `labels.count` images of `height`×`width` whose pixel bytes are
 /// `(image * 31 + position * 7 + salt) % 256`, so every image and position differs.
 struct IDXSplitFixture {
@@ -36,16 +28,5 @@ func writeIDXFolder(_ folder: String, train: IDXSplitFixture, test: IDXSplitFixt
             let file = gzip ? name + ".gz" : name
             try Data(gzip ? Gzip.deflateGzip(bytes) : bytes).write(to: URL(fileURLWithPath: folder + "/" + file))
         }
-    }
-}
-
-/// The message of the error `body` throws, failing the test if it throws none.
-func errorMessage(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) -> String {
-    do {
-        try body()
-        XCTFail("expected an error", file: file, line: line)
-        return ""
-    } catch {
-        return "\(error)"
     }
 }

@@ -1,4 +1,5 @@
 import LossKitData
+import LossKitTestSupport
 import XCTest
 
 final class LabelledSplitTests: XCTestCase {

@@ -1,4 +1,5 @@
 import LossKitFormats
+import LossKitTestSupport
 import XCTest
 
 final class CIFAR10Tests: TempDirTestCase {
@@ -39,21 +40,21 @@ final class CIFAR10Tests: TempDirTestCase {
 
     func testFileSizeThatIsNotWholeRecordsIsRejectedWithRemainder() throws {
         let path = try write("odd.bin", record(label: 0, seed: 0) + record(label: 1, seed: 0) + [1, 2, 3, 4, 5])
-        assertDataError([path, "size 6151 bytes", "3073-byte", "5 bytes left over"]) { try CIFAR10.load(files: [path]) }
+        assertThrows(DataError.self, [path, "size 6151 bytes", "3073-byte", "5 bytes left over"]) { try CIFAR10.load(files: [path]) }
     }
 
     func testLabelByteOutsideTenClassesIsRejectedWithOffset() throws {
         let path = try write("bad.bin", record(label: 0, seed: 0) + record(label: 10, seed: 0))
-        assertDataError([path, "record 1 at offset 3073 has label byte 10", "0...9"]) { try CIFAR10.load(files: [path]) }
+        assertThrows(DataError.self, [path, "record 1 at offset 3073 has label byte 10", "0...9"]) { try CIFAR10.load(files: [path]) }
     }
 
     func testMissingDirectoryAndFilesAreReported() throws {
-        assertDataError(["CIFAR-10 not found in \(dir)/none", "does not exist"]) {
+        assertThrows(DataError.self, ["CIFAR-10 not found in \(dir)/none", "does not exist"]) {
             try CIFAR10.load(directory: dir + "/none", split: .train)
         }
-        assertDataError(["CIFAR-10 not found in \(dir)", "data_batch_1.bin"]) {
+        assertThrows(DataError.self, ["CIFAR-10 not found in \(dir)", "data_batch_1.bin"]) {
             try CIFAR10.load(directory: dir, split: .train)
         }
-        assertDataError(["no such file: \(dir)/x.bin"]) { try CIFAR10.load(files: [dir + "/x.bin"]) }
+        assertThrows(DataError.self, ["no such file: \(dir)/x.bin"]) { try CIFAR10.load(files: [dir + "/x.bin"]) }
     }
 }

@@ -1,4 +1,5 @@
 import LossKitFormats
+import LossKitTestSupport
 import XCTest
 
 final class GzipTests: XCTestCase {
@@ -43,7 +44,7 @@ final class GzipTests: XCTestCase {
     func testTruncatedGzipStreamReportsCompressedBytesConsumed() {
         let gz = Gzip.deflateGzip(sample(50_000))
         let cut = Array(gz[..<(gz.count / 2)])
-        assertDataError(["cut.gz", "gzip stream ends early after \(cut.count) compressed bytes"]) {
+        assertThrows(DataError.self, ["cut.gz", "gzip stream ends early after \(cut.count) compressed bytes"]) {
             try Gzip.inflate(cut, path: "cut.gz")
         }
     }
@@ -51,14 +52,14 @@ final class GzipTests: XCTestCase {
     func testStreamMissingOnlyItsTrailerIsTruncated() {
         let gz = Gzip.deflateGzip(sample(1000))
         let cut = Array(gz.dropLast(4))
-        assertDataError(["t.gz", "ends early after \(cut.count) compressed bytes"]) {
+        assertThrows(DataError.self, ["t.gz", "ends early after \(cut.count) compressed bytes"]) {
             try Gzip.inflate(cut, path: "t.gz")
         }
     }
 
     func testTrailingGarbageAfterLastMemberIsRejectedWithOffset() {
         let gz = Gzip.deflateGzip(sample(1000))
-        assertDataError(["junk.gz", "trailing garbage at offset \(gz.count)", "6a 75 6e 6b"]) {
+        assertThrows(DataError.self, ["junk.gz", "trailing garbage at offset \(gz.count)", "6a 75 6e 6b"]) {
             try Gzip.inflate(gz + Array("junk".utf8), path: "junk.gz")
         }
     }
@@ -66,6 +67,6 @@ final class GzipTests: XCTestCase {
     func testCorruptDeflateDataIsRejected() {
         var gz = Gzip.deflateGzip(sample(5000))
         for i in 20 ..< 40 { gz[i] ^= 0xFF }
-        assertDataError(["bad.gz"]) { try Gzip.inflate(gz, path: "bad.gz") }
+        assertThrows(DataError.self, ["bad.gz"]) { try Gzip.inflate(gz, path: "bad.gz") }
     }
 }

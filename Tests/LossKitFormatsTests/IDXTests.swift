@@ -1,4 +1,5 @@
 import LossKitFormats
+import LossKitTestSupport
 import XCTest
 
 final class IDXTests: TempDirTestCase {
@@ -28,43 +29,43 @@ final class IDXTests: TempDirTestCase {
 
     func testMissingIDXFileSaysNoSuchFile() {
         let path = dir + "/absent-idx1-ubyte"
-        assertDataError(["no such file: \(path)"]) { try IDXFile.read(path: path) }
+        assertThrows(DataError.self, ["no such file: \(path)"]) { try IDXFile.read(path: path) }
     }
 
     func testWrongMagicReportsFirstBytesAndExpectedStart() throws {
         let path = try write("zip", [0x50, 0x4b, 0x03, 0x04, 9, 9, 9])
-        assertDataError([path, "50 4b 03 04", "00 00", "not an IDX file"]) { try IDXFile.read(path: path) }
+        assertThrows(DataError.self, [path, "50 4b 03 04", "00 00", "not an IDX file"]) { try IDXFile.read(path: path) }
     }
 
     func testNonUnsignedByteTypeIsRejectedNamingTheTypeCode() throws {
         let path = try write("floats", [0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0])
-        assertDataError([path, "0x0d", "float32", "only 0x08 (unsigned byte)"]) { try IDXFile.read(path: path) }
+        assertThrows(DataError.self, [path, "0x0d", "float32", "only 0x08 (unsigned byte)"]) { try IDXFile.read(path: path) }
     }
 
     func testTruncatedIDXHeaderIsRejected() throws {
         let path = try write("short", [0, 0, 8, 3, 0, 0, 0, 2])
-        assertDataError([path, "truncated IDX header", "16-byte header", "only 8 bytes"]) { try IDXFile.read(path: path) }
+        assertThrows(DataError.self, [path, "truncated IDX header", "16-byte header", "only 8 bytes"]) { try IDXFile.read(path: path) }
         let tiny = try write("tiny", [0, 0])
-        assertDataError([tiny, "truncated IDX header", "2 bytes"]) { try IDXFile.read(path: tiny) }
+        assertThrows(DataError.self, [tiny, "truncated IDX header", "2 bytes"]) { try IDXFile.read(path: tiny) }
     }
 
     func testTruncatedIDXFileIsRejectedWithOffset() throws {
         let path = try write("cut", Array(handMade.dropLast(4)))
-        assertDataError(["\(path): truncated: header promises 24 data bytes after offset 16, file has only 20"]) {
+        assertThrows(DataError.self, ["\(path): truncated: header promises 24 data bytes after offset 16, file has only 20"]) {
             try IDXFile.read(path: path)
         }
     }
 
     func testTruncatedGzipIDXFileSaysOffsetsAreDecompressed() throws {
         let path = try write("cut.gz", Gzip.deflateGzip(Array(handMade.dropLast(4))))
-        assertDataError(["\(path): truncated: header promises 24 data bytes after offset 16, file has only 20", "decompressed"]) {
+        assertThrows(DataError.self, ["\(path): truncated: header promises 24 data bytes after offset 16, file has only 20", "decompressed"]) {
             try IDXFile.read(path: path)
         }
     }
 
     func testTrailingGarbageAfterIDXDataIsRejected() throws {
         let path = try write("long", handMade + [7, 7])
-        assertDataError([path, "2 unexpected trailing bytes at offset 40", "exactly 24 data bytes"]) {
+        assertThrows(DataError.self, [path, "2 unexpected trailing bytes at offset 40", "exactly 24 data bytes"]) {
             try IDXFile.read(path: path)
         }
     }

@@ -1,4 +1,5 @@
 import LossKitFormats
+import LossKitTestSupport
 import XCTest
 
 final class ImageDatasetTests: TempDirTestCase {
@@ -23,14 +24,14 @@ final class ImageDatasetTests: TempDirTestCase {
 
     func testImageAndLabelCountMismatchIsReported() throws {
         let (images, labels) = try idxPair(images: 3, labels: [0, 1])
-        assertDataError(["images file has 3 images but labels file has 2 labels", images, labels]) {
+        assertThrows(DataError.self, ["images file has 3 images but labels file has 2 labels", images, labels]) {
             try ImageDataset.idx(images: images, labels: labels, name: "x", classNames: ["a", "b"])
         }
     }
 
     func testLabelOutOfRangeNamesFileAndIndex() throws {
         let (images, labels) = try idxPair(images: 3, labels: [0, 5, 1])
-        assertDataError([labels, "label 5 at index 1", "0..<3"]) {
+        assertThrows(DataError.self, [labels, "label 5 at index 1", "0..<3"]) {
             try ImageDataset.idx(images: images, labels: labels, name: "x", classNames: ["a", "b", "c"])
         }
     }
@@ -38,7 +39,7 @@ final class ImageDatasetTests: TempDirTestCase {
     func testImagesFileMustBeThreeDimensional() throws {
         let images = try write("flat", IDXFile.encode(IDXArray(dims: [2, 4], bytes: Array(repeating: 0, count: 8))))
         let (_, labels) = try idxPair(images: 2, labels: [0, 1])
-        assertDataError([images, "expected a 3-D IDX image file", "[2, 4]"]) {
+        assertThrows(DataError.self, [images, "expected a 3-D IDX image file", "[2, 4]"]) {
             try ImageDataset.idx(images: images, labels: labels, name: "x", classNames: ["a", "b"])
         }
     }
@@ -46,25 +47,25 @@ final class ImageDatasetTests: TempDirTestCase {
     func testLabelsFileMustBeOneDimensional() throws {
         let (images, _) = try idxPair(images: 2, labels: [0, 1])
         let labels = try write("lab2d", IDXFile.encode(IDXArray(dims: [2, 1], bytes: [0, 1])))
-        assertDataError([labels, "expected a 1-D IDX label file"]) {
+        assertThrows(DataError.self, [labels, "expected a 1-D IDX label file"]) {
             try ImageDataset.idx(images: images, labels: labels, name: "x", classNames: ["a", "b"])
         }
     }
 
     func testInitRejectsInconsistentBuffers() {
-        assertDataError(["ds", "pixel buffer has 5 bytes", "2 images of 1x2x2 need 8"]) {
+        assertThrows(DataError.self, ["ds", "pixel buffer has 5 bytes", "2 images of 1x2x2 need 8"]) {
             try ImageDataset(name: "ds", count: 2, channels: 1, height: 2, width: 2, pixels: [0, 0, 0, 0, 0],
                              labels: [0, 0], classCount: 2, classNames: ["a", "b"])
         }
-        assertDataError(["ds", "2 images but 1 labels"]) {
+        assertThrows(DataError.self, ["ds", "2 images but 1 labels"]) {
             try ImageDataset(name: "ds", count: 2, channels: 1, height: 1, width: 1, pixels: [0, 0],
                              labels: [0], classCount: 2, classNames: ["a", "b"])
         }
-        assertDataError(["ds", "label -1 at index 1", "0..<2"]) {
+        assertThrows(DataError.self, ["ds", "label -1 at index 1", "0..<2"]) {
             try ImageDataset(name: "ds", count: 2, channels: 1, height: 1, width: 1, pixels: [0, 0],
                              labels: [0, -1], classCount: 2, classNames: ["a", "b"])
         }
-        assertDataError(["ds", "classCount is 3 but 2 class names"]) {
+        assertThrows(DataError.self, ["ds", "classCount is 3 but 2 class names"]) {
             try ImageDataset(name: "ds", count: 1, channels: 1, height: 1, width: 1, pixels: [0],
                              labels: [0], classCount: 3, classNames: ["a", "b"])
         }
@@ -72,14 +73,14 @@ final class ImageDatasetTests: TempDirTestCase {
 
     func testFashionMNISTMissingDirectoryExplainsHowToInstall() {
         let missing = dir + "/nowhere"
-        assertDataError(["Fashion-MNIST not found in \(missing): install it with `apt-get install dataset-fashion-mnist`, or pass --data idx:DIR (a folder with the four IDX files)"]) {
+        assertThrows(DataError.self, ["Fashion-MNIST not found in \(missing): install it with `apt-get install dataset-fashion-mnist`, or pass --data idx:DIR (a folder with the four IDX files)"]) {
             try FashionMNIST.load(directory: missing, split: .train)
         }
     }
 
     func testFashionMNISTMissingFileNamesBothAcceptedNames() throws {
         try write("t10k-images-idx3-ubyte", IDXFile.encode(IDXArray(dims: [1, 2, 2], bytes: [0, 0, 0, 0])))
-        assertDataError(["Fashion-MNIST not found in \(dir)", "t10k-labels-idx1-ubyte.gz", "apt-get install dataset-fashion-mnist"]) {
+        assertThrows(DataError.self, ["Fashion-MNIST not found in \(dir)", "t10k-labels-idx1-ubyte.gz", "apt-get install dataset-fashion-mnist"]) {
             try FashionMNIST.load(directory: dir, split: .test)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LossKitFormats
+import LossKitTestSupport
 import XCTest
 
 final class NPYTests: TempDirTestCase {
@@ -68,16 +69,16 @@ final class NPYTests: TempDirTestCase {
     }
 
     func testDecodeRejectsBadMagicWrongDTypeAndTruncatedData() {
-        assertDataError(["NPY data", "\\x93NUMPY magic", "50 4b"]) {
+        assertThrows(DataError.self, ["NPY data", "\\x93NUMPY magic", "50 4b"]) {
             try NPY.decode([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0, 0, 0])
         }
         let good = NPY.encode(floats: [1, 2, 3], shape: [3])
-        assertDataError(["NPY data", "shape [3] needs 12 data bytes after offset 128, found 8"]) {
+        assertThrows(DataError.self, ["NPY data", "shape [3] needs 12 data bytes after offset 128, found 8"]) {
             try NPY.decode(Array(good.dropLast(4)))
         }
         var wrongType = good
         let at = wrongType.firstIndex(of: UInt8(ascii: "f"))!
         wrongType[at] = UInt8(ascii: "i")
-        assertDataError(["NPY data", "dtype '<i4' is not float32"]) { try NPY.decode(wrongType) }
+        assertThrows(DataError.self, ["NPY data", "dtype '<i4' is not float32"]) { try NPY.decode(wrongType) }
     }
 }

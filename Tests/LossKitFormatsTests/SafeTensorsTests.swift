@@ -1,5 +1,6 @@
 import Foundation
 import LossKitFormats
+import LossKitTestSupport
 import XCTest
 
 final class SafeTensorsTests: TempDirTestCase {
@@ -107,7 +108,7 @@ final class SafeTensorsTests: TempDirTestCase {
         try sample().write(atomicallyTo: path)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["ckpt.safetensors"])
         XCTAssertEqual(try SafeTensorsFile.read(path: path).entries.count, 3)
-        assertDataError(["cannot create temporary file", dir + "/missing/x.safetensors"]) {
+        assertThrows(DataError.self, ["cannot create temporary file", dir + "/missing/x.safetensors"]) {
             try sample().write(atomicallyTo: dir + "/missing/x.safetensors")
         }
     }
@@ -116,15 +117,15 @@ final class SafeTensorsTests: TempDirTestCase {
         let path = dir + "/m.safetensors"
         try sample().write(atomicallyTo: path)
         let st = try SafeTensorsFile.read(path: path)
-        assertDataError(["checkpoint \(path) has no tensor 'nope'", "'weight'"]) { try st.floats("nope") }
-        assertDataError([path, "tensor 'weight' is F32", "expected I64"]) { try st.int64s("weight") }
-        assertDataError(["no such file: \(dir)/absent.safetensors"]) { try SafeTensorsFile.read(path: dir + "/absent.safetensors") }
+        assertThrows(DataError.self, ["checkpoint \(path) has no tensor 'nope'", "'weight'"]) { try st.floats("nope") }
+        assertThrows(DataError.self, [path, "tensor 'weight' is F32", "expected I64"]) { try st.int64s("weight") }
+        assertThrows(DataError.self, ["no such file: \(dir)/absent.safetensors"]) { try SafeTensorsFile.read(path: dir + "/absent.safetensors") }
     }
 
     // MARK: corrupt files
 
     func testFileShorterThanTheLengthPrefixIsRejected() {
-        assertDataError(["checkpoint c.st is too short", "5 bytes"]) {
+        assertThrows(DataError.self, ["checkpoint c.st is too short", "5 bytes"]) {
             try SafeTensorsFile.decode([1, 2, 3, 4, 5], path: "c.st")
         }
     }
@@ -132,57 +133,57 @@ final class SafeTensorsTests: TempDirTestCase {
     func testHeaderLengthPastEndOfFileIsRejected() {
         var bytes = file("{}", [])
         bytes[0] = 200
-        assertDataError(["c.st", "header length 200", "runs past the end", "offset 208", "file has 10 bytes"]) {
+        assertThrows(DataError.self, ["c.st", "header length 200", "runs past the end", "offset 208", "file has 10 bytes"]) {
             try SafeTensorsFile.decode(bytes, path: "c.st")
         }
-        assertDataError(["c.st", "header length 72057594037927936", "limit"]) {
+        assertThrows(DataError.self, ["c.st", "header length 72057594037927936", "limit"]) {
             try SafeTensorsFile.decode([0, 0, 0, 0, 0, 0, 0, 1, 0x7B, 0x7D], path: "c.st")
         }
     }
 
     func testHeaderThatIsNotJSONIsRejectedWithOffset() {
-        assertDataError(["c.st", "not valid JSON", "expected ':'", "file offset 13"]) {
+        assertThrows(DataError.self, ["c.st", "not valid JSON", "expected ':'", "file offset 13"]) {
             try SafeTensorsFile.decode(file(#"{"w" 1}"#, []), path: "c.st")
         }
-        assertDataError(["c.st", "header must be a JSON object, found an array"]) {
+        assertThrows(DataError.self, ["c.st", "header must be a JSON object, found an array"]) {
             try SafeTensorsFile.decode(file("[]", []), path: "c.st")
         }
-        assertDataError(["c.st", "duplicate key \"w\""]) {
+        assertThrows(DataError.self, ["c.st", "duplicate key \"w\""]) {
             try SafeTensorsFile.decode(file(#"{"w":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"w":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}"#, []), path: "c.st")
         }
     }
 
     func testUnknownDTypeIsRejectedNamingTensor() {
-        assertDataError(["c.st", "tensor 'w'", "unsupported dtype 'BF16'", "F32, I64, I32, U8"]) {
+        assertThrows(DataError.self, ["c.st", "tensor 'w'", "unsupported dtype 'BF16'", "F32, I64, I32, U8"]) {
             try SafeTensorsFile.decode(file(#"{"w":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}"#, [0, 0]), path: "c.st")
         }
     }
 
     func testOffsetsDisagreeingWithShapeAreRejected() {
-        assertDataError(["c.st", "tensor 'w'", "shape [2, 3] of F32 needs 24 bytes", "data_offsets [0, 20] span 20"]) {
+        assertThrows(DataError.self, ["c.st", "tensor 'w'", "shape [2, 3] of F32 needs 24 bytes", "data_offsets [0, 20] span 20"]) {
             try SafeTensorsFile.decode(file(#"{"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}}"#, Array(repeating: 0, count: 20)), path: "c.st")
         }
-        assertDataError(["c.st", "tensor 'w'", "non-negative integers", "-1"]) {
+        assertThrows(DataError.self, ["c.st", "tensor 'w'", "non-negative integers", "-1"]) {
             try SafeTensorsFile.decode(file(#"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, [0, 0, 0, 0]), path: "c.st")
         }
     }
 
     func testReversedOffsetsAreRejectedAsOutOfRange() {
-        assertDataError(["c.st", "tensor 'w'", "data_offsets [4, 0] are out of range"]) {
+        assertThrows(DataError.self, ["c.st", "tensor 'w'", "data_offsets [4, 0] are out of range"]) {
             try SafeTensorsFile.decode(file(#"{"w":{"dtype":"U8","shape":[4],"data_offsets":[4,0]}}"#, [0, 0, 0, 0]), path: "c.st")
         }
     }
 
     func testOverlappingTensorsAreRejected() {
         let json = #"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}"#
-        assertDataError(["c.st", "tensors overlap", "'b' begins at data offset 2", "'a' ends at 4"]) {
+        assertThrows(DataError.self, ["c.st", "tensors overlap", "'b' begins at data offset 2", "'a' ends at 4"]) {
             try SafeTensorsFile.decode(file(json, Array(repeating: 0, count: 6)), path: "c.st")
         }
     }
 
     func testGapBetweenTensorsIsRejected() {
         let json = #"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[4,6]}}"#
-        assertDataError(["c.st", "gap in the data section", "bytes 2..<4", "'b' begins at 4"]) {
+        assertThrows(DataError.self, ["c.st", "gap in the data section", "bytes 2..<4", "'b' begins at 4"]) {
             try SafeTensorsFile.decode(file(json, Array(repeating: 0, count: 6)), path: "c.st")
         }
     }
@@ -192,20 +193,20 @@ final class SafeTensorsTests: TempDirTestCase {
         st.add(name: "a", floats: [1, 2], shape: [2])
         st.add(name: "w", floats: [3, 4], shape: [2])
         let path = try write("cut.safetensors", Array(st.encoded().dropLast(4)))
-        assertDataError(["checkpoint \(path) is truncated: tensor 'w' needs bytes 8..<16 of the data section but only 12 are present"]) {
+        assertThrows(DataError.self, ["checkpoint \(path) is truncated: tensor 'w' needs bytes 8..<16 of the data section but only 12 are present"]) {
             try SafeTensorsFile.read(path: path)
         }
     }
 
     func testTrailingBytesAfterTheLastTensorAreRejected() {
         let json = #"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#
-        assertDataError(["c.st", "3 bytes at file offset \(8 + json.utf8.count + 2) follow the last tensor"]) {
+        assertThrows(DataError.self, ["c.st", "3 bytes at file offset \(8 + json.utf8.count + 2) follow the last tensor"]) {
             try SafeTensorsFile.decode(file(json, [1, 2, 3, 4, 5]), path: "c.st")
         }
     }
 
     func testMetadataValuesMustBeStrings() {
-        assertDataError(["c.st", "__metadata__ value for 'epoch' must be a string, found a number"]) {
+        assertThrows(DataError.self, ["c.st", "__metadata__ value for 'epoch' must be a string, found a number"]) {
             try SafeTensorsFile.decode(file(#"{"__metadata__":{"epoch":3}}"#, []), path: "c.st")
         }
     }

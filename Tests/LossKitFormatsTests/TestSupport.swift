@@ -1,19 +1,14 @@
 import Foundation
 import LossKitFormats
+import LossKitTestSupport
 import XCTest
 
-/// A test case with a fresh temporary directory, removed afterwards.
+/// A test case with a fresh temporary directory of its own.
 class TempDirTestCase: XCTestCase {
     var dir = ""
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("FormatsTests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: dir)
+        dir = try TemporaryFolders.make("formats")
     }
 
     @discardableResult
@@ -21,21 +16,6 @@ class TempDirTestCase: XCTestCase {
         let path = dir + "/" + name
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
-    }
-}
-
-/// Asserts that `body` throws a `DataError` whose message contains every one of `parts`.
-func assertDataError<T>(_ parts: [String], file: StaticString = #filePath, line: UInt = #line,
-                        _ body: () throws -> T) {
-    do {
-        _ = try body()
-        XCTFail("expected a DataError containing \(parts), but nothing was thrown", file: file, line: line)
-    } catch let error as DataError {
-        for part in parts where !error.message.contains(part) {
-            XCTFail("error message is missing \"\(part)\":\n  \(error.message)", file: file, line: line)
-        }
-    } catch {
-        XCTFail("expected a DataError, got \(type(of: error)): \(error)", file: file, line: line)
     }
 }
 

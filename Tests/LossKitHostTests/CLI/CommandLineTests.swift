@@ -1,4 +1,5 @@
 import Foundation
+import LossKitTestSupport
 import XCTest
 
 /// The `losskit` executable as a user runs it: listing, refusing, checking in a child process,
@@ -98,7 +99,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testBenchByShapePrintsTheLargestLinesAndWritesEveryLineToTheJSON() throws {
-        let json = NSTemporaryDirectory() + "losskit-bench-\(UUID().uuidString).json"
+        let json = TemporaryFolders.path("losskit-bench", suffix: ".json")
         defer { try? FileManager.default.removeItem(atPath: json) }
         let (status, out) = losskit(["bench", "--plugin-path", folder, "--rows", "ce", "--by-shape", "--top", "2",
                                      "--steps", "1", "--windows", "1", "--threads", "1", "--json", json])

@@ -1,4 +1,5 @@
 import Foundation
+import LossKitTestSupport
 import XCTest
 
 /// Numbers that once trapped the process (overflowing step arithmetic, a division by a config
@@ -46,7 +47,7 @@ final class NumericFaultTests: XCTestCase {
 
     /// A config file's `batch_size: 0` with --batch-size on the command line divided by zero.
     func testAConfigFilesZeroBatchUnderACommandLineBatchTrains() throws {
-        let config = NSTemporaryDirectory() + "zero-batch-\(UUID().uuidString).yaml"
+        let config = TemporaryFolders.path("zero-batch", suffix: ".yaml")
         defer { try? FileManager.default.removeItem(atPath: config) }
         try "batch_size: 0\n".write(toFile: config, atomically: true, encoding: .utf8)
         let (status, out) = train(["--config", config, "--batch-size", "8", "--steps", "1"])

@@ -2,6 +2,7 @@ import Foundation
 import LossKitCore
 import LossKitEvaluation
 import LossKitHost
+import LossKitTestSupport
 import XCTest
 
 final class KNNClassifierTests: XCTestCase {
@@ -133,58 +134,58 @@ final class KNNClassifierTests: XCTestCase {
 
     func testErrorsNameTheProblem() {
         let train = tinyTrain, test = tinyTest
-        assertEvaluationError("train has 2 feature columns but test has 3") {
+        assertThrows(EvaluationError.self, "train has 2 feature columns but test has 3") {
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels, test: Tensor(zeros: [2, 3]),
                                        testLabels: [0, 1], classes: 3)
         }
-        assertEvaluationError("train must be a [rows, features] matrix, got shape [12]") {
+        assertThrows(EvaluationError.self, "train must be a [rows, features] matrix, got shape [12]") {
             try KNNClassifier.evaluate(train: Tensor(zeros: [12]), trainLabels: tinyLabels, test: test,
                                        testLabels: [0, 1], classes: 3)
         }
-        assertEvaluationError("train has 6 rows but trainLabels has 5 labels") {
+        assertThrows(EvaluationError.self, "train has 6 rows but trainLabels has 5 labels") {
             try KNNClassifier.evaluate(train: train, trainLabels: [0, 1, 1, 0, 1], test: test,
                                        testLabels: [0, 1], classes: 3, k: 3)
         }
-        assertEvaluationError("test has 2 rows but testLabels has 3 labels") {
+        assertThrows(EvaluationError.self, "test has 2 rows but testLabels has 3 labels") {
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels, test: test,
                                        testLabels: [0, 1, 1], classes: 3, k: 3)
         }
-        assertEvaluationError("k must be at least 1, got 0") {
+        assertThrows(EvaluationError.self, "k must be at least 1, got 0") {
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels, test: test, testLabels: [0, 1],
                                        classes: 3, k: 0)
         }
-        assertEvaluationError("k = 7 exceeds the 6 training rows") {
+        assertThrows(EvaluationError.self, "k = 7 exceeds the 6 training rows") {
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels, test: test, testLabels: [0, 1],
                                        classes: 3, k: 7)
         }
-        assertEvaluationError("k = 200 exceeds the 6 training rows") {   // the default k
+        assertThrows(EvaluationError.self, "k = 200 exceeds the 6 training rows") {   // the default k
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels, test: test, testLabels: [0, 1], classes: 3)
         }
-        assertEvaluationError("train is empty (0 rows)") {
+        assertThrows(EvaluationError.self, "train is empty (0 rows)") {
             try KNNClassifier.evaluate(train: Tensor(zeros: [0, 2]), trainLabels: [], test: test,
                                        testLabels: [0, 1], classes: 3, k: 1)
         }
-        assertEvaluationError("test is empty (0 rows)") {
+        assertThrows(EvaluationError.self, "test is empty (0 rows)") {
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels, test: Tensor(zeros: [0, 2]),
                                        testLabels: [], classes: 3, k: 3)
         }
-        assertEvaluationError("trainLabels[5] = 3 is outside 0..<3") {
+        assertThrows(EvaluationError.self, "trainLabels[5] = 3 is outside 0..<3") {
             try KNNClassifier.evaluate(train: train, trainLabels: [0, 1, 1, 0, 1, 3], test: test,
                                        testLabels: [0, 1], classes: 3, k: 3)
         }
-        assertEvaluationError("testLabels[0] = -1 is outside 0..<3") {
+        assertThrows(EvaluationError.self, "testLabels[0] = -1 is outside 0..<3") {
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels, test: test,
                                        testLabels: [-1, 1], classes: 3, k: 3)
         }
-        assertEvaluationError("classes must be at least 1, got 0") {
+        assertThrows(EvaluationError.self, "classes must be at least 1, got 0") {
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels, test: test, testLabels: [0, 1],
                                        classes: 0, k: 3)
         }
-        assertEvaluationError("tau must be a positive finite number, got 0.0") {
+        assertThrows(EvaluationError.self, "tau must be a positive finite number, got 0.0") {
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels, test: test, testLabels: [0, 1],
                                        classes: 3, k: 3, tau: 0)
         }
-        assertEvaluationError("test has a non-finite value (nan) at row 1, column 0") {
+        assertThrows(EvaluationError.self, "test has a non-finite value (nan) at row 1, column 0") {
             try KNNClassifier.evaluate(train: train, trainLabels: tinyLabels,
                                        test: Tensor(shape: [2, 2], values: [1, 0, .nan, 1]),
                                        testLabels: [0, 1], classes: 3, k: 3)

@@ -1,6 +1,7 @@
 import LossKitCore
 import LossKitEvaluation
 import LossKitHost
+import LossKitTestSupport
 import XCTest
 
 final class LinearProbeTests: XCTestCase {
@@ -88,39 +89,39 @@ final class LinearProbeTests: XCTestCase {
     func testErrorsNameTheProblem() {
         let train = Tensor(zeros: [4, 3]), test = Tensor(zeros: [2, 3])
         let y: [Int32] = [0, 1, 0, 1], yt: [Int32] = [0, 1]
-        assertEvaluationError("linear probe: train has 3 feature columns but test has 2") {
+        assertThrows(EvaluationError.self, "linear probe: train has 3 feature columns but test has 2") {
             try LinearProbe().evaluate(train: train, trainLabels: y, test: Tensor(zeros: [2, 2]), testLabels: yt, classes: 2)
         }
-        assertEvaluationError("train has 4 rows but trainLabels has 3 labels") {
+        assertThrows(EvaluationError.self, "train has 4 rows but trainLabels has 3 labels") {
             try LinearProbe().evaluate(train: train, trainLabels: [0, 1, 0], test: test, testLabels: yt, classes: 2)
         }
-        assertEvaluationError("testLabels[1] = 2 is outside 0..<2") {
+        assertThrows(EvaluationError.self, "testLabels[1] = 2 is outside 0..<2") {
             try LinearProbe().evaluate(train: train, trainLabels: y, test: test, testLabels: [0, 2], classes: 2)
         }
-        assertEvaluationError("test is empty (0 rows)") {
+        assertThrows(EvaluationError.self, "test is empty (0 rows)") {
             try LinearProbe().evaluate(train: train, trainLabels: y, test: Tensor(zeros: [0, 3]), testLabels: [], classes: 2)
         }
         var probe = LinearProbe()
         probe.epochs = 0
-        assertEvaluationError("epochs must be at least 1, got 0") {
+        assertThrows(EvaluationError.self, "epochs must be at least 1, got 0") {
             try probe.evaluate(train: train, trainLabels: y, test: test, testLabels: yt, classes: 2)
         }
         probe = LinearProbe()
         probe.batchSize = 0
-        assertEvaluationError("batchSize must be at least 1, got 0") {
+        assertThrows(EvaluationError.self, "batchSize must be at least 1, got 0") {
             try probe.evaluate(train: train, trainLabels: y, test: test, testLabels: yt, classes: 2)
         }
         probe = LinearProbe()
         probe.learningRate = -1
-        assertEvaluationError("learningRate must be a positive finite number, got -1.0") {
+        assertThrows(EvaluationError.self, "learningRate must be a positive finite number, got -1.0") {
             try probe.evaluate(train: train, trainLabels: y, test: test, testLabels: yt, classes: 2)
         }
         probe = LinearProbe()
         probe.weightDecay = -1
-        assertEvaluationError("weightDecay must be a non-negative finite number, got -1.0") {
+        assertThrows(EvaluationError.self, "weightDecay must be a non-negative finite number, got -1.0") {
             try probe.evaluate(train: train, trainLabels: y, test: test, testLabels: yt, classes: 2)
         }
-        assertEvaluationError("train has a non-finite value (inf) at row 0, column 2") {
+        assertThrows(EvaluationError.self, "train has a non-finite value (inf) at row 0, column 2") {
             try LinearProbe().evaluate(train: Tensor(shape: [1, 3], values: [0, 0, .infinity]), trainLabels: [0],
                                        test: test, testLabels: yt, classes: 2)
         }

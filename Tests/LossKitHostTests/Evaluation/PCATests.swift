@@ -1,6 +1,7 @@
 import LossKitCore
 import LossKitEvaluation
 import LossKitHost
+import LossKitTestSupport
 import XCTest
 
 final class PCATests: XCTestCase {
@@ -100,16 +101,16 @@ final class PCATests: XCTestCase {
     }
 
     func testErrorsNameTheProblem() {
-        assertEvaluationError("PCA: components = 4 exceeds the 3 feature columns") {
+        assertThrows(EvaluationError.self, "PCA: components = 4 exceeds the 3 feature columns") {
             try PCA.project(Tensor(zeros: [10, 3]), components: 4)
         }
-        assertEvaluationError("PCA: components must be at least 1, got 0") {
+        assertThrows(EvaluationError.self, "PCA: components must be at least 1, got 0") {
             try PCA.project(Tensor(zeros: [10, 3]), components: 0)
         }
-        assertEvaluationError("PCA: needs at least 2 rows to estimate a covariance, got 1") {
+        assertThrows(EvaluationError.self, "PCA: needs at least 2 rows to estimate a covariance, got 1") {
             try PCA.project(Tensor(zeros: [1, 3]))
         }
-        assertEvaluationError("PCA: features must be a [rows, features] matrix, got shape [2×3×4]") {
+        assertThrows(EvaluationError.self, "PCA: features must be a [rows, features] matrix, got shape [2×3×4]") {
             try PCA.project(Tensor(zeros: [2, 3, 4]))
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LossKitTestSupport
 import XCTest
 
 /// Builds the C fixtures of Tests/LossKitHostTests/Fixtures/plugins with the system's `cc`
@@ -11,7 +12,7 @@ enum PluginFixtures {
 
     /// A fresh folder with mode 0755 (the loader refuses folders others can write).
     static func makeFolder() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-plugins-\(UUID().uuidString)").path
+        let dir = TemporaryFolders.path("losskit-plugins")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         return dir
     }

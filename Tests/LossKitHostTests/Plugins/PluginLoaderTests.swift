@@ -2,6 +2,7 @@ import CLossKitABI
 import Foundation
 import LossKitHost
 import LossKitPlugins
+import LossKitTestSupport
 import XCTest
 
 /// Each way a plugin library can be wrong shows the user its path and reason, and the good
@@ -48,7 +49,7 @@ final class PluginLoaderTests: XCTestCase {
     }
 
     func testELFOfAnotherArchitectureIsRejectedBeforeDlopen() throws {
-        let good = try PluginFixtures.build("null_entry", into: NSTemporaryDirectory())
+        let good = try PluginFixtures.build("null_entry", into: TemporaryFolders.make("losskit-plugin"))
         var bytes = try Data(contentsOf: URL(fileURLWithPath: good))
         bytes[18] = 183  // EM_AARCH64
         bytes[19] = 0

@@ -3,6 +3,7 @@ import LossKitCore
 import LossKitFormats
 import LossKitHost
 import LossKitRun
+import LossKitTestSupport
 import XCTest
 
 final class ReportTests: XCTestCase {
@@ -11,7 +12,7 @@ final class ReportTests: XCTestCase {
         let grid = ImageGrid(values: [0, 1, 0.5, 1, 1, 0, 0, 0.25], count: 2, channels: 1, height: 2, width: 2, low: 0, high: 1, columns: 2)
         XCTAssertEqual(grid.width, 7)
         XCTAssertEqual(grid.height, 4)
-        let path = NSTemporaryDirectory() + "grid-\(UUID().uuidString).png"
+        let path = TemporaryFolders.path("grid", suffix: ".png")
         try grid.write(to: path)
         let png = try PNGFile.readRGBA(path: path)
         XCTAssertEqual(png.width, 7)
@@ -32,7 +33,7 @@ final class ReportTests: XCTestCase {
         config.loss = "ce"
         config.knnEvery = 0
         let (b, _) = try h.train(config)
-        let out = NSTemporaryDirectory() + "report-\(UUID().uuidString)"
+        let out = TemporaryFolders.path("report")
         let index = try ReportBuilder().build(runs: [a.runDirectory, b.runDirectory], out: out, loader: h.loader)
         let page = try String(contentsOfFile: index, encoding: .utf8)
         let sources = page.components(separatedBy: "src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
@@ -67,7 +68,7 @@ final class ReportTests: XCTestCase {
         let evals = try MetricsLog.read(run.runDirectory + "/metrics.jsonl").compactMap { $0["eval"] as? [String: Double] }
         XCTAssertFalse(evals.isEmpty)
         XCTAssertTrue(evals.allSatisfy { $0["test_accuracy"] == nil }, "a chance-level figure is not logged: \(evals)")
-        let out = NSTemporaryDirectory() + "report-\(UUID().uuidString)"
+        let out = TemporaryFolders.path("report")
         let page = try String(contentsOfFile: try ReportBuilder().build(runs: [run.runDirectory], out: out, loader: h.loader), encoding: .utf8)
         XCTAssertTrue(page.contains("head not trained"))
         XCTAssertFalse(page.contains("head accuracy <b>"))

@@ -1,6 +1,7 @@
 import Foundation
 import LossKitHost
 import LossKitRun
+import LossKitTestSupport
 import XCTest
 
 /// A settings file is read as the flat list of single values it is: hostile YAML (alias bombs,
@@ -8,7 +9,7 @@ import XCTest
 final class ExperimentFileTests: XCTestCase {
     private var path = ""
 
-    override func setUp() { path = NSTemporaryDirectory() + "exp-\(UUID().uuidString).yaml" }
+    override func setUp() { path = TemporaryFolders.path("exp", suffix: ".yaml") }
     override func tearDown() { try? FileManager.default.removeItem(atPath: path) }
 
     private func message(_ text: String) throws -> String {

@@ -3,14 +3,14 @@ import LossKitCore
 import LossKitFormats
 import LossKitHost
 import LossKitRun
+import LossKitTestSupport
 
 /// Small generated IDX data sets in the standard four-file layout, so training tests never need
 /// the Fashion-MNIST package. Each class is a distinct blob pattern plus per-image noise and a
 /// per-image random texture, so instances are distinguishable and classes learnable.
 enum SyntheticData {
     static func makeFolder(train: Int = 240, test: Int = 80, size: Int = 12, classes: Int = 4, seed: UInt64 = 3) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-data-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TemporaryFolders.make("losskit-data")
         let random = RandomGenerator(seed: seed)
         func images(_ n: Int) -> ([UInt8], [UInt8]) {
             var pixels = [UInt8](repeating: 0, count: n * size * size)
@@ -38,8 +38,7 @@ enum SyntheticData {
     /// not. The class (i % classes) sets the tile's dominant orientation (rows, columns,
     /// diagonal, checker), so it is learnable but not a pixel-level blob.
     static func makePatternFolder(train: Int = 240, test: Int = 80, size: Int = 12, classes: Int = 4, tile: Int = 3, noise: Float = 0.5, seed: UInt64 = 4) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-pattern-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TemporaryFolders.make("losskit-pattern")
         let random = RandomGenerator(seed: seed)
         func images(_ n: Int) -> ([UInt8], [UInt8]) {
             var pixels = [UInt8](repeating: 0, count: n * size * size), labels = [UInt8](repeating: 0, count: n)
@@ -65,8 +64,7 @@ enum SyntheticData {
     /// Images with a canonical orientation — bright at the top, dark at the bottom, under a
     /// per-image texture — so the rotation of a warped copy can be read from the copy.
     static func makeOrientedFolder(train: Int = 240, test: Int = 40, size: Int = 12, seed: UInt64 = 6) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-oriented-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TemporaryFolders.make("losskit-oriented")
         let random = RandomGenerator(seed: seed)
         try write(dir, train: train, test: test, size: size) { n in
             var pixels = [UInt8](repeating: 0, count: n * size * size)
@@ -86,8 +84,7 @@ enum SyntheticData {
     /// 12×12 images, each with six one-pixel dots at random positions (so each at a random offset
     /// inside its pooling windows); labels by image index.
     static func makeDotsFolder(train: Int = 240, test: Int = 80, size: Int = 12, seed: UInt64 = 8) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("losskit-dots-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TemporaryFolders.make("losskit-dots")
         let random = RandomGenerator(seed: seed)
         try write(dir, train: train, test: test, size: size) { n in
             var pixels = [UInt8](repeating: 0, count: n * size * size)
@@ -128,6 +125,6 @@ enum SyntheticData {
     }
 
     static func runFolder() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("losskit-run-\(UUID().uuidString)").path
+        TemporaryFolders.path("losskit-run")
     }
 }

@@ -4,6 +4,7 @@ import LossKitFormats
 import LossKitHost
 import LossKitPlugins
 import LossKitRun
+import LossKitTestSupport
 import LossKitTraining
 import XCTest
 
@@ -214,7 +215,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testExperimentFileSetsTheConfigAndRejectsUnknownKeys() throws {
-        let path = NSTemporaryDirectory() + "exp-\(UUID().uuidString).yaml"
+        let path = TemporaryFolders.path("exp", suffix: ".yaml")
         try "loss: ce + 0.5*nce(views=2)[from=5, until=40]\nsteps: 42\nlabels_per_class: 7\nhorizontal_flip: true\n".write(toFile: path, atomically: true, encoding: .utf8)
         let c = try ExperimentFile.load(path: path)
         XCTAssertEqual(c.loss, "ce + 0.5*nce(views=2)[from=5, until=40]", "a schedule needs no YAML quotes")
@@ -229,7 +230,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testAnExperimentFileSettingOnlyTheBatchSizeGetsAQuarterOfItLabelled() throws {
-        let path = NSTemporaryDirectory() + "exp-\(UUID().uuidString).yaml"
+        let path = TemporaryFolders.path("exp", suffix: ".yaml")
         try "batch_size: 16\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertEqual(try ExperimentFile.load(path: path).labelledPerBatch, 4, "once the default 32, more rows than the batch")
         try "batch_size: 16\nlabelled_per_batch: 9\n".write(toFile: path, atomically: true, encoding: .utf8)

@@ -1,5 +1,5 @@
 /* Exercises: an objective ("custom-square") whose custom_op has a correct backward: the gradient check must pass. */
-#include "losskit.h"
+#include "fixture.h"
 #include <stdlib.h>
 
 typedef struct { const lk_host_api *api; } state;
@@ -27,17 +27,8 @@ static lk_status square_backward(void *user, int32_t n_inputs, const float *cons
     return LK_OK;
 }
 
-static void *create(const lk_host_api *api, lk_context *ctx, lk_error *err) {
-    (void)ctx;
-    state *self = calloc(1, sizeof *self);
-    if (!self) { lk_error_set(err, "out of memory"); return NULL; }
-    self->api = api;
-    return self;
-}
-static lk_status prepare(void *self, lk_context *ctx, const lk_setup *s, lk_error *err) {
-    (void)self; (void)ctx; (void)s; (void)err;
-    return LK_OK;
-}
+FIXTURE_CREATE(state)
+
 static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps) {
     (void)batch;
     const lk_host_api *api = ((state *)p)->api;
@@ -46,19 +37,10 @@ static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps)
     lk_node *sq = api->custom_op(g, &f, 1, s.dims, s.rank, square_forward, square_backward, NULL);
     return api->mean(g, sq, NULL, 0, 0);
 }
-static void destroy(void *self) { free(self); }
-
 static const char *const reads[] = { "features", NULL };
 static const lk_plugin plugin = {
-    .struct_size = sizeof(lk_plugin), .abi_major = LOSSKIT_ABI_MAJOR, .abi_minor = LOSSKIT_ABI_MINOR,
-    .kind = LK_KIND_OBJECTIVE, .name = "custom-square", .version = "1.0.0",
-    .summary = "custom element-wise square of the features, mean", .taps_read = reads, .default_tap = "features",
-    .create = create, .prepare = prepare, .loss = loss, .destroy = destroy,
+    LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "custom-square", "1.0.0", "custom element-wise square of the features, mean"),
+    .taps_read = reads, .default_tap = "features",
+    .create = create, .prepare = fixture_prepare_nothing, .loss = loss, .destroy = fixture_destroy,
 };
-static const lk_plugin *const list[] = { &plugin };
-static const lk_plugin_list entry = { sizeof(lk_plugin_list), LOSSKIT_ABI_MAJOR, LOSSKIT_ABI_MINOR, 1, list };
-
-const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16_t host_minor) {
-    (void)host_major; (void)host_minor;
-    return &entry;
-}
+LK_PLUGIN_ENTRY(&plugin)

@@ -1,6 +1,6 @@
 /* ABI 1.3 declarations of every option and probe type through losskit.h's macros: the loss is
  * the mean of the features times `scale`, and the options are echoed by the probes. */
-#include "losskit.h"
+#include "fixture.h"
 #include <stdlib.h>
 
 typedef struct {
@@ -50,12 +50,10 @@ static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps)
     const lk_host_api *api = self->api;
     return api->scale(g, api->mean(g, api->tap(taps, "features"), NULL, 0, 0), (float)self->scale);
 }
-static void destroy(void *self) { free(self); }
-
 static const char *reads[] = { "features", NULL };
 static const lk_plugin plugin = {
     LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "declared", "1.0.0", "every declared option type"),
     .taps_read = reads, .default_tap = "features", LK_PLUGIN_OPTIONS(options), LK_PLUGIN_PROBES(probes),
-    .create = create, .loss = loss, .destroy = destroy,
+    .create = create, .loss = loss, .destroy = fixture_destroy,
 };
 LK_PLUGIN_ENTRY(&plugin)

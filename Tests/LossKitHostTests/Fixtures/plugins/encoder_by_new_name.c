@@ -1,6 +1,6 @@
 /* An ABI 1.3 encoder that gives its forward pass as `encode_images` (not `encode`) and has no
  * `prepare`: features = global average of a learned 1×1 convolution of the images. */
-#include "losskit.h"
+#include "fixture.h"
 #include <stdlib.h>
 
 typedef struct { const lk_host_api *api; lk_param *w; } pooled;
@@ -20,10 +20,8 @@ static lk_status encode_images(void *p, lk_graph *g, lk_node *images, lk_taps *o
     if (api->emit_tap(out, "conv1", map) != LK_OK) { lk_error_set(err, "emit conv1"); return LK_ERROR; }
     return api->emit_tap(out, "features", api->global_avg_pool(g, map));
 }
-static void destroy(void *self) { free(self); }
-
 static const lk_plugin plugin = {
     LK_PLUGIN_HEADER(LK_KIND_ENCODER, "pooled", "1.0.0", "global average of a 1×1 convolution"),
-    .create = create, .encode_images = encode_images, .destroy = destroy,
+    .create = create, .encode_images = encode_images, .destroy = fixture_destroy,
 };
 LK_PLUGIN_ENTRY(&plugin)

@@ -2,7 +2,7 @@
  * `plugins check` gradient-checks each one *through the ABI* (the host's own tests check them in
  * Swift). Every term is small and smooth where it can be; the ops with kinks (relu, max-pool,
  * leaky_relu) are checked as the host checks them, with one-sided differences at kinks. */
-#include "losskit.h"
+#include "fixture.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +28,6 @@ static void *create(const lk_host_api *api, lk_context *ctx, lk_error *err) {
     self->mean2 = api->state_create(ctx, "mean2", c, 1, 0.0f);
     self->var2 = api->state_create(ctx, "var2", c, 1, 1.0f);
     return self;
-}
-
-static lk_status prepare(void *self, lk_context *ctx, const lk_setup *s, lk_error *err) {
-    (void)self; (void)ctx; (void)s; (void)err;
-    return LK_OK;
 }
 
 /* The element-wise ops' forward values against C's own libm, element by element: a table entry
@@ -183,14 +178,11 @@ static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps)
     return total;
 }
 
-static void destroy(void *self) { free(self); }
-
 static const char *reads[] = { "features", "conv2", "logits", NULL };
 static const lk_plugin plugin = {
-    .struct_size = sizeof(lk_plugin), .abi_major = LOSSKIT_ABI_MAJOR, .abi_minor = LOSSKIT_ABI_MINOR,
-    .kind = LK_KIND_OBJECTIVE, .name = "every-op", .version = "1.0.0",
-    .summary = "test fixture: every operation of the host table in one loss", .taps_read = reads, .default_tap = "features",
-    .create = create, .prepare = prepare, .loss = loss, .destroy = destroy,
+    LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "every-op", "1.0.0", "test fixture: every operation of the host table in one loss"),
+    .taps_read = reads, .default_tap = "features",
+    .create = create, .prepare = fixture_prepare_nothing, .loss = loss, .destroy = fixture_destroy,
 };
 static const lk_plugin *const list[] = { &plugin };
 static const lk_plugin_list entry = { sizeof(lk_plugin_list), LOSSKIT_ABI_MAJOR, LOSSKIT_ABI_MINOR, 1, list };

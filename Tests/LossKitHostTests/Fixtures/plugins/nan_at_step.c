@@ -1,7 +1,7 @@
 /* Objective `nan-at-step`: a small finite loss until its `step`-th call, then NaN — shows that
  * training stops naming the term and keeps the last good checkpoint. With `crash=1` it faults
  * there instead (a write through NULL) — shows what a user sees when a plugin crashes. */
-#include "losskit.h"
+#include "fixture.h"
 #include <stdlib.h>
 
 typedef struct { const lk_host_api *api; int64_t calls, at, crash; } nan_at;
@@ -15,11 +15,6 @@ static void *create(const lk_host_api *api, lk_context *ctx, lk_error *err) {
     return self;
 }
 
-static lk_status prepare(void *self, lk_context *ctx, const lk_setup *s, lk_error *err) {
-    (void)self; (void)ctx; (void)s; (void)err;
-    return LK_OK;
-}
-
 static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps) {
     (void)batch;
     nan_at *self = p;
@@ -30,8 +25,6 @@ static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps)
     /* log(-1) is NaN: the host's finiteness check must catch it */
     return self->calls >= self->at ? api->log(g, api->scale(g, api->add_scalar(g, energy, 1.0f), -1.0f)) : api->scale(g, energy, 0.01f);
 }
-
-static void destroy(void *self) { free(self); }
 
 LK_EXPORT lk_status nan_at_set_step(void *p, int64_t v, lk_error *err) {
     if (v < 1) { lk_error_setf(err, "step must be >= 1, got %lld", (long long)v); return LK_ERROR; }
@@ -51,11 +44,10 @@ static const lk_option_desc options[] = {
 };
 static const char *reads[] = { "features", NULL };
 static const lk_plugin plugin = {
-    .struct_size = sizeof(lk_plugin), .abi_major = LOSSKIT_ABI_MAJOR, .abi_minor = LOSSKIT_ABI_MINOR,
-    .kind = LK_KIND_OBJECTIVE, .name = "nan-at-step", .version = "1.0.0",
-    .summary = "test fixture: NaN from a chosen step", .taps_read = reads, .default_tap = "features",
+    LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "nan-at-step", "1.0.0", "test fixture: NaN from a chosen step"),
+    .taps_read = reads, .default_tap = "features",
     .options = options, .option_count = 2,
-    .create = create, .prepare = prepare, .loss = loss, .destroy = destroy,
+    .create = create, .prepare = fixture_prepare_nothing, .loss = loss, .destroy = fixture_destroy,
 };
 static const lk_plugin *const list[] = { &plugin };
 static const lk_plugin_list entry = { sizeof(lk_plugin_list), LOSSKIT_ABI_MAJOR, LOSSKIT_ABI_MINOR, 1, list };

@@ -1,5 +1,5 @@
 /* Exercises: one option of every LK_TYPE_* and a probe of every numeric type that reads each option back. */
-#include "losskit.h"
+#include "fixture.h"
 #include <stdlib.h>
 
 typedef struct {
@@ -18,10 +18,6 @@ static void *create(const lk_host_api *api, lk_context *ctx, lk_error *err) {
     self->api = api;
     self->count = 3; self->rate = 0.5; self->gain = 2.0f; self->enabled = true;
     return self;
-}
-static lk_status prepare(void *self, lk_context *ctx, const lk_setup *s, lk_error *err) {
-    (void)self; (void)ctx; (void)s; (void)err;
-    return LK_OK;
 }
 static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps) {
     (void)batch;
@@ -89,17 +85,10 @@ static const lk_probe_desc probes[] = {
 };
 static const char *const reads[] = { "features", NULL };
 static const lk_plugin plugin = {
-    .struct_size = sizeof(lk_plugin), .abi_major = LOSSKIT_ABI_MAJOR, .abi_minor = LOSSKIT_ABI_MINOR,
-    .kind = LK_KIND_OBJECTIVE, .name = "options-demo", .version = "1.0.0",
-    .summary = "one option of each type, read back through probes", .taps_read = reads,
+    LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "options-demo", "1.0.0", "one option of each type, read back through probes"),
+    .taps_read = reads,
     .default_tap = "features",
     .options = options, .option_count = 5, .probes = probes, .probe_count = 4,
-    .create = create, .prepare = prepare, .loss = loss, .destroy = destroy,
+    .create = create, .prepare = fixture_prepare_nothing, .loss = loss, .destroy = destroy,
 };
-static const lk_plugin *const list[] = { &plugin };
-static const lk_plugin_list entry = { sizeof(lk_plugin_list), LOSSKIT_ABI_MAJOR, LOSSKIT_ABI_MINOR, 1, list };
-
-const lk_plugin_list *losskit_plugin_entry(uint16_t host_major, uint16_t host_minor) {
-    (void)host_major; (void)host_minor;
-    return &entry;
-}
+LK_PLUGIN_ENTRY(&plugin)

@@ -1,7 +1,7 @@
 /* Creates a parameter inside `loss`, which the host refuses (losskit.h, "What a plugin may call
  * where"): the term fails with the host's reason instead of training a parameter no optimiser or
  * checkpoint knows. */
-#include "losskit.h"
+#include "fixture.h"
 #include <stdlib.h>
 
 typedef struct { const lk_host_api *api; lk_context *ctx; } late;
@@ -20,11 +20,9 @@ static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps)
     if (!w) { api->fail(g, "param_create refused in loss"); return NULL; }
     return api->mean(g, api->param(g, w), NULL, 0, 0);
 }
-static void destroy(void *self) { free(self); }
-
 static const char *reads[] = { "features", NULL };
 static const lk_plugin plugin = {
     LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "param-in-loss", "1.0.0", "creates a parameter in loss"),
-    .taps_read = reads, .default_tap = "features", .create = create, .loss = loss, .destroy = destroy,
+    .taps_read = reads, .default_tap = "features", .create = create, .loss = loss, .destroy = fixture_destroy,
 };
 LK_PLUGIN_ENTRY(&plugin)

@@ -5,7 +5,7 @@
  *   which the host must catch at the next checkpoint.
  * - `ranks` [world_size]: every rank's rank, gathered in rank order (all_gather).
  * With fail_rank=R, `loss` fails on rank R alone: one rank's error, which must end the job. */
-#include "losskit.h"
+#include "fixture.h"
 #include <stdlib.h>
 
 typedef struct {
@@ -63,13 +63,11 @@ static void after_step(void *p, lk_context *ctx, const lk_step_info *info) {
     api->all_gather(ctx, &rank, sizeof rank, api->state_data(self->ranks), &err);
 }
 
-static void destroy(void *self) { free(self); }
-
 static const char *reads[] = { "features", NULL };
 static const lk_plugin plugin = {
     LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "rank-state", "1.0.0", "test fixture: state across ranks"),
     .taps_read = reads, .default_tap = "features",
-    .create = create, .prepare = prepare, .loss = loss, .after_step = after_step, .destroy = destroy,
+    .create = create, .prepare = prepare, .loss = loss, .after_step = after_step, .destroy = fixture_destroy,
     LK_PLUGIN_OPTIONS(options),
 };
 LK_PLUGIN_ENTRY(&plugin)

@@ -1,7 +1,7 @@
 /* Two ABI 1.3 objectives that read `logits` without sending it any gradient (only its values):
  * one declares it in taps_read_without_gradient, the other does not — `plugins check` must fail
  * the second, whose loss ignores a tap it says it reads. */
-#include "losskit.h"
+#include "fixture.h"
 #include <stdlib.h>
 
 typedef struct { const lk_host_api *api; float first_logit; } silent;
@@ -22,18 +22,16 @@ static lk_node *loss(void *p, lk_graph *g, const lk_batch *batch, lk_taps *taps)
     self->first_logit = api->data(logits)[0];
     return api->mean(g, api->square(g, api->tap(taps, "features")), NULL, 0, 0);
 }
-static void destroy(void *self) { free(self); }
-
 static const char *reads[] = { "features", "logits", NULL };
 static const char *values_only[] = { "logits", NULL };
 static const lk_plugin declared = {
     LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "declares-logits", "1.0.0", "reads logits for their values, and says so"),
     .taps_read = reads, .taps_read_without_gradient = values_only, .default_tap = "features",
-    .create = create, .loss = loss, .destroy = destroy,
+    .create = create, .loss = loss, .destroy = fixture_destroy,
 };
 static const lk_plugin undeclared = {
     LK_PLUGIN_HEADER(LK_KIND_OBJECTIVE, "ignores-logits", "1.0.0", "reads logits for their values, and does not say so"),
     .taps_read = reads, .default_tap = "features",
-    .create = create, .loss = loss, .destroy = destroy,
+    .create = create, .loss = loss, .destroy = fixture_destroy,
 };
 LK_PLUGIN_ENTRY(&declared, &undeclared)
