@@ -7,7 +7,8 @@ import LossKitPlugins
 import LossKitRun
 
 /// `losskit report`: one self-contained HTML page (and the SVG and PNG files beside it) from one
-/// or more run folders — loss curves overlaid across runs, probes, learning rate, accuracy,
+/// or more run folders — each method's accuracy over its seeds against the baseline
+/// (`MethodComparison`), loss curves overlaid across runs, probes, learning rate, accuracy,
 /// the images plugins handed over, PCA and t-SNE maps of test features by class, kNN and head accuracy
 /// with a confusion matrix, the resolved config, plugin versions, machine and wall time.
 public struct ReportBuilder {
@@ -47,6 +48,12 @@ public struct ReportBuilder {
             return Run(path: path, name: name, config: config, lines: lines)
         }
         var body = "<h1>LossKit report</h1>\n<p>\(runs.map { "<b>\(html($0.name))</b>: <code>\(html($0.config["loss"] as? String ?? "?"))</code>" }.joined(separator: " · "))</p>\n"
+
+        // Methods over seeds first: with several seeds per method it is what the page is for
+        let finalAccuracy = runs.map { r in
+            r.lines.compactMap { ($0["eval"] as? [String: Any])?["test_accuracy"] as? Double }.last
+        }
+        body += MethodComparison(runs: zip(runs, finalAccuracy).map { ($0.config, $1) }).html(escape: html)
 
         // Curves
         body += "<h2>Training curves</h2>\n"

@@ -40,6 +40,8 @@ final class ReportTests: XCTestCase {
         XCTAssertGreaterThan(sources.count, 5)
         for s in sources { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(s)"), "the page references \(s), which is missing") }
         XCTAssertFalse(page.contains("<script"), "a static page")
+        XCTAssertTrue(page.contains("<h2>Methods over seeds</h2>") && page.contains("the baseline is <code>ce</code>"),
+                      "two methods: the table that sets them side by side, ce as the baseline")
         for png in sources where png.hasSuffix(".png") { XCTAssertGreaterThan(try PNGFile.readRGBA(path: "\(out)/\(png)").width, 0) }
         XCTAssertTrue(sources.contains { $0.hasSuffix("swwae--reconstructions_with_switches.png") },
                       "the SWWAE plugin's grid is shown, its name \"reconstructions (with switches)\" made a plain file name: \(sources)")
