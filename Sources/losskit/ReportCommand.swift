@@ -7,8 +7,12 @@ import LossKitRun
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Turn run folders into one static HTML page with curves (SVG), image grids (PNG), a PCA map and accuracies.",
-        discussion: "Several runs are overlaid on the same curves (e.g. ce against ce + nce). The page needs no network or scripts.")
+        abstract: "Turn run folders into one static HTML page with curves (SVG), image grids (PNG), PCA and t-SNE maps and accuracies.",
+        discussion: """
+            Several runs are overlaid on the same curves (e.g. ce against ce + nce). Runs that differ only in their seed are \
+            one method: a table gives each method's accuracy per seed, mean and range, against ce alone seed by seed \
+            (losskit report runs/p2-*). The page needs no network or scripts.
+            """)
     @OptionGroup var plugins: PluginOptions
     @Argument(help: "Run folders.") var runs: [String]
     @Option(help: "Output folder (default: RUN/report for one run, ./report for several).") var out: String?
