@@ -8,7 +8,7 @@ import LossKitRun
 /// checkpoint, and run on batches of test images (its value is not used) with the generator's
 /// samples handed over whole each call.
 public enum GeneratorSamples {
-    public static func draw(_ folder: RunFolder, loader: PluginLoader, count: Int, batchSize: Int = 100, seed: UInt64 = 1) throws -> Tensor {
+    public static func draw(_ folder: TrainedRun, loader: PluginLoader, count: Int, batchSize: Int = 100, seed: UInt64 = 1) throws -> Tensor {
         let run = folder.setup
         let expression = try run.config.lossExpression()
         let gans = expression.terms.filter { $0.plugin == "gan" }
@@ -27,7 +27,7 @@ public enum GeneratorSamples {
         setup.tap = term.tap ?? plugin.defaultTap
         setup.batchSize = batchSize
         try instance.prepare(setup)
-        let checkpoint = try Checkpoint.read(path: RunLayout(folder.path).checkpoint)
+        let checkpoint = try Checkpoint.read(path: RunFolder(folder.path).checkpoint)
         try checkpoint.restoreWeights(parameters: context.parameters, states: context.states)
 
         let (C, H, W) = (run.setup.channels, run.setup.height, run.setup.width), per = C * H * W

@@ -4,7 +4,7 @@ import LossKitRun
 /// A run's invertibility study as `losskit invert` leaves it in RUN/inversion: the table
 /// (inversion.json) and one image per decoder, for `losskit report`.
 public struct InversionRecord: RunRecordFile, Equatable {
-    public static let folderName = RunLayout.inversionName
+    public static let folderName = RunFolder.inversionName
     public static let fileName = "inversion.json"
     /// The run's checkpoint step the study inverted.
     public var step: Int
@@ -20,5 +20,5 @@ public struct InversionRecord: RunRecordFile, Equatable {
         "from-\(row.layer.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })--\(row.unpool).png"
     }
 
-    public static func path(in folder: String) -> String { RunLayout(folder).inversion + "/" + fileName }
+    public static func path(in folder: String) -> String { RunFolder(folder).inversion + "/" + fileName }
 }

@@ -31,7 +31,7 @@ public struct InversionStudy {
 
     /// Trains one decoder per (layer, unpool) and measures it; `grids[i]` are the first eight
     /// held-out images above their reconstructions for `rows[i]`.
-    public func run(_ folder: RunFolder, decoder: LoadedPlugin, layers: [String], unpools: [String],
+    public func run(_ folder: TrainedRun, decoder: LoadedPlugin, layers: [String], unpools: [String],
                     log: (String) -> Void) throws -> (rows: [Row], grids: [ImageGrid]) {
         let run = folder.setup, model = run.model
         for layer in layers where model.tapShapes[layer] == nil {

@@ -4,7 +4,7 @@ import LossKitRun
 /// A GAN run's sample scores as `losskit eval samples` leaves them in RUN/samples: the scores
 /// (samples.json) and a grid of samples, for `losskit report`.
 public struct SampleScores: RunRecordFile, Equatable {
-    public static let folderName = RunLayout.samplesName
+    public static let folderName = RunFolder.samplesName
     public static let fileName = "samples.json"
     public static let gridName = "grid.png"
     public var step: Int
@@ -25,5 +25,5 @@ public struct SampleScores: RunRecordFile, Equatable {
         self.frechetDistance = frechetDistance
     }
 
-    public static func path(in folder: String) -> String { RunLayout(folder).samples + "/" + fileName }
+    public static func path(in folder: String) -> String { RunFolder(folder).samples + "/" + fileName }
 }

@@ -23,7 +23,7 @@ public final class RunClaim {
         self.folder = folder
         if let refusal = RunClaim.refusal(folder) { throw RunError(refusal) }
         try RunClaim.makeFolders(folder)
-        let lock = RunLayout(folder).lock
+        let lock = RunFolder(folder).lock
         descriptor = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw RunError("cannot open \(lock): \(String(cString: strerror(errno)))") }
         try hold()   // a throw here still runs deinit, which closes the descriptor
@@ -80,7 +80,7 @@ public final class RunClaim {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         let own = entries.filter { $0 != lockName && !isTemporary($0) }
         if own.isEmpty { return nil }
-        if isLossKitConfig(RunLayout(folder).config) { return nil }
+        if isLossKitConfig(RunFolder(folder).config) { return nil }
         let shown = own.sorted().prefix(4).joined(separator: ", ") + (own.count > 4 ? ", … (\(own.count) entries)" : "")
         return "--out \(folder) is not a LossKit run folder (it holds \(shown) and no LossKit config.json): choose a new or empty folder"
     }

@@ -27,7 +27,7 @@ public struct RunPlugins: RunRecordFile, Equatable {
             .map { Record(name: $0.name, version: $0.version, abi: $0.abiVersion, path: $0.path) }
     }
 
-    public static func path(in folder: String) -> String { RunLayout(folder).plugins }
+    public static func path(in folder: String) -> String { RunFolder(folder).plugins }
 
     /// Loads the recorded libraries of plugins `loader` lacks (the loader's trust and file checks
     /// apply as to any other), then returns what still stops a resume: a recorded plugin that is

@@ -5,7 +5,7 @@ import LossKitFormats
 /// read back as nil when absent or damaged (a run written before it was kept), written atomically
 /// with sorted keys.
 public protocol RunRecordFile: Codable {
-    /// Where the record lives in a run folder (see RunLayout).
+    /// Where the record lives in a run folder (see RunFolder).
     static func path(in folder: String) -> String
 }
 

@@ -94,7 +94,7 @@ public final class Trainer {
     }()
     /// The latest kNN accuracy measured during training (`knn_every`), nil before the first.
     public internal(set) var lastKNNAccuracy: Double?
-    public var checkpointPath: String { RunLayout(runDirectory).checkpoint }
+    public var checkpointPath: String { RunFolder(runDirectory).checkpoint }
 
     /// Assembles the run's plan from its settings (`TrainingPlan.assemble`), then takes its folder.
     public convenience init(config: TrainingConfig, runDirectory: String, loader: PluginLoader, resume: Bool,
@@ -146,12 +146,12 @@ public final class Trainer {
             throw TrainingError(message: "\(runDirectory) already holds a run: pass --resume to continue it, or choose another --out")
         } else if let source = config.initFrom {
             // fine-tuning: the encoder starts from another run's last checkpoint
-            let checkpoint = try Checkpoint.read(path: RunLayout(source).checkpoint)
+            let checkpoint = try Checkpoint.read(path: RunFolder(source).checkpoint)
             try checkpoint.restoreWeights(parameters: run.model.encoder.context.parameters, states: run.model.states)
             log("encoder initialised from \(source) (step \(checkpoint.step))")
         }
         guard communicator.rank == 0 else { return }
-        try FileIO.writeAtomically(Array(config.json()), to: RunLayout(runDirectory).config)
+        try RunFolder(runDirectory).writeConfig(config)
         var record = RunPlugins([run.encoderPlugin] + terms.compactMap { $0.instance?.plugin })
         record.options = optionsInForce
         try record.write(folder: runDirectory)
@@ -166,7 +166,7 @@ public final class Trainer {
         try claim?.hold()
         defer { claim?.release() }
         prepareTerminationNote()
-        let log = isWriter ? try MetricsLog(path: RunLayout(runDirectory).metrics, truncateAfterStep: step > 0 ? step : nil) : nil
+        let log = isWriter ? try RunFolder(runDirectory).openMetrics(truncateAfterStep: step > 0 ? step : nil) : nil
         if step == 0, isWriter { try writeInputSamples() }
         // a resumed run's clock goes on from the time its kept lines had reached
         let earlier = step > 0 ? (try log.map { try MetricsLog.read($0.path).compactMap { $0["seconds"] as? Double }.max() ?? 0 } ?? 0) : 0

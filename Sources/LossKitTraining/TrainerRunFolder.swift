@@ -37,8 +37,8 @@ extension Trainer {
             }
         }
         guard isWriter else { return }
-        try Checkpoint.capture(step: step, parameters: parameters, states: states, optimizer: optimizer, random: random,
-                               samplerState: sampler.state, metadata: metadata).write(to: checkpointPath)
+        try RunFolder(runDirectory).writeCheckpoint(Checkpoint.capture(step: step, parameters: parameters, states: states, optimizer: optimizer,
+                                                                       random: random, samplerState: sampler.state, metadata: metadata))
         checkpointStep = step
         prepareTerminationNote()
         try writeReportImages()
@@ -56,14 +56,11 @@ extension Trainer {
 
     /// The images plugins handed over (`report_image`), as PNG grids in `images/`.
     func writeReportImages() throws {
-        let dir = RunLayout(runDirectory).images
         for term in terms {
-            guard let images = term.instance?.context.reportImages, !images.isEmpty else { continue }
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            for (name, image) in images {
+            for (name, image) in term.instance?.context.reportImages ?? [:] {
                 let grid = ImageGrid(values: image.values, count: image.count, channels: image.channels, height: image.height,
                                      width: image.width, low: image.low, high: image.high, columns: image.count > 8 ? image.count / 2 : image.count)
-                try grid.write(to: "\(dir)/\(RunLayout.fileName(term.label))--\(RunLayout.fileName(name)).png")
+                try RunFolder(runDirectory).writeImage(grid, owner: term.label, name: name)
             }
         }
     }
@@ -71,14 +68,12 @@ extension Trainer {
     /// Eight training images as the model sees them without and with augmentation, drawn
     /// with their own generator so the run's random stream is untouched.
     func writeInputSamples() throws {
-        let dir = RunLayout(runDirectory).images
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let n = min(8, run.train.count), indices = Array(0..<n)
         let plain = run.trainAssembler.images(indices, augmentation: .none, random: RandomGenerator(seed: 1))
         let augmented = run.trainAssembler.images(indices, augmentation: config.augmentation,
                                                   random: RandomGenerator(seed: 1))
         let s = run.setup
-        try ImageGrid(values: plain.array + augmented.array, count: 2 * n, channels: s.channels, height: s.height, width: s.width,
-                      low: s.pixelMin, high: s.pixelMax, columns: n).write(to: dir + "/inputs--augmentation.png")
+        try RunFolder(runDirectory).writeImage(ImageGrid(values: plain.array + augmented.array, count: 2 * n, channels: s.channels, height: s.height, width: s.width,
+                      low: s.pixelMin, high: s.pixelMax, columns: n), owner: "inputs", name: "augmentation")
     }
 }

@@ -21,7 +21,7 @@ struct EvalCommand: ParsableCommand {
         func validate() throws { try validateThreads(threads) }
 
         func run() throws {
-            let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
+            let folder = try TrainedRun(path: runFolder, loader: plugins.load(), threads: threads)
             guard folder.setup.config.trainsTheHead else {
                 throw CommandFailure("\(runFolder) did not train its head (its loss has no `ce` term or no labelled rows): "
                                       + "its accuracy would be chance; use `losskit eval knn \(runFolder)` or `losskit eval linear \(runFolder)`")
@@ -72,7 +72,7 @@ struct EvalCommand: ParsableCommand {
                 what = "raw pixels of \(data)"
             } else {
                 guard let runFolder else { return }  // validate() asked for one
-                let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
+                let folder = try TrainedRun(path: runFolder, loader: plugins.load(), threads: threads)
                 let f = try folder.features()
                 (trainF, testF) = (f.train.features, f.test.features)
                 (trainL, testL, classes) = (folder.setup.train.labels, folder.setup.test.labels, folder.setup.train.classCount)
@@ -92,7 +92,7 @@ struct EvalCommand: ParsableCommand {
         func validate() throws { try validateThreads(threads) }
 
         func run() throws {
-            let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
+            let folder = try TrainedRun(path: runFolder, loader: plugins.load(), threads: threads)
             let f = try folder.features()
             let result = try LinearProbe().evaluate(train: f.train.features, trainLabels: folder.setup.train.labels, test: f.test.features,
                                                     testLabels: folder.setup.test.labels, classes: folder.setup.train.classCount)
@@ -115,7 +115,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let folder = try RunFolder(path: runFolder, loader: plugins.load(), threads: threads)
+        let folder = try TrainedRun(path: runFolder, loader: plugins.load(), threads: threads)
         let s = folder.setup
         let (assembler, set) = split == "train" ? (s.trainAssembler, s.train) : (s.testAssembler, s.test)
         let f = try FeatureExtractor.run(model: s.model, assembler: assembler, count: set.count)

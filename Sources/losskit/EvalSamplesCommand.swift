@@ -31,8 +31,8 @@ extension EvalCommand {
 
         func run() throws {
             let loader = try plugins.load()
-            let gan = try RunFolder(path: runFolder, loader: loader, threads: threads)
-            let judge = try RunFolder(path: classifier, loader: loader, threads: threads)
+            let gan = try TrainedRun(path: runFolder, loader: loader, threads: threads)
+            let judge = try TrainedRun(path: classifier, loader: loader, threads: threads)
             guard judge.setup.config.data == gan.setup.config.data else {
                 throw CommandFailure("the classifier was trained on \(judge.setup.config.data), the GAN on \(gan.setup.config.data): they must share the data set")
             }
@@ -48,11 +48,10 @@ extension EvalCommand {
                                       frechetDistance: try SampleQuality.frechetDistance(fake.features, real.features))
             print(String(format: "%d samples (step %d): inception score %.3f (real test images: %.3f); Fréchet distance %.3f",
                          count, gan.step, scores.inceptionScore, scores.realInceptionScore, scores.frechetDistance))
-            let dir = RunLayout(runFolder).samples
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let shown = min(64, count), (C, H, W) = (samples.shape[1], samples.shape[2], samples.shape[3])
-            try ImageGrid(values: Array(UnsafeBufferPointer(start: samples.data, count: shown * C * H * W)), count: shown, channels: C, height: H, width: W,
-                          low: gan.setup.setup.pixelMin, high: gan.setup.setup.pixelMax, columns: 16).write(to: dir + "/" + SampleScores.gridName)
+            let grid = ImageGrid(values: Array(UnsafeBufferPointer(start: samples.data, count: shown * C * H * W)), count: shown, channels: C, height: H, width: W,
+                                 low: gan.setup.setup.pixelMin, high: gan.setup.setup.pixelMax, columns: 16)
+            try RunFolder(runFolder).writeImage(grid, in: RunFolder.samplesName, file: SampleScores.gridName)
             try scores.write(folder: runFolder)
         }
     }

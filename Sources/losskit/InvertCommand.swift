@@ -47,7 +47,7 @@ struct InvertCommand: ParsableCommand {
         guard let decoder = loader.plugin(named: "swwae") else {
             throw CommandFailure("the study's decoders are the swwae plugin, which is not loaded (check --plugin-path)")
         }
-        let folder = try RunFolder(path: runFolder, loader: loader, threads: threads)
+        let folder = try TrainedRun(path: runFolder, loader: loader, threads: threads)
         // the run folder gets one more part; no trainer may write it meanwhile
         let claim = try RunClaim(folder: runFolder)
         defer { claim.release() }
@@ -58,10 +58,8 @@ struct InvertCommand: ParsableCommand {
         study.testImages = testImages
         print("inverting \(runFolder) (step \(folder.step)) from \(layers.joined(separator: ", ")) with \(unpools.joined(separator: ", ")) un-pooling, \(steps) steps each")
         let (rows, grids) = try study.run(folder, decoder: decoder, layers: layers, unpools: unpools) { print($0) }
-        let dir = RunLayout(runFolder).inversion
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for (row, grid) in zip(rows, grids) { try grid.write(to: dir + "/" + InversionRecord.imageName(row)) }
+        for (row, grid) in zip(rows, grids) { try RunFolder(runFolder).writeImage(grid, in: RunFolder.inversionName, file: InversionRecord.imageName(row)) }
         try InversionRecord(step: folder.step, rows: rows).write(folder: runFolder)
-        print("wrote \(dir)")
+        print("wrote \(RunFolder(runFolder).inversion)")
     }
 }

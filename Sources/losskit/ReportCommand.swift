@@ -33,7 +33,7 @@ struct ReportCommand: ParsableCommand {
         builder.evaluate = !noEval
         builder.linearProbe = linear
         builder.tsnePoints = tsnePoints
-        let folder = out ?? (runs.count == 1 ? RunLayout(runs[0]).report : "report")
+        let folder = out ?? (runs.count == 1 ? RunFolder(runs[0]).report : "report")
         let index = try builder.build(runs: runs, out: folder, loader: noEval ? nil : plugins.load())
         print("report: \(index)")
     }

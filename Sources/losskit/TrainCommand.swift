@@ -78,7 +78,7 @@ struct TrainCommand: ParsableCommand {
 
     func resolved() throws -> TrainingConfig {
         var c: TrainingConfig
-        if resume, config == nil, let saved = FileManager.default.contents(atPath: RunLayout(out).config) {
+        if resume, config == nil, let saved = FileManager.default.contents(atPath: RunFolder(out).config) {
             c = try JSONDecoder().decode(TrainingConfig.self, from: saved)
         } else {
             c = try config.map { try ExperimentFile.load(path: $0) } ?? TrainingConfig()

@@ -37,14 +37,14 @@ public struct ReportBuilder {
         try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
         var names = Set<String>()
         let runs: [Run] = try paths.map { path in
-            guard let data = fm.contents(atPath: RunLayout(path).config),
+            guard let data = fm.contents(atPath: RunFolder(path).config),
                   let config = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw RunError("\(path) is not a run folder (no config.json)")
             }
             var name = (path as NSString).lastPathComponent
             while names.contains(name) { name += "'" }
             names.insert(name)
-            let lines = (try? MetricsLog.read(RunLayout(path).metrics)) ?? []
+            let lines = (try? MetricsLog.read(RunFolder(path).metrics)) ?? []
             return Run(path: path, name: name, config: config, lines: lines)
         }
         var body = "<h1>LossKit report</h1>\n<p>\(runs.map { "<b>\(html($0.name))</b>: <code>\(html($0.config["loss"] as? String ?? "?"))</code>" }.joined(separator: " · "))</p>\n"
@@ -78,7 +78,7 @@ public struct ReportBuilder {
         }, logY: true)))
         let probes = Set(training.flatMap { $0.1.flatMap { ($0["probes"] as? [String: Any])?.keys.map { $0 } ?? [] } }).sorted()
         for p in probes {
-            charts.append(("probe-\(RunLayout.fileName(p))", SVGChart.lines(title: "probe \(p)", xLabel: "step", series: training.map { r, lines in
+            charts.append(("probe-\(RunFolder.fileName(p))", SVGChart.lines(title: "probe \(p)", xLabel: "step", series: training.map { r, lines in
                 SVGChart.Series(name: r.name, points: lines.compactMap { l in
                     guard let s = l["step"] as? Int, let v = (l["probes"] as? [String: Any])?[p] as? Double else { return nil }
                     return (Double(s), v)
@@ -114,9 +114,9 @@ public struct ReportBuilder {
         // Images plugins handed over
         var imageHTML = ""
         for r in runs {
-            let dir = RunLayout(r.path).images
+            let dir = RunFolder(r.path).images
             for f in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter({ $0.hasSuffix(".png") }).sorted() {
-                let target = "\(RunLayout.fileName(r.name))--\(f)"
+                let target = "\(RunFolder.fileName(r.name))--\(f)"
                 try? fm.removeItem(atPath: "\(out)/\(target)")
                 try fm.copyItem(atPath: "\(dir)/\(f)", toPath: "\(out)/\(target)")
                 let caption = f.dropLast(4).replacingOccurrences(of: "--", with: ": ").replacingOccurrences(of: "_", with: " ")
@@ -138,12 +138,12 @@ public struct ReportBuilder {
         // Config, versions, machine
         body += "<h2>Runs</h2>\n"
         for r in runs {
-            let meta = (try? Checkpoint.read(path: RunLayout(r.path).checkpoint))?.file.metadata ?? [:]
+            let meta = (try? Checkpoint.read(path: RunFolder(r.path).checkpoint))?.file.metadata ?? [:]
             let wall = r.lines.compactMap { $0["wall_seconds"] as? Double }.last
             body += "<h3>\(html(r.name))</h3>\n<table>\n"
             body += "<tr><th>encoder</th><td>\(html(meta["encoder"] ?? "?"))</td></tr>\n<tr><th>plugins</th><td>\(html(meta["plugins"] ?? "none"))</td></tr>\n"
             body += "<tr><th>host ABI</th><td>\(LOSSKIT_HOST_ABI)</td></tr>\n<tr><th>wall time</th><td>\(wall.map { String(format: "%.0f s", $0) } ?? "unfinished")</td></tr>\n"
-            body += "</table>\n<p>Resolved config (<code>config.json</code>):</p>\n<pre>\(html((try? String(contentsOfFile: RunLayout(r.path).config, encoding: .utf8)) ?? ""))</pre>\n"
+            body += "</table>\n<p>Resolved config (<code>config.json</code>):</p>\n<pre>\(html((try? String(contentsOfFile: RunFolder(r.path).config, encoding: .utf8)) ?? ""))</pre>\n"
         }
         body += "<h2>Machine</h2>\n<p><code>\(html(machineDescription()))</code></p>\n"
         let page = """
@@ -162,7 +162,7 @@ public struct ReportBuilder {
     }
 
     private func evaluation(_ r: Run, loader: PluginLoader, out: String) throws -> String {
-        let folder = try RunFolder(path: r.path, loader: loader, threads: threads)
+        let folder = try TrainedRun(path: r.path, loader: loader, threads: threads)
         let s = folder.setup
         let test = try FeatureExtractor.run(model: s.model, assembler: s.testAssembler, count: s.test.count)
         let train = try FeatureExtractor.run(model: s.model, assembler: s.trainAssembler, count: s.train.count)
@@ -187,7 +187,7 @@ public struct ReportBuilder {
         for (i, r) in rows.enumerated() { (sample.data + i * D).update(from: test.features.data + r * D, count: D) }
         let (projected, explained) = try PCA.project(sample, components: 2)
         let points = rows.enumerated().map { (x: projected[$0.offset * 2], y: projected[$0.offset * 2 + 1], label: Int(s.test.labels[$0.element])) }
-        let file = "pca-\(RunLayout.fileName(r.name)).svg"
+        let file = "pca-\(RunFolder.fileName(r.name)).svg"
         try SVGChart.scatter(title: String(format: "PCA of test features (%.0f%% + %.0f%% of variance)", explained[0] * 100, explained[1] * 100),
                              points: points, classNames: s.test.classNames).write(toFile: "\(out)/\(file)", atomically: true, encoding: .utf8)
         html += "<img src=\"\(file)\" alt=\"PCA map\">"
@@ -201,7 +201,7 @@ public struct ReportBuilder {
             tsne.perplexity = min(30, Double(m - 2))
             let (map, divergence) = try tsne.embed(subset)
             let tsnePoints = picked.enumerated().map { (x: Float(map[2 * $0.offset]), y: Float(map[2 * $0.offset + 1]), label: points[$0.element].label) }
-            let tsneFile = "tsne-\(RunLayout.fileName(r.name)).svg"
+            let tsneFile = "tsne-\(RunFolder.fileName(r.name)).svg"
             try SVGChart.scatter(title: String(format: "t-SNE of %d test features (perplexity %.0f, KL %.2f)", m, tsne.perplexity, divergence),
                                  points: tsnePoints, classNames: s.test.classNames).write(toFile: "\(out)/\(tsneFile)", atomically: true, encoding: .utf8)
             html += "<img src=\"\(tsneFile)\" alt=\"t-SNE map\">"

@@ -29,7 +29,7 @@ extension ReportBuilder {
                     guard let row = record.rows.first(where: { $0.layer == layer && $0.unpool == u }) else { continue }
                     let source = "\(r.path)/\(InversionRecord.folderName)/\(InversionRecord.imageName(row))"
                     guard fm.fileExists(atPath: source) else { continue }
-                    let target = "\(RunLayout.fileName(r.name))--inversion--\(InversionRecord.imageName(row))"
+                    let target = "\(RunFolder.fileName(r.name))--inversion--\(InversionRecord.imageName(row))"
                     try? fm.removeItem(atPath: "\(out)/\(target)")
                     try fm.copyItem(atPath: source, toPath: "\(out)/\(target)")
                     body += "<figure><img class=\"grid\" src=\"\(target)\" alt=\"from \(html(layer)), \(html(u))\"><figcaption>from \(html(layer)), \(html(u)) switches</figcaption></figure>"

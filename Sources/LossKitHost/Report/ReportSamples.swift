@@ -14,7 +14,7 @@ extension ReportBuilder {
                 + "judged by <code>\(html(scores.classifier))</code></p>\n"
             let source = "\(r.path)/\(SampleScores.folderName)/\(SampleScores.gridName)"
             if fm.fileExists(atPath: source) {
-                let target = "\(RunLayout.fileName(r.name))--samples.png"
+                let target = "\(RunFolder.fileName(r.name))--samples.png"
                 try? fm.removeItem(atPath: "\(out)/\(target)")
                 try fm.copyItem(atPath: source, toPath: "\(out)/\(target)")
                 body += "<figure><img class=\"grid\" src=\"\(target)\" alt=\"samples\"><figcaption>\(html(r.name)) — samples</figcaption></figure>\n"

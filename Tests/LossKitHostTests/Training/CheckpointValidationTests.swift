@@ -62,7 +62,7 @@ final class CheckpointValidationTests: XCTestCase {
         try tamper("encoder.bn1.running_var", setFloat(.infinity, at: 2))
         assertRefused("the checkpoint cannot be used: tensor 'encoder.bn1.running_var' holds inf at element 2")
         // evaluation loads the weights alone, and refuses them the same way
-        XCTAssertThrowsError(try RunFolder(path: out, loader: loader)) { XCTAssertTrue("\($0)".contains("'encoder.bn1.running_var' holds inf"), "\($0)") }
+        XCTAssertThrowsError(try TrainedRun(path: out, loader: loader)) { XCTAssertTrue("\($0)".contains("'encoder.bn1.running_var' holds inf"), "\($0)") }
 
         try restore()
         try tamper("encoder.bn1.running_var", setFloat(-0.5, at: 0))

@@ -7,7 +7,7 @@ import LossKitRun
 
 /// A finished (or checkpointed) run, reloaded for evaluation: its config, data, model and the
 /// weights of its last checkpoint.
-public struct RunFolder {
+public struct TrainedRun {
     public let path: String
     public let setup: RunSetup
     public let step: Int
@@ -15,7 +15,7 @@ public struct RunFolder {
     /// `threads`: the engine's and OpenBLAS's threads while evaluating; nil keeps the run's.
     public init(path: String, loader: PluginLoader, threads: Int? = nil) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: RunLayout(path).config) else {
+        guard let data = FileManager.default.contents(atPath: RunFolder(path).config) else {
             throw EvaluationError("\(path) is not a run folder (no config.json): pass the --out folder of `losskit train`")
         }
         let config = try JSONDecoder().decode(TrainingConfig.self, from: data)
@@ -28,7 +28,7 @@ public struct RunFolder {
         }
         Threads.set(threads ?? config.threads)
         setup = try RunSetup(config: config, loader: loader, random: RandomGenerator(seed: config.seed), log: { _ in })
-        let checkpoint = try Checkpoint.read(path: RunLayout(path).checkpoint)
+        let checkpoint = try Checkpoint.read(path: RunFolder(path).checkpoint)
         try checkpoint.restoreWeights(parameters: setup.model.parameters, states: setup.model.states)
         step = checkpoint.step
     }
