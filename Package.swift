@@ -90,6 +90,7 @@ var targets: [Target] = [
     .testTarget(name: "LossKitFormatsTests", dependencies: ["LossKitFormats", "LossKitTestSupport"], path: "Tests/LossKitFormatsTests"),
     .testTarget(name: "LossKitDataTests", dependencies: ["LossKitData", "LossKitFormats", "LossKitCore", "LossKitTestSupport"], path: "Tests/LossKitDataTests"),
     .testTarget(name: "LossKitLossExpressionTests", dependencies: ["LossKitLossExpression"], path: "Tests/LossKitLossExpressionTests"),
+    .testTarget(name: "LossKitEvaluationTests", dependencies: ["LossKitEvaluation", "LossKitCore", "LossKitTestSupport"], path: "Tests/LossKitEvaluationTests"),
     .testTarget(name: "LossKitPluginSDKTests", dependencies: ["LossKitPluginSDK"], path: "Tests/LossKitPluginSDKTests"),
     .testTarget(
         name: "LossKitHostTests", dependencies: ["LossKitHost", "LossKitCore", "LossKitFormats", "LossKitData", "LossKitLossExpression", "LossKitPlugins",

@@ -1,5 +1,4 @@
 import LossKitEvaluation
-import LossKitHost
 import XCTest
 
 final class ConfusionMatrixTests: XCTestCase {

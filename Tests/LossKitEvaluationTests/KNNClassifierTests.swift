@@ -1,7 +1,6 @@
 import Foundation
 import LossKitCore
 import LossKitEvaluation
-import LossKitHost
 import LossKitTestSupport
 import XCTest
 

@@ -1,4 +1,3 @@
-import LossKitHost
 import LossKitCore
 
 /// Synthetic data sets shared by the evaluation tests.

@@ -1,6 +1,5 @@
 import LossKitCore
 import LossKitEvaluation
-import LossKitHost
 import LossKitTestSupport
 import XCTest
 
