@@ -57,6 +57,7 @@ final class GAN: Objective {
     private(set) var fakeAccuracy = Double.nan
     private(set) var featureDistance = Double.nan
     private(set) var realCloseness = Double.nan, fakeCloseness = Double.nan
+    private var minibatchRealRows = 0
 
     required init(context: Context) throws { self.context = context }
 
@@ -122,8 +123,11 @@ final class GAN: Objective {
 
     /// The minibatch-discrimination term of the discriminator's decision for features f, or nil.
     /// `closeness` receives mean o (0: every row unlike the others, 1: a collapsed batch).
+    /// Off for a step whose real rows are fewer than two (a rank's share of a small batch): a
+    /// lone real row's o is 0 and a generated batch's is not, which would tell them apart for
+    /// nothing the generator does.
     private func minibatchTerm(_ g: GraphBuilder, _ f: Value, frozen: Bool = false, closeness: inout Double) -> Value? {
-        guard let mb = minibatch else { return nil }
+        guard let mb = minibatch, minibatchRealRows >= 2 else { closeness = .nan; return nil }
         let o = mb.discrimination.features(g, f, frozen: frozen)
         closeness = o.values.isEmpty ? .nan : Double(o.values.reduce(0, +)) / Double(o.values.count)
         return o.linear(frozen ? g.frozen(mb.head) : g(mb.head))
@@ -166,6 +170,7 @@ final class GAN: Objective {
                 let d = f.linear(frozen ? g.frozen(head.weight) : g(head.weight), frozen ? g.frozen(head.bias) : g(head.bias))
                 return minibatchTerm(g, f, frozen: frozen, closeness: &closeness).map { d + $0 } ?? d
             }
+            minibatchRealRows = B
             try minibatch?.discrimination.fitScaleOnce(g, context: context, real: taps["features"])
             var unused = Double.nan
             let real = decide(taps["features"], frozen: false, closeness: &realCloseness)
@@ -186,6 +191,7 @@ final class GAN: Objective {
             let rows = (0..<B).filter { !batch.labelled[$0] }
             func realRows(_ v: Value) -> Value { rows.isEmpty ? v : v.gatherRows(rows) }
             var logits = realRows(taps["logits"])
+            minibatchRealRows = rows.isEmpty ? B : rows.count
             try minibatch?.discrimination.fitScaleOnce(g, context: context, real: realRows(taps["features"]))
             if let extra = minibatchTerm(g, realRows(taps["features"]), closeness: &realCloseness) { logits = logits + extra }
             let lseReal = logits.logSumExp()

@@ -117,7 +117,10 @@ public struct Checkpoint {
     /// means the checkpoint is of another model, and the message says which run wrote it.
     private func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
         // decoded only for a message: restoring calls this once per tensor
-        func writer() -> String { savedConfig.map { " (it was written by a run of encoder \($0.encoder), loss '\($0.loss)')" } ?? "" }
+        func writer() -> String {
+            let plugins = file.metadata["plugins"].flatMap { $0.isEmpty ? nil : ", plugins \($0)" } ?? ""
+            return savedConfig.map { " (it was written by a run of encoder \($0.encoder), loss '\($0.loss)'\(plugins))" } ?? ""
+        }
         guard let e = file[name] else {
             throw RunError("the checkpoint has no tensor '\(name)'\(writer())")
         }

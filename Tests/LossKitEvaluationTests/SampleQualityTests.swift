@@ -1,6 +1,5 @@
 import LossKitCore
 import LossKitEvaluation
-@testable import LossKitHost
 import XCTest
 
 /// The sample scores on distributions whose answers are known.

@@ -1,6 +1,5 @@
 import LossKitCore
 import LossKitEvaluation
-@testable import LossKitHost
 import XCTest
 
 /// t-SNE keeps neighbourhoods: separated clusters in 8-D stay separated in its 2-D map, and the

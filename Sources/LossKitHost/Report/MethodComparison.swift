@@ -1,4 +1,5 @@
 import Foundation
+import LossKitRun
 
 /// Runs that differ only in their seed (and in settings that do not change what is trained:
 /// threads, how often to log, checkpoint or evaluate) are one method. `MethodComparison` groups
@@ -10,11 +11,15 @@ public struct MethodComparison {
     public struct Method {
         /// The loss expression, and the settings that tell it from another method with the same loss.
         public let label: String
-        /// Final test accuracy of the head (0…1) by seed.
-        public let accuracies: [Int: Double]
+        /// Final test accuracy of the head (0…1) of each run, by seed (two runs of one seed,
+        /// e.g. at 1 and at 2 threads, are both kept).
+        public let runs: [Int: [Double]]
+        /// The accuracy of each seed: its runs' mean.
+        public var accuracies: [Int: Double] { runs.mapValues { $0.reduce(0, +) / Double($0.count) } }
         public var mean: Double { accuracies.values.reduce(0, +) / Double(max(accuracies.count, 1)) }
         /// Largest minus smallest accuracy over the seeds.
         public var range: Double { (accuracies.values.max() ?? 0) - (accuracies.values.min() ?? 0) }
+        let settings: [String: Any]
     }
 
     public let methods: [Method]
@@ -24,36 +29,45 @@ public struct MethodComparison {
     /// Settings that leave what is trained unchanged; a method is the rest of the config.
     static let incidental: Set<String> = ["seed", "threads", "log_every", "checkpoint_every", "eval_every", "knn_every"]
 
-    /// `runs`: each run's resolved config (config.json) and its final test accuracy (nil when
-    /// its head was not trained: such runs are left out). Methods keep the order of their first run.
+    /// `runs`: each run's config (config.json) and its final test accuracy (nil when its head
+    /// was not trained: such runs are left out). Configs are compared with defaults filled in and
+    /// the loss as parsed (an older run's file lacks later settings; spacing does not count); a
+    /// fine-tuned run's `init_from` by the loss of the run it started from, where that run is
+    /// readable (each seed may have a pretraining of its own). Methods keep the order of their
+    /// first run.
     public init(runs: [(config: [String: Any], accuracy: Double?)]) {
-        var keys: [String] = [], groups: [String: (config: [String: Any], accuracies: [Int: Double])] = [:]
+        var keys: [String] = [], groups: [String: (settings: [String: Any], runs: [Int: [Double]])] = [:]
         for run in runs {
-            guard let accuracy = run.accuracy, let seed = run.config["seed"] as? Int else { continue }
-            let method = run.config.filter { !Self.incidental.contains($0.key) }
-            let key = Self.canonical(method)
-            if groups[key] == nil { keys.append(key); groups[key] = (method, [:]) }
-            groups[key]!.accuracies[seed] = accuracy
+            guard let accuracy = run.accuracy, let seed = (run.config["seed"] as? NSNumber)?.intValue else { continue }
+            let settings = Self.normalised(run.config).filter { !Self.incidental.contains($0.key) }
+            let key = Self.canonical(settings)
+            if groups[key] == nil { keys.append(key); groups[key] = (settings, [:]) }
+            groups[key]!.runs[seed, default: []].append(accuracy)
         }
-        let configs = keys.map { groups[$0]!.config }
-        methods = keys.map { key in
-            let config = groups[key]!.config
-            let loss = config["loss"] as? String ?? "?"
+        let all = keys.map { groups[$0]!.settings }
+        let methods = keys.map { key in
+            let settings = groups[key]!.settings
+            let loss = Self.text(settings["loss"])
             // the settings in which this method differs from another with the same loss
-            let twins = configs.filter { ($0["loss"] as? String) == loss && Self.canonical($0) != key }
-            let differing = Set(twins.flatMap { other in config.keys.filter { Self.text(config[$0]) != Self.text(other[$0]) } }).sorted()
-            let label = differing.isEmpty ? loss : loss + " (" + differing.map { "\($0) \(Self.text(config[$0]))" }.joined(separator: ", ") + ")"
-            return Method(label: label, accuracies: groups[key]!.accuracies)
+            let twins = all.filter { Self.text($0["loss"]) == loss && Self.canonical($0) != key }
+            let differing = Set(twins.flatMap { other in
+                Set(settings.keys).union(other.keys).filter { Self.text(settings[$0]) != Self.text(other[$0]) }
+            }).sorted()
+            let label = differing.isEmpty ? loss : loss + " (" + differing.map { "\($0) \(Self.text(settings[$0]))" }.joined(separator: ", ") + ")"
+            return Method(label: label, runs: groups[key]!.runs, settings: settings)
         }
-        let plain = methods.firstIndex { $0.label == "ce" }
-        baseline = methods.isEmpty ? nil : (plain ?? 0)
+        self.methods = methods
+        // ce alone, trained from scratch where there is such a method
+        let plain = methods.indices.filter { Self.text(methods[$0].settings["loss"]) == "ce" }
+        baseline = plain.first { methods[$0].settings["init_from"] == nil || methods[$0].settings["init_from"] is NSNull }
+            ?? plain.first ?? (methods.isEmpty ? nil : 0)
     }
 
     /// `m`'s accuracy minus the baseline's, for each seed both have.
     public func differences(_ m: Method) -> [(seed: Int, difference: Double)] {
         guard let baseline else { return [] }
-        let base = methods[baseline].accuracies
-        return m.accuracies.keys.sorted().compactMap { s in base[s].map { (s, m.accuracies[s]! - $0) } }
+        let base = methods[baseline].accuracies, mine = m.accuracies
+        return mine.keys.sorted().compactMap { s in base[s].map { (s, mine[s]! - $0) } }
     }
 
     /// Whether `m`'s mean is above the baseline's by more than the baseline's own range over
@@ -66,21 +80,25 @@ public struct MethodComparison {
     /// The table for the report page ("" when there is nothing to compare).
     func html(escape: (String) -> String) -> String {
         guard let baseline, methods.count > 1 || methods.contains(where: { $0.accuracies.count > 1 }) else { return "" }
-        let seeds = Set(methods.flatMap { $0.accuracies.keys }).sorted()
+        let seeds = Set(methods.flatMap { $0.runs.keys }).sorted()
         func percent(_ x: Double) -> String { String(format: "%.2f", 100 * x) }
         func signed(_ x: Double) -> String { String(format: "%+.2f", 100 * x) }
+        func cell(_ m: Method, _ seed: Int) -> String {
+            guard let runs = m.runs[seed] else { return "—" }
+            return percent(m.accuracies[seed]!) + (runs.count > 1 ? " (mean of \(runs.count) runs: \(runs.map(percent).joined(separator: ", ")))" : "")
+        }
         var s = "<h2>Methods over seeds</h2>\n<p>Runs that differ only in their seed are one method. Final test accuracy of the head (%) per seed; "
             + "the baseline is <code>\(escape(methods[baseline].label))</code>. \"Beyond the spread\": the mean is above the baseline's by more "
             + "than the baseline's own range over its seeds.</p>\n<table><tr><th>method</th>"
             + seeds.map { "<th>seed \($0)</th>" }.joined() + "<th>mean</th><th>range</th><th>vs baseline, per seed</th><th>mean difference</th><th>beyond the spread</th></tr>\n"
         for (i, m) in methods.enumerated() {
-            let d = differences(m)
-            s += "<tr><td><code>\(escape(m.label))</code></td>" + seeds.map { "<td>\(m.accuracies[$0].map(percent) ?? "—")</td>" }.joined()
+            s += "<tr><td><code>\(escape(m.label))</code></td>" + seeds.map { "<td>\(cell(m, $0))</td>" }.joined()
             s += "<td><b>\(percent(m.mean))</b></td><td>\(m.accuracies.count > 1 ? percent(m.range) : "—")</td>"
             if i == baseline {
                 s += "<td>—</td><td>—</td><td>—</td></tr>\n"
                 continue
             }
+            let d = differences(m)
             let mean = d.isEmpty ? nil : d.map(\.difference).reduce(0, +) / Double(d.count)
             s += "<td>\(d.isEmpty ? "no common seed" : d.map { signed($0.difference) }.joined(separator: ", "))</td>"
             s += "<td>\(mean.map(signed) ?? "—")</td><td>\(beyondSpread(m).map { $0 ? "yes" : "no" } ?? "—")</td></tr>\n"
@@ -88,15 +106,33 @@ public struct MethodComparison {
         return s + "</table>\n"
     }
 
-    private static func text(_ value: Any?) -> String {
-        switch value {
-        case nil, is NSNull: return "none"
-        case let v as Double where v == v.rounded() && abs(v) < 1e15: return String(Int(v))
-        case let v?: return "\(v)"
+    /// `config` with defaults filled in and the loss as parsed (as it was when it is not a
+    /// LossKit config), `init_from` replaced by the loss of the run it names where readable.
+    static func normalised(_ config: [String: Any]) -> [String: Any] {
+        var settings = config
+        if let data = try? JSONSerialization.data(withJSONObject: config),
+           let decoded = try? JSONDecoder().decode(TrainingConfig.self, from: data),
+           let all = try? decoded.normalisedSettings() {
+            settings = all
         }
+        if let source = settings["init_from"] as? String,
+           let data = FileManager.default.contents(atPath: RunFolder(source).config),
+           let pretraining = try? JSONDecoder().decode(TrainingConfig.self, from: data) {
+            let loss = (try? pretraining.lossExpression().description) ?? pretraining.loss
+            settings["init_from"] = "a run of '\(loss)', \(pretraining.steps) steps"
+        }
+        return settings
     }
 
-    private static func canonical(_ config: [String: Any]) -> String {
-        config.keys.sorted().map { "\($0)=\(text(config[$0]))" }.joined(separator: ";")
+    /// A setting's value as config.json writes it (true, 0.05, "sgd"), or "none".
+    static func text(_ value: Any?) -> String {
+        guard let value, !(value is NSNull) else { return "none" }
+        if let s = value as? String { return s }
+        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]) { return String(decoding: data, as: UTF8.self) }
+        return "\(value)"
+    }
+
+    private static func canonical(_ settings: [String: Any]) -> String {
+        settings.keys.sorted().map { "\($0)=\(text(settings[$0]))" }.joined(separator: ";")
     }
 }
