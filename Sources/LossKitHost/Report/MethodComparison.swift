@@ -25,6 +25,9 @@ public struct MethodComparison {
     public let methods: [Method]
     /// Index of the baseline in `methods`.
     public let baseline: Int?
+    /// Every method's label and the indices (in `runs`) of its runs, those without an accuracy
+    /// too (the report draws each method's curves from them).
+    public let groups: [(label: String, members: [Int])]
 
     /// Settings that leave what is trained unchanged; a method is the rest of the config.
     static let incidental: Set<String> = ["seed", "threads", "log_every", "checkpoint_every", "eval_every", "knn_every"]
@@ -36,16 +39,18 @@ public struct MethodComparison {
     /// readable (each seed may have a pretraining of its own). Methods keep the order of their
     /// first run.
     public init(runs: [(config: [String: Any], accuracy: Double?)]) {
-        var keys: [String] = [], groups: [String: (settings: [String: Any], runs: [Int: [Double]])] = [:]
-        for run in runs {
-            guard let accuracy = run.accuracy, let seed = (run.config["seed"] as? NSNumber)?.intValue else { continue }
+        var keys: [String] = [], groups: [String: (settings: [String: Any], runs: [Int: [Double]], members: [Int])] = [:]
+        for (index, run) in runs.enumerated() {
             let settings = Self.normalised(run.config).filter { !Self.incidental.contains($0.key) }
             let key = Self.canonical(settings)
-            if groups[key] == nil { keys.append(key); groups[key] = (settings, [:]) }
-            groups[key]!.runs[seed, default: []].append(accuracy)
+            if groups[key] == nil { keys.append(key); groups[key] = (settings, [:], []) }
+            groups[key]!.members.append(index)
+            if let accuracy = run.accuracy, let seed = (run.config["seed"] as? NSNumber)?.intValue {
+                groups[key]!.runs[seed, default: []].append(accuracy)
+            }
         }
         let all = keys.map { groups[$0]!.settings }
-        let methods = keys.map { key in
+        let labelled = keys.map { key in
             let settings = groups[key]!.settings
             let loss = Self.text(settings["loss"])
             // the settings in which this method differs from another with the same loss
@@ -56,6 +61,8 @@ public struct MethodComparison {
             let label = differing.isEmpty ? loss : loss + " (" + differing.map { "\($0) \(Self.text(settings[$0]))" }.joined(separator: ", ") + ")"
             return Method(label: label, runs: groups[key]!.runs, settings: settings)
         }
+        self.groups = zip(labelled, keys).map { ($0.label, groups[$1]!.members) }
+        let methods = labelled.filter { !$0.runs.isEmpty }
         self.methods = methods
         // ce alone, trained from scratch where there is such a method
         let plain = methods.indices.filter { Self.text(methods[$0].settings["loss"]) == "ce" }

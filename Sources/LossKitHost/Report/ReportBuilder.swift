@@ -53,41 +53,12 @@ public struct ReportBuilder {
         let finalAccuracy = runs.map { r in
             r.lines.compactMap { ($0["eval"] as? [String: Any])?["test_accuracy"] as? Double }.last
         }
-        body += MethodComparison(runs: zip(runs, finalAccuracy).map { ($0.config, $1) }).html(escape: html)
+        let comparison = MethodComparison(runs: zip(runs, finalAccuracy).map { ($0.config, $1) })
+        body += comparison.html(escape: html)
 
         // Curves
         body += "<h2>Training curves</h2>\n"
-        var charts: [(String, String)] = []
-        let training = runs.map { r in (r, r.lines.filter { $0["loss"] != nil }) }
-        // One curve per term (and run) of a per-term field of the training lines.
-        func perTerm(_ field: String) -> [SVGChart.Series] {
-            let terms = Set(training.flatMap { $0.1.flatMap { ($0[field] as? [String: Any])?.keys.map { $0 } ?? [] } }).sorted()
-            return training.flatMap { r, lines in
-                terms.map { t in SVGChart.Series(name: runs.count > 1 ? "\(r.name): \(t)" : t, points: lines.compactMap { l in
-                    guard let s = l["step"] as? Int, let v = (l[field] as? [String: Any])?[t] as? Double else { return nil }
-                    return (Double(s), v)
-                }) }
-            }.filter { !$0.points.isEmpty }
-        }
-        charts.append(("terms", SVGChart.lines(title: "loss terms (unweighted)", xLabel: "step", series: perTerm("terms"), logY: true)))
-        // Logged only by runs whose loss has schedules ([from=…, ramp=…]).
-        let weights = perTerm("weights")
-        if !weights.isEmpty { charts.append(("weights", SVGChart.lines(title: "term weights (schedules)", xLabel: "step", series: weights))) }
-        charts.append(("loss", SVGChart.lines(title: "total weighted loss", xLabel: "step", series: training.map { r, lines in
-            SVGChart.Series(name: r.name, points: lines.compactMap { l in (l["step"] as? Int).flatMap { s in (l["loss"] as? Double).map { (Double(s), $0) } } })
-        }, logY: true)))
-        let probes = Set(training.flatMap { $0.1.flatMap { ($0["probes"] as? [String: Any])?.keys.map { $0 } ?? [] } }).sorted()
-        for p in probes {
-            charts.append(("probe-\(RunFolder.fileName(p))", SVGChart.lines(title: "probe \(p)", xLabel: "step", series: training.map { r, lines in
-                SVGChart.Series(name: r.name, points: lines.compactMap { l in
-                    guard let s = l["step"] as? Int, let v = (l["probes"] as? [String: Any])?[p] as? Double else { return nil }
-                    return (Double(s), v)
-                })
-            }.filter { !$0.points.isEmpty })))
-        }
-        charts.append(("lr", SVGChart.lines(title: "learning rate", xLabel: "step", series: training.map { r, lines in
-            SVGChart.Series(name: r.name, points: lines.compactMap { l in (l["step"] as? Int).flatMap { s in (l["lr"] as? Double).map { (Double(s), $0) } } })
-        })))
+        var charts = curveCharts(runs, comparison: comparison)
         func evaluations(_ key: String) -> [SVGChart.Series] {
             runs.map { r in SVGChart.Series(name: r.name, points: r.lines.compactMap { l in
                 guard let s = l["step"] as? Int, let v = (l["eval"] as? [String: Any])?[key] as? Double else { return nil }

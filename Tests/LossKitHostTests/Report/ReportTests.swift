@@ -1,7 +1,7 @@
 import Foundation
 import LossKitCore
 import LossKitFormats
-import LossKitHost
+@testable import LossKitHost
 import LossKitRun
 import LossKitTestSupport
 import XCTest
@@ -58,6 +58,33 @@ final class ReportTests: XCTestCase {
         let maps = sources.filter { $0.hasPrefix("pca-") }
         XCTAssertEqual(maps.count, 2, "one feature map per run")
         XCTAssertTrue(try String(contentsOfFile: "\(out)/\(maps[0])", encoding: .utf8).contains("PCA of test features"))
+    }
+
+    /// With several seeds of a method, the curves are one per method: the mean over its runs.
+    func testSeedsOfOneMethodAreOneCurveAndOneRowOfTheTable() throws {
+        let h = try MethodHarness(plugins: ["NCE"], data: try SyntheticData.makeFolder(train: 64, test: 32))
+        var config = h.config(loss: "ce", steps: 4)
+        config.checkpointEvery = 4
+        let (a, aLines) = try h.train(config)
+        config.seed = 2
+        config.threads = 2
+        let (b, bLines) = try h.train(config)
+        config.loss = "ce + 0.1*nce(negatives=16)"
+        let (c, _) = try h.train(config)
+        let out = TemporaryFolders.path("report")
+        let page = try String(contentsOfFile: try ReportBuilder().build(runs: [a.runDirectory, b.runDirectory, c.runDirectory], out: out, loader: h.loader),
+                              encoding: .utf8)
+        let loss = try String(contentsOfFile: out + "/loss.svg", encoding: .utf8)
+        XCTAssertEqual(loss.components(separatedBy: "<path ").count - 1, 2, "one curve for ce's two seeds, one for ce + nce")
+        XCTAssertTrue(loss.contains("mean over each method"))
+        // the ce curve's last point is the mean of the two runs' last losses
+        let last = [aLines, bLines].map { $0.last!["loss"] as! Double }
+        XCTAssertNotEqual(last[0], last[1], "two seeds, two losses")
+        XCTAssertEqual(page.components(separatedBy: "<tr><td><code>").count - 1, 2, "two methods in the table")
+        XCTAssertTrue(page.contains("<td>—</td><td>—</td><td>—</td></tr>"), "ce, the baseline, compared with nothing")
+        let mean = (last[0] + last[1]) / 2
+        let source = ReportBuilder.CurveSource(name: "ce", lines: [aLines, bLines])
+        XCTAssertEqual(source.points { $0["loss"] as? Double }.last?.y ?? 0, mean, accuracy: 1e-12)
     }
 
     func testARunWithoutAnyTrainingOfItsHeadReportsNoHeadAccuracy() throws {
