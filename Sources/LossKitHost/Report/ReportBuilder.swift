@@ -98,10 +98,13 @@ public struct ReportBuilder {
         body += try samplesSection(runs.map { ($0.name, $0.path) }, out: out)
         body += try inversionSection(runs.map { ($0.name, $0.path) }, out: out)
 
-        // Evaluation of each run's encoder
+        // Evaluation of each run's encoder; of each method's first run where methods have
+        // several seeds (their accuracies are all in the table above)
         if evaluate, let loader {
+            let byMethod = comparison.groups.contains { $0.members.count > 1 }
             body += "<h2>Features of the test set</h2>\n"
-            for r in runs {
+            if byMethod { body += "<p>The first run of each method (the others' accuracies are in the table above).</p>\n" }
+            for r in byMethod ? comparison.groups.map({ runs[$0.members[0]] }) : runs {
                 body += try evaluation(r, loader: loader, out: out)
             }
         }
