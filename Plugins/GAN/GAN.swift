@@ -25,6 +25,9 @@ import LossKitPluginSDK
 ///   the real term −log D(x) becomes −α log D(x) − (1 − α) log(1 − D(x));
 /// - `vbn` R > 0: virtual batch normalisation in the generator against a reference batch of R
 ///   latent vectors drawn once (ImprovedTechniques.swift);
+/// - `noise` σ > 0: Gaussian noise on every image the discriminator sees, real and generated (the
+///   paper's input noise layer; its hidden-layer noise and weight normalisation would be the
+///   encoder's, out of a plugin's reach); the real rows are then encoded again, noisy;
 /// - `history_g`, `history_d` λ > 0: historical averaging, λ‖θ − θ̄‖² added to the generator's
 ///   cost over its parameters, and to the discriminator's over the plugin's own discriminator
 ///   parameters (dcgan head, minibatch tensor) — the encoder's weights are the host's and out of
@@ -43,6 +46,7 @@ final class GAN: Objective {
     var historyG = 0.0, historyD = 0.0
     var showEvery = 50, showCount = 32
     var vbnReference = 0
+    var noise = 0.0
     private var reference: State?
     private var context: Context
     private var minibatch: (discrimination: MinibatchDiscrimination, head: Param)?
@@ -171,11 +175,13 @@ final class GAN: Objective {
                 return minibatchTerm(g, f, frozen: frozen, closeness: &closeness).map { d + $0 } ?? d
             }
             minibatchRealRows = B
-            try minibatch?.discrimination.fitScaleOnce(g, context: context, real: taps["features"])
+            // with input noise the real images are encoded again, noisy; else the host's taps
+            let realFeatures = noise > 0 ? g.encode(noisy(g, batch.images), frozen: false)["features"] : taps["features"]
+            try minibatch?.discrimination.fitScaleOnce(g, context: context, real: realFeatures)
             var unused = Double.nan
-            let real = decide(taps["features"], frozen: false, closeness: &realCloseness)
-            let fakeForD = decide(g.encode(fake.detached(), frozen: false)["features"], frozen: false, closeness: &fakeCloseness)
-            let fakeForG = decide(g.encode(fake, frozen: true)["features"], frozen: true, closeness: &unused)
+            let real = decide(realFeatures, frozen: false, closeness: &realCloseness)
+            let fakeForD = decide(g.encode(noisy(g, fake.detached()), frozen: false)["features"], frozen: false, closeness: &fakeCloseness)
+            let fakeForG = decide(g.encode(noisy(g, fake), frozen: true)["features"], frozen: true, closeness: &unused)
             // one-sided label smoothing: the real target α; α = 1 is the plain −log σ(d)
             let realTerm = labelSmoothing < 1 ? Float(labelSmoothing) * (-real).softplus() + Float(1 - labelSmoothing) * real.softplus()
                 : (-real).softplus()
@@ -190,12 +196,15 @@ final class GAN: Objective {
             // the unlabelled rows are the real data of the discriminator (all rows if none)
             let rows = (0..<B).filter { !batch.labelled[$0] }
             func realRows(_ v: Value) -> Value { rows.isEmpty ? v : v.gatherRows(rows) }
-            var logits = realRows(taps["logits"])
+            // with input noise the real rows are encoded again, noisy; else the host's taps
+            let noisyReal = noise > 0 ? g.encode(noisy(g, realRows(batch.images)), frozen: false) : nil
+            func real(_ tap: String) -> Value { noisyReal?[tap] ?? realRows(taps[tap]) }
+            var logits = real("logits")
             minibatchRealRows = rows.isEmpty ? B : rows.count
-            try minibatch?.discrimination.fitScaleOnce(g, context: context, real: realRows(taps["features"]))
-            if let extra = minibatchTerm(g, realRows(taps["features"]), closeness: &realCloseness) { logits = logits + extra }
+            try minibatch?.discrimination.fitScaleOnce(g, context: context, real: real("features"))
+            if let extra = minibatchTerm(g, real("features"), closeness: &realCloseness) { logits = logits + extra }
             let lseReal = logits.logSumExp()
-            let fakeForD = g.encode(fake.detached(), frozen: false)
+            let fakeForD = g.encode(noisy(g, fake.detached()), frozen: false)
             var fakeLogits = fakeForD["logits"]
             if let extra = minibatchTerm(g, fakeForD["features"], closeness: &fakeCloseness) { fakeLogits = fakeLogits + extra }
             let lseFake = fakeLogits.logSumExp()
@@ -204,8 +213,9 @@ final class GAN: Objective {
             var lossD = 0.5 * (-realMean + lseReal.softplus().mean() + lseFake.softplus().mean())
             if let h = historyOfD?.penalty(g, weight: historyD) { lossD = lossD + h }
             // feature matching through the frozen encoder: only G moves
-            let fakeForG = g.encode(fake, frozen: true)
-            let difference = taps[matchTap].detached().mean(axes: [0]) - fakeForG[matchTap].mean(axes: [0])
+            // (the real side: all rows' taps, or the noisy real rows' as the discriminator saw them)
+            let fakeForG = g.encode(noisy(g, fake), frozen: true)
+            let difference = (noisyReal?[matchTap] ?? taps[matchTap]).detached().mean(axes: [0]) - fakeForG[matchTap].mean(axes: [0])
             var lossG = difference.square().sum()
             featureDistance = Double(lossG.scalar)
             if let h = historyOfG?.penalty(g, weight: historyG) { lossG = lossG + h }
@@ -222,6 +232,13 @@ final class GAN: Objective {
         return loss
     }
 
+    /// x + N(0, σ²) for σ = `noise` > 0 (the paper's Gaussian noise on the discriminator's
+    /// inputs, fresh each time), else x itself.
+    private func noisy(_ g: GraphBuilder, _ x: Value) -> Value {
+        guard noise > 0 else { return x }
+        return x + g.constant(context.normal(x.shape.reduce(1, *), std: Float(noise)), shape: x.shape)
+    }
+
     private func combine(_ d: Value, _ g: Value) -> Value {
         part == "discriminator" ? d : part == "generator" ? g : d + g
     }
@@ -235,8 +252,10 @@ private let plugins = makePluginList([
     describe(
         GAN.self, kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.3.0",
         summary: "semi-supervised GAN with feature matching (Salimans et al. 2016), or DCGAN (Radford et al. 2016)",
-        // dcgan mode scores with a head of its own on the features: the class logits go unread
-        tapsRead: ["features", "logits"], tapsReadWithoutGradient: ["logits"], defaultTap: "features",
+        // dcgan mode scores with a head of its own on the features: the class logits go unread;
+        // with `noise` the discriminator encodes noisy images itself and reads neither tap (a tap
+        // list cannot follow an option, so both are declared as taps that may go without gradient)
+        tapsRead: ["features", "logits"], tapsReadWithoutGradient: ["logits", "features"], defaultTap: "features",
         options: [
             .string("mode", \.mode, default: "semi", choices: ["semi", "dcgan"],
                     doc: "semi: K-class head as discriminator + feature matching; dcgan: binary head"),
@@ -255,6 +274,8 @@ private let plugins = makePluginList([
                  doc: "virtual batch norm in the generator with a reference batch of this many z, drawn once and checkpointed (0: batch norm)"),
             .int("show_every", \.showEvery, default: 50, .within(0, 1_000_000), doc: "hand the report generated samples every N training calls; 0: never"),
             .int("show_count", \.showCount, default: 32, .within(1, 8192), doc: "how many generated samples (of the batch) the report gets"),
+            .double("noise", \.noise, default: 0, .atLeast(0),
+                    doc: "σ of Gaussian noise on the discriminator's inputs, real and generated, in normalised pixel units (0: off; the paper's semi-supervised MNIST model used 0.3); the real images are encoded a second time"),
             .double("history_g", \.historyG, default: 0, .atLeast(0), doc: "historical averaging λ of the generator (0: off)"),
             .double("history_d", \.historyD, default: 0, .atLeast(0),
                     doc: "historical averaging λ of the plugin's own discriminator parameters (dcgan head, minibatch tensor)"),

@@ -85,5 +85,13 @@ final class MethodGradientTests: XCTestCase {
         try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8"), ("minibatch_kernels", "5"), ("minibatch_dims", "2"),
                                  ("label_smoothing", "0.9"), ("history_g", "0.1"), ("history_d", "0.1"), ("vbn", "6")], silent: ["logits"])
     }
+    // with input noise the discriminator encodes the real images again: the host's taps go unread
+    func testGANSemiWithInputNoise() throws {
+        try check("GAN", "gan", [("width", "4"), ("latent", "8"), ("mode", "semi"), ("noise", "0.3"), ("minibatch_kernels", "4")],
+                  silent: ["features", "logits"])
+    }
+    func testDCGANWithInputNoise() throws {
+        try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8"), ("noise", "0.3")], silent: ["features", "logits"])
+    }
     func testDCGAN() throws { try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8")], silent: ["logits"]) }
 }
