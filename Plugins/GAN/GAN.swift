@@ -275,7 +275,7 @@ private let plugins = makePluginList([
             .int("show_every", \.showEvery, default: 50, .within(0, 1_000_000), doc: "hand the report generated samples every N training calls; 0: never"),
             .int("show_count", \.showCount, default: 32, .within(1, 8192), doc: "how many generated samples (of the batch) the report gets"),
             .double("noise", \.noise, default: 0, .atLeast(0),
-                    doc: "σ of Gaussian noise on the discriminator's inputs, real and generated, in normalised pixel units (0: off; the paper's semi-supervised MNIST model used 0.3); the real images are encoded a second time"),
+                    doc: "σ of Gaussian noise on the discriminator's inputs, real and generated, in the data's normalised units (0: off; the paper's MNIST discriminator used 0.3 on pixels in [0, 1]); the real images are encoded a second time"),
             .double("history_g", \.historyG, default: 0, .atLeast(0), doc: "historical averaging λ of the generator (0: off)"),
             .double("history_d", \.historyD, default: 0, .atLeast(0),
                     doc: "historical averaging λ of the plugin's own discriminator parameters (dcgan head, minibatch tensor)"),
