@@ -82,9 +82,14 @@ public struct ReportBuilder {
         for e in evals { if let last = e.points.last { body += "<tr><td>\(html(e.name))</td><td>\(Int(last.x))</td><td>\(String(format: "%.2f%%", last.y))</td></tr>\n" } }
         body += "</table>\n"
 
+        // Where methods have several seeds, their images and feature maps are the first run's
+        // (the seeds' accuracies are all in the table)
+        let byMethod = comparison.groups.contains { $0.members.count > 1 }
+        let shown = byMethod ? comparison.groups.map { runs[$0.members[0]] } : runs
+
         // Images plugins handed over
         var imageHTML = ""
-        for r in runs {
+        for r in shown {
             let dir = RunFolder(r.path).images
             for f in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter({ $0.hasSuffix(".png") }).sorted() {
                 let target = "\(RunFolder.fileName(r.name))--\(f)"
@@ -94,17 +99,15 @@ public struct ReportBuilder {
                 imageHTML += "<figure><img class=\"grid\" src=\"\(target)\" alt=\"\(html(caption))\"><figcaption>\(html(r.name)) — \(html(caption))</figcaption></figure>\n"
             }
         }
-        if !imageHTML.isEmpty { body += "<h2>Images</h2>\n<p>Grids: top rows the inputs, bottom rows what the plugin made of them (reconstructions, warps); generated samples fill the grid.</p>\n" + imageHTML }
+        if !imageHTML.isEmpty { body += "<h2>Images</h2>\n<p>Grids: top rows the inputs, bottom rows what the plugin made of them (reconstructions, warps); generated samples fill the grid.\(byMethod ? " The first run of each method." : "")</p>\n" + imageHTML }
         body += try samplesSection(runs.map { ($0.name, $0.path) }, out: out)
         body += try inversionSection(runs.map { ($0.name, $0.path) }, out: out)
 
-        // Evaluation of each run's encoder; of each method's first run where methods have
-        // several seeds (their accuracies are all in the table above)
+        // Evaluation of each run's encoder (of each method's first run)
         if evaluate, let loader {
-            let byMethod = comparison.groups.contains { $0.members.count > 1 }
             body += "<h2>Features of the test set</h2>\n"
             if byMethod { body += "<p>The first run of each method (the others' accuracies are in the table above).</p>\n" }
-            for r in byMethod ? comparison.groups.map({ runs[$0.members[0]] }) : runs {
+            for r in shown {
                 body += try evaluation(r, loader: loader, out: out)
             }
         }

@@ -82,8 +82,9 @@ final class ReportTests: XCTestCase {
         XCTAssertNotEqual(last[0], last[1], "two seeds, two losses")
         XCTAssertEqual(page.components(separatedBy: "<tr><td><code>").count - 1, 2, "two methods in the table")
         XCTAssertTrue(page.contains("<td>—</td><td>—</td><td>—</td></tr>"), "ce, the baseline, compared with nothing")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("pca-") }.count, 2,
-                       "a feature map for each method's first run, not for each run")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out)
+        XCTAssertEqual(files.filter { $0.hasPrefix("pca-") }.count, 2, "a feature map for each method's first run, not for each run")
+        XCTAssertEqual(files.filter { $0.hasSuffix("inputs--augmentation.png") }.count, 2, "and its images")
         let mean = (last[0] + last[1]) / 2
         let source = ReportBuilder.CurveSource(name: "ce", lines: [aLines, bLines])
         XCTAssertEqual(source.points { $0["loss"] as? Double }.last?.y ?? 0, mean, accuracy: 1e-12)
