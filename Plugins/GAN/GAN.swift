@@ -13,6 +13,10 @@ import LossKitPluginSDK
 ///     L_D = ½ (-mean LSE(l(x_unl)) + mean sp(LSE(l(x_unl))) + mean sp(LSE(l(G(z)))))   (G(z) detached)
 ///     L_G = ‖mean_i f(x_i) - mean_j f(G(z_j))‖²   (feature matching, encoder read frozen)
 ///
+/// or, with `generator=adversarial`, L_G = mean sp(−LSE(l(G(z)))) = −mean log D(G(z)) through the
+/// frozen discriminator, its minibatch term included: the paper's "training G with minibatch
+/// discrimination", which it reports does not work for semi-supervised learning.
+///
 /// mode `dcgan` (Radford et al. 2016): a plugin-owned binary head d on the global feature;
 /// L_D = mean sp(-d(x)) + mean sp(d(G(z))), L_G = mean sp(-d(G(z))) through the frozen
 /// encoder and head (non-saturating). The term's value is L_D + L_G.
@@ -47,6 +51,7 @@ final class GAN: Objective {
     var showEvery = 50, showCount = 32
     var vbnReference = 0
     var noise = 0.0
+    var generatorLoss = "matching"
     private var reference: State?
     private var context: Context
     private var minibatch: (discrimination: MinibatchDiscrimination, head: Param)?
@@ -216,8 +221,16 @@ final class GAN: Objective {
             // (the real side: all rows' taps, or the noisy real rows' as the discriminator saw them)
             let fakeForG = g.encode(noisy(g, fake), frozen: true)
             let difference = (noisyReal?[matchTap] ?? taps[matchTap]).detached().mean(axes: [0]) - fakeForG[matchTap].mean(axes: [0])
-            var lossG = difference.square().sum()
-            featureDistance = Double(lossG.scalar)
+            let matching = difference.square().sum()
+            featureDistance = Double(matching.scalar)
+            var lossG = matching
+            if generatorLoss == "adversarial" {
+                // −log D(G(z)) = sp(−LSE) through the frozen discriminator, its minibatch term included
+                var logitsForG = fakeForG["logits"]
+                var unused = Double.nan
+                if let extra = minibatchTerm(g, fakeForG["features"], frozen: true, closeness: &unused) { logitsForG = logitsForG + extra }
+                lossG = (-logitsForG.logSumExp()).softplus().mean()
+            }
             if let h = historyOfG?.penalty(g, weight: historyG) { lossG = lossG + h }
             realAccuracy = fraction(lseReal.values) { $0 > 0 }   // D(x) > ½ ⟺ LSE > 0
             fakeAccuracy = fraction(lseFake.values) { $0 < 0 }
@@ -274,6 +287,8 @@ private let plugins = makePluginList([
                  doc: "virtual batch norm in the generator with a reference batch of this many z, drawn once and checkpointed (0: batch norm)"),
             .int("show_every", \.showEvery, default: 50, .within(0, 1_000_000), doc: "hand the report generated samples every N training calls; 0: never"),
             .int("show_count", \.showCount, default: 32, .within(1, 8192), doc: "how many generated samples (of the batch) the report gets"),
+            .string("generator", \.generatorLoss, default: "matching", choices: ["matching", "adversarial"],
+                    doc: "semi mode: G's objective, feature matching or fooling the discriminator (−log D(G(z)), minibatch term included)"),
             .double("noise", \.noise, default: 0, .atLeast(0),
                     doc: "σ of Gaussian noise on the discriminator's inputs, real and generated, in the data's normalised units (0: off; the paper's MNIST discriminator used 0.3 on pixels in [0, 1]); the real images are encoded a second time"),
             .double("history_g", \.historyG, default: 0, .atLeast(0), doc: "historical averaging λ of the generator (0: off)"),

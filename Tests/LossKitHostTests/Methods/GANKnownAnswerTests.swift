@@ -25,9 +25,10 @@ final class GANKnownAnswerTests: XCTestCase {
     /// H·o to the discriminator's decision (the K logits, or d) — here the fake batch is n copies
     /// of x_c, so its o_b is exactly 1; s is fitted on the first real batch, this one.
     private func check(mode: String, part: String, smoothing: Double = 1, minibatch: (kernels: Int, dims: Int)? = nil,
-                       file: StaticString = #filePath, line: UInt = #line) throws {
+                       adversarialG: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
         let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder(train: 64, test: 8))
         let extra = (smoothing < 1 ? ", label_smoothing=\(smoothing)" : "") + (minibatch.map { ", minibatch_kernels=\($0.kernels), minibatch_dims=\($0.dims)" } ?? "")
+            + (adversarialG ? ", generator=adversarial" : "")
         let t = try h.make(h.config(loss: "gan(mode=\(mode), part=\(part), width=4, latent=8\(extra))", steps: 1))
         let run = t.run
         let weight = try XCTUnwrap(t.parameters.first { $0.name == "gan.generator.conv2.weight" }).value
@@ -89,8 +90,10 @@ final class GANKnownAnswerTests: XCTestCase {
                 if let realShifts { logits = zip(logits, realShifts).map { zip($0, $1).map(+) } }
                 let fake = fakeShift.map { zip(fakeLogits, $0).map(+) } ?? fakeLogits
                 let lseReal = logits.map(lse)
-                return (0.5 * (-a * mean(lseReal) + mean(lseReal.map(softplus)) + softplus(lse(fake))),
-                        (0..<fakeFeatures.count).map { k in pow(mean(features.map { $0[k] }) - fakeFeatures[k], 2) }.reduce(0, +))
+                // G: feature matching, or −log D(G(z)) = sp(−LSE) of the (identical) generated rows
+                let lossG = adversarialG ? softplus(-lse(fake))
+                    : (0..<fakeFeatures.count).map { k in pow(mean(features.map { $0[k] }) - fakeFeatures[k], 2) }.reduce(0, +)
+                return (0.5 * (-a * mean(lseReal) + mean(lseReal.map(softplus)) + softplus(lse(fake))), lossG)
             }
             let d = { (f: [Double]) in zip(f, (0..<w!.count).map { Double(w!.data[$0]) }).reduce(b!) { $0 + $1.0 * $1.1 } }
             let real = features.indices.map { d(features[$0]) + (realShifts?[$0][0] ?? 0) }
@@ -133,6 +136,12 @@ final class GANKnownAnswerTests: XCTestCase {
     func testOneSidedLabelSmoothing() throws {
         try check(mode: "semi", part: "discriminator", smoothing: 0.9)
         try check(mode: "dcgan", part: "discriminator", smoothing: 0.8)
+    }
+    /// The paper's "training G with minibatch discrimination": G fools the discriminator, its
+    /// minibatch term included, instead of matching features.
+    func testAdversarialGeneratorThroughTheMinibatchTerm() throws {
+        try check(mode: "semi", part: "generator", minibatch: (kernels: 4, dims: 2), adversarialG: true)
+        try check(mode: "semi", part: "both", minibatch: (kernels: 4, dims: 2), adversarialG: true)
     }
     func testMinibatchDiscrimination() throws {
         try check(mode: "semi", part: "discriminator", minibatch: (kernels: 5, dims: 3))

@@ -85,6 +85,9 @@ final class MethodGradientTests: XCTestCase {
         try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8"), ("minibatch_kernels", "5"), ("minibatch_dims", "2"),
                                  ("label_smoothing", "0.9"), ("history_g", "0.1"), ("history_d", "0.1"), ("vbn", "6")], silent: ["logits"])
     }
+    func testGANSemiWithAnAdversarialGeneratorAndMinibatchDiscrimination() throws {
+        try check("GAN", "gan", [("width", "4"), ("latent", "8"), ("mode", "semi"), ("generator", "adversarial"), ("minibatch_kernels", "4")])
+    }
     // with input noise the discriminator encodes the real images again: the host's taps go unread
     func testGANSemiWithInputNoise() throws {
         try check("GAN", "gan", [("width", "4"), ("latent", "8"), ("mode", "semi"), ("noise", "0.3"), ("minibatch_kernels", "4")],
