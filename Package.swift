@@ -16,6 +16,19 @@ var products: [Product] = [
     .library(name: "LossKitPluginSDK", targets: ["LossKitPluginSDK"]),
     .library(name: "CLossKitABI", targets: ["CLossKitABI"]),
 ]
+/// The engine's hot loops (Sources/LossKitKernels) are compiled once per instruction set, each
+/// build a module of its own that LossKitCore's KernelPath chooses from at run time by the CPU's
+/// features (EngineKernels.swift). The other folders are links to the same sources. The
+/// optimiser flag is there in debug builds too, as for LossKitCore (below).
+let kernelBuilds: [(name: String, flags: [String], define: String?)] = {
+    var builds: [(name: String, flags: [String], define: String?)] = [("LossKitKernels", [], nil)]
+    #if arch(x86_64)
+    builds.append(("LossKitKernelsAVX2", ["-target-cpu", "haswell"], "LOSSKIT_KERNELS_AVX2"))
+    builds.append(("LossKitKernelsAVX512", ["-target-cpu", "skylake-avx512"], "LOSSKIT_KERNELS_AVX512"))
+    #endif
+    return builds
+}()
+
 var targets: [Target] = [
     .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
     .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
@@ -35,9 +48,18 @@ var targets: [Target] = [
     // that trains, and unoptimised SIMD code made the test suite's training tests 3-4× slower
     // (Winograd transforms, measured). Swift's -O keeps IEEE semantics (no reassociation, no
     // contraction), so debug and release compute the same numbers.
+    // the engine's threads and the interface of its hot loops (EngineKernels)
+    .target(name: "LossKitKernelSupport", dependencies: ["COpenBLAS"], path: "Sources/LossKitKernelSupport",
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     .target(
-        name: "LossKitCore", dependencies: ["COpenBLAS", "CLossKitCPU"], path: "Sources/LossKitCore",
+        name: "LossKitCore", dependencies: ["COpenBLAS", "CLossKitCPU", "LossKitKernelSupport"] + kernelBuilds.map { .target(name: $0.name) },
+        path: "Sources/LossKitCore",
         swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+] + kernelBuilds.map { build in
+    Target.target(
+        name: build.name, dependencies: ["LossKitKernelSupport"], path: "Sources/\(build.name)",
+        swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(build.flags)] + (build.define.map { [.define($0)] } ?? []))
+} + [
     // the file formats LossKit reads and writes (IDX, CIFAR-10, gzip, NPY, safetensors, JSON lines),
     // with their one error type; nothing of training
     .target(name: "LossKitFormats", dependencies: ["CZlib", "CLossKitShims"], path: "Sources/LossKitFormats"),
@@ -86,7 +108,7 @@ var targets: [Target] = [
         path: "Sources/losskit"),
     // what every test target shares: temporary folders that are removed, error assertions
     .target(name: "LossKitTestSupport", path: "Tests/LossKitTestSupport"),
-    .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore", "COpenBLAS"], path: "Tests/LossKitCoreTests"),
+    .testTarget(name: "LossKitCoreTests", dependencies: ["LossKitCore", "LossKitKernelSupport", "COpenBLAS"], path: "Tests/LossKitCoreTests"),
     .testTarget(name: "LossKitFormatsTests", dependencies: ["LossKitFormats", "LossKitTestSupport"], path: "Tests/LossKitFormatsTests"),
     .testTarget(name: "LossKitDataTests", dependencies: ["LossKitData", "LossKitFormats", "LossKitCore", "LossKitTestSupport"], path: "Tests/LossKitDataTests"),
     .testTarget(name: "LossKitLossExpressionTests", dependencies: ["LossKitLossExpression"], path: "Tests/LossKitLossExpressionTests"),

@@ -18,16 +18,26 @@ uint32_t lk_cpu_features(void) {
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     if (d & (1u << 26)) f |= LK_CPU_SSE2;
     if (c & (1u << 20)) f |= LK_CPU_SSE42;
+    if (c & (1u << 23)) f |= LK_CPU_POPCNT;
+    if (c & (1u << 22)) f |= LK_CPU_MOVBE;
+    if (__get_cpuid_max(0x80000000, 0) >= 0x80000001) {
+        unsigned ea, eb, ec, ed;
+        __get_cpuid(0x80000001, &ea, &eb, &ec, &ed);
+        if (ec & (1u << 5)) f |= LK_CPU_LZCNT;
+    }
     int osxsave = (c & (1u << 27)) != 0;
     uint64_t xcr = osxsave ? xcr0() : 0;
     int ymm = (xcr & 0x6) == 0x6, zmm = (xcr & 0xE6) == 0xE6;
     if (!ymm) return f;
     if (c & (1u << 28)) f |= LK_CPU_AVX;
     if (c & (1u << 12)) f |= LK_CPU_FMA;
+    if (c & (1u << 29)) f |= LK_CPU_F16C;
     unsigned max = __get_cpuid_max(0, 0);
     if (max < 7) return f;
     __cpuid_count(7, 0, a, b, c, d);
     if (b & (1u << 5)) f |= LK_CPU_AVX2;
+    if (b & (1u << 3)) f |= LK_CPU_BMI1;
+    if (b & (1u << 8)) f |= LK_CPU_BMI2;
     if (zmm) {
         if (b & (1u << 16)) f |= LK_CPU_AVX512F;
         if (b & (1u << 17)) f |= LK_CPU_AVX512DQ;

@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
         paired), clocks each sc term's forward call, and prints what the C ABI costs per step. --loops-only times \
         what starting a parallel loop costs (the engine's worker threads against Dispatch's), for shares of 50 and \
         500 µs after 0, 100 and 2000 µs of serial work; it needs --threads 2 or more. Every run first prints the CPU \
-        model and features, the OpenBLAS core and who chose it, and the kernels' instruction set (also in the \
+        model and features, the OpenBLAS core and who chose it, and the kernel build that runs (also in the \
         JSON, under "machine"). Record results in docs/BENCHMARKS.md \
         with the machine and the command.
         """)

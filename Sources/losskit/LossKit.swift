@@ -41,7 +41,10 @@ struct LossKit: ParsableCommand {
         When OpenBLAS picks kernels below what the CPU supports (it does not know recent CPUs), losskit \
         restarts itself with OPENBLAS_CORETYPE set to the best core the CPU runs (cpuid), after checking \
         that core's sgemm against a reference; a failed check falls back with a warning. Your own \
-        OPENBLAS_CORETYPE always wins. --version shows the CPU, the core and who chose it.
+        OPENBLAS_CORETYPE always wins. The engine's own loops are built for baseline x86-64, AVX2 and \
+        AVX-512, and the highest build the CPU runs is used (all compute the same bits); \
+        LOSSKIT_KERNELS=baseline|avx2|avx512 forces one. --version shows the CPU, the core, the kernel \
+        build and who chose them.
 
         Example: losskit train --loss 'ce + 0.5*nce' --labels-per-class 100 --out runs/a; losskit eval knn runs/a
         """,

@@ -1,8 +1,8 @@
 import Foundation
-@testable import LossKitCore
+@testable import LossKitKernelSupport
 import XCTest
 
-/// The engine's worker threads (`Kernels/WorkerPool.swift`): every share of a loop runs once with
+/// The engine's worker threads (`Sources/LossKitKernelSupport/WorkerPool.swift`): every share of a loop runs once with
 /// its own index, the shares really run at once, sleeping workers wake, and a second caller while
 /// the pool is busy still gets its loop run.
 final class WorkerPoolTests: XCTestCase {

@@ -20,6 +20,13 @@ enum {
     LK_CPU_AVX512_VNNI = 1u << 10,
     LK_CPU_AVX512_BF16 = 1u << 11,
     LK_CPU_AVX512_FP16 = 1u << 12,
+    /* the scalar extensions a compiler targeting Haswell (AVX2) may also emit */
+    LK_CPU_POPCNT = 1u << 13,
+    LK_CPU_F16C = 1u << 14,
+    LK_CPU_MOVBE = 1u << 15,
+    LK_CPU_BMI1 = 1u << 16,
+    LK_CPU_BMI2 = 1u << 17,
+    LK_CPU_LZCNT = 1u << 18,
 };
 
 /* The LK_CPU_* bits this CPU and OS support. */

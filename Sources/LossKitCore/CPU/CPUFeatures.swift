@@ -7,6 +7,10 @@ public struct CPUFeatures: Sendable, Equatable {
     public enum Feature: String, CaseIterable, Sendable {
         case sse2, sse4_2, avx, avx2, fma
         case avx512f, avx512cd, avx512bw, avx512dq, avx512vl, avx512_vnni, avx512_bf16, avx512_fp16
+        /// Scalar extensions that code compiled for Haswell or later may use (`KernelPath`).
+        case popcnt, f16c, movbe, bmi1, bmi2
+        /// LZCNT (/proc/cpuinfo calls it `abm`).
+        case abm
 
         var bit: UInt32 {
             switch self {
@@ -23,6 +27,12 @@ public struct CPUFeatures: Sendable, Equatable {
             case .avx512_vnni: UInt32(LK_CPU_AVX512_VNNI)
             case .avx512_bf16: UInt32(LK_CPU_AVX512_BF16)
             case .avx512_fp16: UInt32(LK_CPU_AVX512_FP16)
+            case .popcnt: UInt32(LK_CPU_POPCNT)
+            case .f16c: UInt32(LK_CPU_F16C)
+            case .movbe: UInt32(LK_CPU_MOVBE)
+            case .bmi1: UInt32(LK_CPU_BMI1)
+            case .bmi2: UInt32(LK_CPU_BMI2)
+            case .abm: UInt32(LK_CPU_LZCNT)
             }
         }
     }

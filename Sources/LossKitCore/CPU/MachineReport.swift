@@ -3,12 +3,10 @@ import COpenBLAS
 
 /// What a speed figure depends on, said in one place for `losskit --version`, `losskit bench`
 /// and its JSON: the CPU model and features, the OpenBLAS core and who chose it, and the
-/// instruction set the engine's own kernels were compiled for.
+/// build of the engine's own loops that runs and who chose it.
 public enum MachineReport {
-    /// The engine's own kernels (Winograd transforms, batch-norm, pooling, element-wise, the
-    /// optimiser) are compiled once, for baseline x86-64: compiled for AVX2 they ran slower
-    /// (docs/BENCHMARKS.md, AMD EPYC 2026-12-06).
-    public static let kernelPath = "x86-64 baseline (SSE2)"
+    /// The build of the engine's own loops this process runs and who chose it (`KernelPath`).
+    public static var kernelPath: String { KernelPath.choice.description }
 
     public static var openBLASConfig: String {
         guard let text = openblas_get_config() else { return "unknown" }
@@ -31,6 +29,8 @@ public enum MachineReport {
         if let refusal = blas.refusal { blasEntry["refusal"] = refusal }
         if let better = blas.better { blasEntry["cpu_runs"] = better }
         return ["cpu_model": cpu.model, "cpu_features": cpu.featureList.split(separator: " ").map(String.init),
-                "blas": blasEntry, "kernel_path": kernelPath]
+                "blas": blasEntry, "kernel_path": kernelPath,
+                "kernels": ["instruction_set": KernelPath.choice.instructionSet.rawValue, "chosen_by": KernelPath.choice.chosenBy,
+                            "available": KernelPath.available.map(\.rawValue)]]
     }
 }

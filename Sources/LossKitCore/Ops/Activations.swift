@@ -10,12 +10,12 @@ extension Graph {
             let n = x.value.count
             let out = Tensor(uninitialized: x.shape)
             let px = x.value.data, po = out.data
-            parallelFor(n, minChunk: 1 << 15) { lo, hi in Vectorized.relu(px + lo, po + lo, hi - lo) }
+            parallelFor(n, minChunk: 1 << 15) { lo, hi in kernels.relu(px + lo, po + lo, hi - lo) }
             return record(out, op: "relu", inputs: [x]) { node in
                 let g = node.grad!.data
                 let (gx, accumulate) = x.gradBufferForWriting()
                 parallelFor(n, minChunk: 1 << 15) { lo, hi in
-                    Vectorized.reluGradient(gx + lo, g + lo, po + lo, hi - lo, accumulate: accumulate)
+                    kernels.reluGradient(gx + lo, g + lo, po + lo, hi - lo, accumulate: accumulate)
                 }
             }
         }

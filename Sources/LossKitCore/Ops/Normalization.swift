@@ -62,7 +62,7 @@ extension Graph {
                 var s: Double = 0, s2: Double = 0
                 for b in 0..<B {
                     let plane = b * C + c
-                    let (rs, rs2) = moments.map { ($0[2 * plane], $0[2 * plane + 1]) } ?? Vectorized.sumAndSquares(px + plane * P, P)
+                    let (rs, rs2) = moments.map { ($0[2 * plane], $0[2 * plane + 1]) } ?? kernels.sumAndSquares(px + plane * P, P)
                     s += Double(rs); s2 += Double(rs2)
                 }
                 return (s, s2)
@@ -95,7 +95,7 @@ extension Graph {
                         guard moments == nil else { continue }
                         for b in 0..<B {
                             let off = (b * C + c) * P
-                            Vectorized.normalize(px + off, po + off, P, mu: mu, inv: inv, gamma: pg[c], beta: pb[c], relu: relu)
+                            kernels.normalize(px + off, po + off, P, mu: mu, inv: inv, gamma: pg[c], beta: pb[c], relu: relu)
                         }
                     }
                 }
@@ -106,7 +106,7 @@ extension Graph {
                 parallelFor(B * C, minChunk: max(1, (1 << 14) / P)) { lo, hi in
                     for plane in lo..<hi {
                         let c = plane % C
-                        Vectorized.normalize(px + plane * P, po + plane * P, P, mu: pm[c], inv: pi[c], gamma: pg[c], beta: pb[c], relu: relu)
+                        kernels.normalize(px + plane * P, po + plane * P, P, mu: pm[c], inv: pi[c], gamma: pg[c], beta: pb[c], relu: relu)
                     }
                 }
             }
@@ -120,16 +120,16 @@ extension Graph {
                 // which the prefetcher follows, where one channel's B planes lie C·P floats apart.
                 // Each plane's two sums are added per channel in image order, as before.
                 let (pm, pi) = (means.data, invStd.data)
-                @inline(__always) func mask(_ c: Int) -> Vectorized.ReLUAfterNorm? {
+                @inline(__always) func mask(_ c: Int) -> ReLUAfterNorm? {
                     // with the ReLU, dy is the output's gradient where the output was positive
-                    relu ? Vectorized.ReLUAfterNorm(scale: pg[c] * pi[c], shift: pb[c]) : nil
+                    relu ? ReLUAfterNorm(scale: pg[c] * pi[c], shift: pb[c]) : nil
                 }
                 let minChunk = max(1, (1 << 14) / P)
                 let planeSums = Tensor(uninitialized: [B, C, 2]), ps = planeSums.data
                 parallelFor(B * C, minChunk: minChunk) { lo, hi in
                     for plane in lo..<hi {
                         let c = plane % C
-                        (ps[2 * plane], ps[2 * plane + 1]) = Vectorized.sumAndNormalizedDot(
+                        (ps[2 * plane], ps[2 * plane + 1]) = kernels.sumAndNormalizedDot(
                             g + plane * P, px + plane * P, P, mu: pm[c], inv: pi[c], relu: mask(c))
                     }
                 }
@@ -154,7 +154,7 @@ extension Graph {
                         let c = plane % C, off = plane * P
                         let (mu, inv, k) = (pm[c], pi[c], pg[c] * pi[c])
                         if useBatch {
-                            Vectorized.batchNormInputGradient(gx + off, g + off, px + off, P, mu: mu, inv: inv, k: k,
+                            kernels.batchNormInputGradient(gx + off, g + off, px + off, P, mu: mu, inv: inv, k: k,
                                                               a: sumDy[c] / Float(M), b: sumDyH[c] / Float(M), relu: mask(c),
                                                               accumulate: accumulate)
                         } else {

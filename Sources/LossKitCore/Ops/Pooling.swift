@@ -24,7 +24,7 @@ extension Graph {
                         let src = px + plane * H * W
                         let base = plane * Ho * Wo
                         if kernel == 2 && s == 2 {
-                            MaxPool2x2.plane(src, height: H, width: W, into: po + base, switches: swp + base)
+                            kernels.maxPool2x2(src, height: H, width: W, into: po + base, switches: swp + base)
                             continue
                         }
                         for oy in 0..<Ho {

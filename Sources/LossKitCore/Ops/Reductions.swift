@@ -26,7 +26,7 @@ extension Graph {
             let n = x.value.count
             if out.count == 1 {
                 // over everything (a loss's mean)
-                po[0] = Float(Vectorized.blockwiseSum(n) { Vectorized.sum(px + $0, $1 - $0) }) * scale
+                po[0] = Float(blockwiseSum(n) { kernels.sum(px + $0, $1 - $0) }) * scale
             } else {
                 plan.forEachRow { o, _, ib, n, _, sb in
                     for k in 0..<n { po[ib + k * sb] += px[o + k] }

@@ -14,7 +14,7 @@ extension Graph {
         let scale = 1 / Float(max(n, 1))
         return timed("elementwise") {
             let pa = a.value.data, pb = b.value.data
-            let sum = Vectorized.blockwiseSum(n) { Vectorized.sumOfSquaredDifferences(pa + $0, pb + $0, $1 - $0) }
+            let sum = blockwiseSum(n) { kernels.sumOfSquaredDifferences(pa + $0, pb + $0, $1 - $0) }
             let out = Tensor(scalar: Float(sum) * scale)
             return record(out, op: "mse", inputs: [a, b]) { node in
                 let v = node.grad!.data[0] * scale

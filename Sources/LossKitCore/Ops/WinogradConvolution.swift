@@ -1,5 +1,5 @@
-/// Stride-1 3×3 convolution by Winograd F(m×m, 3×3), m = 2 (`Kernels/Winograd.swift`) or 4
-/// (`Kernels/Winograd4.swift`): the transforms plus (m+2)² GEMMs of [O, C] · [C, tiles] per pass
+/// Stride-1 3×3 convolution by Winograd F(m×m, 3×3), m = 2 (`Sources/LossKitKernels/Winograd.swift`) or 4
+/// (`Sources/LossKitKernels/Winograd4.swift`): the transforms plus (m+2)² GEMMs of [O, C] · [C, tiles] per pass
 /// instead of im2col plus one GEMM with 2.25× (m = 2) or 4× (m = 4) the multiplications. Forward,
 /// dX and dW all run in the transformed domain, chunk by chunk of the batch (below).
 extension Graph {
@@ -20,7 +20,7 @@ extension Graph {
         winogradConvolution && channels >= winogradMinChannels && min(outH, outW) >= winogradMinOutputSide
     }
 
-    /// From this output side up, Winograd layers use F(4×4, 3×3) (`Kernels/Winograd4.swift`)
+    /// From this output side up, Winograd layers use F(4×4, 3×3) (`Sources/LossKitKernels/Winograd4.swift`)
     /// instead of F(2×2, 3×3). Measured per layer on convnet-s (docs/BENCHMARKS.md): F(4×4) wins
     /// at 28×28 (tiles cover it exactly); at 14×14 its 4×4 tiles cover 16×16 and the 36 GEMMs get
     /// a third of F(2×2)'s columns, and it was level or slower there.
@@ -34,9 +34,9 @@ extension Graph {
     func winogradConv2d(_ x: Node, weight: Node, bias: Node?, padding: Int) -> Node {
         let outH = x.shape[2] + 2 * padding - 2, outW = x.shape[3] + 2 * padding - 2
         if Graph.winogradTile(outH: outH, outW: outW) == 4 {
-            return winogradConv2d(x, weight: weight, bias: bias, padding: padding, using: Winograd4.self)
+            return winogradConv2d(x, weight: weight, bias: bias, padding: padding, using: kernels.winograd4)
         }
-        return winogradConv2d(x, weight: weight, bias: bias, padding: padding, using: Winograd.self)
+        return winogradConv2d(x, weight: weight, bias: bias, padding: padding, using: kernels.winograd2)
     }
 
     /// Bound on the transformed tiles of one chunk of the batch, (m+2)²·max(C, O)·tiles floats.
@@ -61,7 +61,7 @@ extension Graph {
         let chunk = max(1, min(B, Graph.winogradChunkFloats / max(xis * max(C, O) * perImage, 1)))
         let chunks = (B + chunk - 1) / chunk
         let workers = min(Threads.count, chunks)
-        let tileFloats = xis * max(C, O) * chunk * perImage + Winograd.slack
+        let tileFloats = xis * max(C, O) * chunk * perImage + F.slack
         /// Calls `body(worker, start, tiles)` for each chunk (first image, geometry) of the worker's
         /// fixed, contiguous range of images, every worker at once, GEMMs on one thread each.
         /// The images are split evenly between the workers first and each worker's share into
@@ -106,7 +106,7 @@ extension Graph {
                     }
                     F.transformOutput(m, geo, outChannels: O, bias: biasData, into: ys + start * O * Ho * Wo)
                     if let momentData {
-                        Vectorized.planeMoments(ys + start * O * Ho * Wo, planes: geo.batch * O, plane: Ho * Wo,
+                        kernels.planeMoments(ys + start * O * Ho * Wo, planes: geo.batch * O, plane: Ho * Wo,
                                                 into: momentData + start * O * 2)
                     }
                 }

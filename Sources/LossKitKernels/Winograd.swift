@@ -1,3 +1,5 @@
+import LossKitKernelSupport
+
 /// Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, 2016) for stride-1 3×3 convolutions:
 /// each 2×2 output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A for the 4×4 input tile d around it, so after
 /// the transforms the convolution is 16 GEMMs of [O, C] · [C, tiles] with 16 multiplications per
@@ -7,51 +9,6 @@
 /// ξ = 4·row + column indexes the 4×4 transform and t = (image·tilesH + tileY)·tilesW + tileX. The
 /// backward pass uses the adjoints of the same linear maps, so the gradients are those of exactly
 /// the function the forward computed.
-///
-/// The derived sizes are stored, not computed on each use: `tile` is only known at run time, so
-/// each use would divide, and the transforms ask once per plane (`perf` put the getter alone at
-/// 0.5 % of a `ce + swwae` step).
-struct WinogradTiles {
-    let batch: Int, channels: Int, height: Int, width: Int, padding: Int
-    /// Side of an output tile: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3).
-    let tile: Int
-    let outH: Int, outW: Int
-    /// Tiles down and across one image: the output rounded up to whole tiles.
-    let tilesH: Int, tilesW: Int
-    let tilesPerImage: Int
-    /// Tiles of the whole batch: one column of the transformed buffers each.
-    let tiles: Int
-
-    init(batch: Int, channels: Int, height: Int, width: Int, padding: Int, tile: Int) {
-        (self.batch, self.channels, self.height, self.width, self.padding, self.tile) = (batch, channels, height, width, padding, tile)
-        outH = height + 2 * padding - 2
-        outW = width + 2 * padding - 2
-        tilesH = (outH + tile - 1) / tile
-        tilesW = (outW + tile - 1) / tile
-        tilesPerImage = tilesH * tilesW
-        tiles = batch * tilesPerImage
-    }
-}
-
-/// One Winograd algorithm F(m×m, 3×3): its tile size and its transforms with their adjoints.
-/// Transformed buffers are [(m+2)², channels, tiles] plus `Winograd.slack` floats.
-protocol WinogradTransform {
-    static var outputTile: Int { get }
-    static func transformFilters(_ w: UnsafePointer<Float>, outChannels O: Int, channels C: Int, into u: UnsafeMutablePointer<Float>)
-    static func addFilterGradients(_ du: UnsafePointer<Float>, outChannels O: Int, channels C: Int, into dw: UnsafeMutablePointer<Float>)
-    static func transformInput(_ x: UnsafePointer<Float>, _ geo: WinogradTiles, into v: UnsafeMutablePointer<Float>)
-    /// dx += (or, not `accumulate`, =) the adjoint of `transformInput` applied to dV.
-    static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>, accumulate: Bool)
-    static func transformOutput(_ m: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, bias: UnsafePointer<Float>?,
-                                into y: UnsafeMutablePointer<Float>)
-    static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>)
-}
-
-extension WinogradTransform {
-    /// (m + 2)²: transform positions ξ per tile, and so GEMMs per pass.
-    static var positions: Int { (outputTile + 2) * (outputTile + 2) }
-}
-
 enum Winograd: WinogradTransform {
     static let outputTile = 2
     /// U[ξ, o, c] = (G g Gᵀ)[ξ] for every 3×3 filter g = w[o, c].

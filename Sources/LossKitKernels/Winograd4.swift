@@ -1,3 +1,5 @@
+import LossKitKernelSupport
+
 /// Winograd's F(4×4, 3×3) (Lavin & Gray, 2016; interpolation points 0, ±1, ±2, ∞): each 4×4
 /// output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A for the 6×6 input tile d around it. After the
 /// transforms the convolution is 36 GEMMs with 36 multiplications per tile and channel pair where
@@ -17,6 +19,7 @@ enum Winograd4: WinogradTransform {
     typealias Six = (Lane, Lane, Lane, Lane, Lane, Lane)
     typealias Four = (Lane, Lane, Lane, Lane)
     static let width = Winograd.width
+    static let slack = Winograd.slack
 
     // MARK: the four 1-D maps and their adjoints
 

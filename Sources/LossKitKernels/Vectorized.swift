@@ -1,3 +1,5 @@
+import LossKitKernelSupport
+
 /// Reductions and point-wise loops over contiguous floats, written with 8-wide SIMD accumulators.
 ///
 /// Swift keeps floating-point additions in source order, so a plain `for` loop summing into one
@@ -55,21 +57,6 @@ enum Vectorized {
         return total
     }
 
-    /// A sum over `n` elements in fixed blocks of 64 Ki: `partial(lo, hi)` sums one block, the
-    /// blocks run on the threads, and their sums are added in block order, so the bits do not
-    /// depend on the thread count.
-    static func blockwiseSum(_ n: Int, _ partial: (_ lo: Int, _ hi: Int) -> Double) -> Double {
-        let block = 1 << 16, blocks = max((n + block - 1) / block, 1)
-        var sums = [Double](repeating: 0, count: blocks)
-        sums.withUnsafeMutableBufferPointer { sums in
-            let sums = sums.baseAddress!
-            parallelFor(blocks) { lo, hi in
-                for b in lo..<hi { sums[b] = partial(b * block, min(n, (b + 1) * block)) }
-            }
-        }
-        return sums.reduce(0, +)
-    }
-
     /// `sumAndSquares` of each of `planes` consecutive planes of `plane` floats, as pairs into
     /// `moments` (Σ of plane i at 2i, Σ² at 2i + 1).
     static func planeMoments(_ x: UnsafePointer<Float>, planes: Int, plane: Int, into moments: UnsafeMutablePointer<Float>) {
@@ -78,17 +65,7 @@ enum Vectorized {
         }
     }
 
-    /// A fused ReLU after batch-norm, for its backward: the forward wrote max(scale·(x - mu) +
-    /// shift, 0) with scale = γ·inv and shift = β, so the ReLU's mask is recomputed from x with
-    /// the same arithmetic (bit for bit the forward's comparison) instead of read from the output.
-    struct ReLUAfterNorm {
-        let scale: Float, shift: Float
-        /// g where the forward's output was positive, else 0; `centred` is x - mu.
-        @inline(__always) func mask(_ g: SIMD8<Float>, centred: SIMD8<Float>) -> SIMD8<Float> {
-            g.replacing(with: 0, where: SIMD8(repeating: scale) * centred + SIMD8(repeating: shift) .<= 0)
-        }
-        @inline(__always) func mask(_ g: Float, centred: Float) -> Float { scale * centred + shift > 0 ? g : 0 }
-    }
+    typealias ReLUAfterNorm = LossKitKernelSupport.ReLUAfterNorm
 
     /// Σ g and Σ g·(x - mu)·inv over `n` floats: batch-norm's Σ dy and Σ dy·x̂ with x̂ recomputed.
     /// With `relu`, g counts only where the fused ReLU's output was positive.

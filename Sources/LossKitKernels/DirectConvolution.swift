@@ -1,3 +1,5 @@
+import LossKitKernelSupport
+
 /// Direct stride-1 3×3 convolution for layers with very few input or output channels
 /// (convnet-s's first layer, C = 1; SWWAE's last decoder layer, O = 1). For C = 1 im2col + GEMM
 /// multiplies [O, 9] by [9, B·H·W]: a GEMM of depth 9 that BLAS runs far below peak, and a weight
@@ -7,17 +9,7 @@
 enum DirectConvolution {
     typealias Lane = SIMD4<Float>
 
-    /// One image's planes: `channels` planes of `height`×`width`, read at offset `padding`
-    /// (negative: cropped) to give outputs of `outH`×`outW`.
-    struct Planes {
-        let channels: Int, height: Int, width: Int, padding: Int, outH: Int, outW: Int
-        /// Row length of the padded copy: the output row plus the kernel's two extra columns,
-        /// rounded up to whole vectors. A row's last vector may read up to two floats into the next
-        /// row (or the 4-float slack after the last plane), in lanes that are never stored (forward)
-        /// or meet a zero (weight gradient), so no read needs an edge case.
-        var paddedWidth: Int { (outW + 2 + 3) & ~3 }
-        var paddedPlane: Int { (outH + 2) * paddedWidth }
-    }
+    typealias Planes = DirectConvolutionPlanes
 
     /// Copies one image's planes into `dst` ([channels, outH + 2, paddedWidth]), zeros outside.
     @inline(__always) private static func pad(_ src: UnsafePointer<Float>, _ g: Planes, into dst: UnsafeMutablePointer<Float>) {
@@ -96,45 +88,48 @@ enum DirectConvolution {
         let (C, Ho, Wo, pw, pp) = (g.channels, g.outH, g.outW, g.paddedWidth, g.paddedPlane)
         let inPlane = g.height * g.width, outPlane = Ho * Wo, taps = O * C * 9
         let workers = max(1, min(Threads.count, batch))
-        let partial = Tensor(zeros: [workers, taps])
-        parallelFor(workers) { wlo, whi in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: C * pp + 4) { buffer in
-                let padded = buffer.baseAddress!
-                for w in wlo..<whi {
-                    let sums = partial.data + w * taps
-                    for b in (batch * w / workers)..<(batch * (w + 1) / workers) {
-                        pad(x + b * C * inPlane, g, into: padded)
-                        for o in 0..<O {
-                            for c in 0..<C {
-                                var a = (Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane())
-                                for oy in 0..<Ho {
-                                    let row = dy + (b * O + o) * outPlane + oy * Wo
-                                    let r0 = padded + c * pp + oy * pw, r1 = r0 + pw, r2 = r1 + pw
-                                    for i in Swift.stride(from: 0, to: Wo, by: 4) {
-                                        var d = Lane()
-                                        if i + 4 <= Wo {
-                                            d = load(row + i)
-                                        } else {
-                                            for j in 0..<(Wo - i) { d[j] = row[i + j] }  // the row's tail; other lanes 0
+        var partialSums = [Float](repeating: 0, count: workers * taps)
+        partialSums.withUnsafeMutableBufferPointer { partial in
+            let partial = partial.baseAddress!
+            parallelFor(workers) { wlo, whi in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: C * pp + 4) { buffer in
+                    let padded = buffer.baseAddress!
+                    for w in wlo..<whi {
+                        let sums = partial + w * taps
+                        for b in (batch * w / workers)..<(batch * (w + 1) / workers) {
+                            pad(x + b * C * inPlane, g, into: padded)
+                            for o in 0..<O {
+                                for c in 0..<C {
+                                    var a = (Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane(), Lane())
+                                    for oy in 0..<Ho {
+                                        let row = dy + (b * O + o) * outPlane + oy * Wo
+                                        let r0 = padded + c * pp + oy * pw, r1 = r0 + pw, r2 = r1 + pw
+                                        for i in Swift.stride(from: 0, to: Wo, by: 4) {
+                                            var d = Lane()
+                                            if i + 4 <= Wo {
+                                                d = load(row + i)
+                                            } else {
+                                                for j in 0..<(Wo - i) { d[j] = row[i + j] }  // the row's tail; other lanes 0
+                                            }
+                                            a.0 += d * load(r0 + i); a.1 += d * load(r0 + i + 1); a.2 += d * load(r0 + i + 2)
+                                            a.3 += d * load(r1 + i); a.4 += d * load(r1 + i + 1); a.5 += d * load(r1 + i + 2)
+                                            a.6 += d * load(r2 + i); a.7 += d * load(r2 + i + 1); a.8 += d * load(r2 + i + 2)
                                         }
-                                        a.0 += d * load(r0 + i); a.1 += d * load(r0 + i + 1); a.2 += d * load(r0 + i + 2)
-                                        a.3 += d * load(r1 + i); a.4 += d * load(r1 + i + 1); a.5 += d * load(r1 + i + 2)
-                                        a.6 += d * load(r2 + i); a.7 += d * load(r2 + i + 1); a.8 += d * load(r2 + i + 2)
                                     }
+                                    let s = sums + (o * C + c) * 9
+                                    s[0] += a.0.sum(); s[1] += a.1.sum(); s[2] += a.2.sum()
+                                    s[3] += a.3.sum(); s[4] += a.4.sum(); s[5] += a.5.sum()
+                                    s[6] += a.6.sum(); s[7] += a.7.sum(); s[8] += a.8.sum()
                                 }
-                                let s = sums + (o * C + c) * 9
-                                s[0] += a.0.sum(); s[1] += a.1.sum(); s[2] += a.2.sum()
-                                s[3] += a.3.sum(); s[4] += a.4.sum(); s[5] += a.5.sum()
-                                s[6] += a.6.sum(); s[7] += a.7.sum(); s[8] += a.8.sum()
                             }
                         }
                     }
                 }
             }
-        }
-        for w in 0..<workers {
-            let sums = partial.data + w * taps
-            for i in 0..<taps { dw[i] += sums[i] }
+            for w in 0..<workers {
+                let sums = partial + w * taps
+                for i in 0..<taps { dw[i] += sums[i] }
+            }
         }
     }
 

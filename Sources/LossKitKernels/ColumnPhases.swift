@@ -1,3 +1,5 @@
+import LossKitKernelSupport
+
 /// A row split into its column phases and merged back, for the Winograd tile transforms: with n
 /// phases (2 for F(2×2, 3×3), 4 for F(4×4, 3×3)), padded column q = i + offset of a row of
 /// `count` values goes to phase q % n at index q / n (phase k at `k · length`). Both directions go
