@@ -7,9 +7,11 @@ import LossKitPlugins
 
 @main
 struct LossKit: ParsableCommand {
-    /// Chooses OpenBLAS's core first (which may restart the process), then runs the command.
+    /// Chooses OpenBLAS's core first (which may restart the process) and the engine's kernel
+    /// build, then runs the command.
     static func main() {
         BLASCoreChoice.prepareProcess()
+        _ = KernelPath.choice  // the kernel build, decided (and any LOSSKIT_KERNELS warning printed) before the command's output
         // progress reaches a log file as it is printed (a long `invert` or `train` under nohup)
         setvbuf(stdout, nil, _IOLBF, 0)
         refuseDataParallelUnlessTraining()
