@@ -25,6 +25,10 @@ public protocol EngineKernels {
     static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Double
     /// Σ (a - b)² over `n` floats, in Double.
     static func sumOfSquaredDifferences(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Double
+    /// The gradients of mean((a - b)²), v = dy / n: da (+)= v·2(a - b), db (−)= the same.
+    static func squaredErrorGradient(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, v: Float,
+                                     da: UnsafeMutablePointer<Float>?, accumulateA: Bool,
+                                     db: UnsafeMutablePointer<Float>?, accumulateB: Bool)
     /// `sumAndSquares` of each of `planes` consecutive planes of `plane` floats, as pairs into
     /// `moments` (Σ of plane i at 2i, Σ² at 2i + 1).
     static func planeMoments(_ x: UnsafePointer<Float>, planes: Int, plane: Int, into moments: UnsafeMutablePointer<Float>)

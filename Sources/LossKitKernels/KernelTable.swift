@@ -28,6 +28,12 @@ public enum KernelTable: EngineKernels {
         Vectorized.sumOfSquaredDifferences(a, b, n)
     }
 
+    public static func squaredErrorGradient(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, v: Float,
+                                            da: UnsafeMutablePointer<Float>?, accumulateA: Bool,
+                                            db: UnsafeMutablePointer<Float>?, accumulateB: Bool) {
+        Vectorized.squaredErrorGradient(a, b, n, v: v, da: da, accumulateA: accumulateA, db: db, accumulateB: accumulateB)
+    }
+
     public static func planeMoments(_ x: UnsafePointer<Float>, planes: Int, plane: Int, into moments: UnsafeMutablePointer<Float>) {
         Vectorized.planeMoments(x, planes: planes, plane: plane, into: moments)
     }

@@ -57,6 +57,35 @@ enum Vectorized {
         return total
     }
 
+    /// The gradients of mean((a - b)²) for an upstream gradient folded into `v` (dy / n):
+    /// t = v·(2(a - b)), da (+)= t, db (−)= t, each stored instead of added when not accumulating;
+    /// either may be absent. The scalar formula lane by lane, so the same bits as a plain loop.
+    static func squaredErrorGradient(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, v: Float,
+                                     da: UnsafeMutablePointer<Float>?, accumulateA: Bool,
+                                     db: UnsafeMutablePointer<Float>?, accumulateB: Bool) {
+        let vv = SIMD8<Float>(repeating: v), two = SIMD8<Float>(repeating: 2)
+        var i = 0
+        while i + 8 <= n {
+            let t = vv * (two * (UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                                 - UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)))
+            if let da {
+                let old = accumulateA ? UnsafeRawPointer(da + i).loadUnaligned(as: SIMD8<Float>.self) : SIMD8<Float>()
+                UnsafeMutableRawPointer(da + i).storeBytes(of: accumulateA ? old + t : t, as: SIMD8<Float>.self)
+            }
+            if let db {
+                let old = accumulateB ? UnsafeRawPointer(db + i).loadUnaligned(as: SIMD8<Float>.self) : SIMD8<Float>()
+                UnsafeMutableRawPointer(db + i).storeBytes(of: accumulateB ? old - t : -t, as: SIMD8<Float>.self)
+            }
+            i += 8
+        }
+        while i < n {
+            let t = v * (2 * (a[i] - b[i]))
+            if let da { da[i] = accumulateA ? da[i] + t : t }
+            if let db { db[i] = accumulateB ? db[i] - t : -t }
+            i += 1
+        }
+    }
+
     /// `sumAndSquares` of each of `planes` consecutive planes of `plane` floats, as pairs into
     /// `moments` (Σ of plane i at 2i, Σ² at 2i + 1).
     static func planeMoments(_ x: UnsafePointer<Float>, planes: Int, plane: Int, into moments: UnsafeMutablePointer<Float>) {

@@ -21,11 +21,8 @@ extension Graph {
                 let ga = a.requiresGrad ? a.gradBufferForWriting() : nil
                 let gb = b.requiresGrad ? b.gradBufferForWriting() : nil
                 parallelFor(n, minChunk: 1 << 15) { lo, hi in
-                    for i in lo..<hi {
-                        let t = v * (2 * (pa[i] - pb[i]))
-                        if let (g, accumulate) = ga { g[i] = accumulate ? g[i] + t : t }
-                        if let (g, accumulate) = gb { g[i] = accumulate ? g[i] - t : -t }
-                    }
+                    kernels.squaredErrorGradient(pa + lo, pb + lo, hi - lo, v: v, da: ga.map { $0.0 + lo }, accumulateA: ga?.1 ?? false,
+                                                 db: gb.map { $0.0 + lo }, accumulateB: gb?.1 ?? false)
                 }
             }
         }
