@@ -5,10 +5,12 @@
 # bit for bit). Ends with each seed's test accuracy and the command for the comparison page.
 # usage: scripts/protocol.sh P1|P2 NAME 'LOSS' [SEED ...]      (seeds: 0 1 2)
 #        JOBS=2 LOSSKIT_BUILD=.build/release scripts/protocol.sh P2 aet 'ce + 1*aet'
+#        FLAGS='--init-from runs/p2-nce-pre' scripts/protocol.sh P2 nce-ft ce   (fine-tuning rows)
 #   P1: 100 labels per class, 1500 steps; P2: 10 labels per class, 4700 steps; the rest default.
+#   FLAGS: more `losskit train` options for every seed, split on spaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 3 ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 protocol=$1 name=$2 loss=$3
 shift 3
 seeds=("$@")
@@ -18,6 +20,8 @@ case "$protocol" in
     P2) flags=(--labels-per-class 10 --steps 4700) ;;
     *) echo "error: the protocol is P1 or P2, got '$protocol'" >&2; exit 2 ;;
 esac
+read -r -a extra <<< "${FLAGS:-}"
+flags+=("${extra[@]}")
 [[ "$name" =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "error: NAME is a folder-name part (letters, digits, . _ -), got '$name'" >&2; exit 2; }
 build=${LOSSKIT_BUILD:-.build/release}
 [ -x "$build/losskit" ] || { echo "error: no $build/losskit: run scripts/build.sh release first" >&2; exit 1; }
