@@ -19,7 +19,7 @@ extension Graph {
         let (B, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let O = weight.shape[0]
         let planes = DirectConvolutionPlanes(channels: C, height: H, width: W, padding: padding,
-                                              outH: H + 2 * padding - 2, outW: W + 2 * padding - 2)
+                                             outH: H + 2 * padding - 2, outW: W + 2 * padding - 2)
         let (Ho, Wo) = (planes.outH, planes.outW)
         let flops = 2 * Double(O) * Double(C * 9) * Double(B * Ho * Wo)
         return timed("conv") {
@@ -35,12 +35,12 @@ extension Graph {
                 if let bias, bias.requiresGrad { Graph.addBiasGradient(gy, batch: B, channels: O, plane: Ho * Wo, into: bias.gradBuffer().data) }
                 if weight.requiresGrad {
                     kernels.directConvolutionFilterGradients(x.value.data, planes, batch: B, outputGradient: gy, outChannels: O,
-                                                         into: weight.gradBuffer().data)
+                                                             into: weight.gradBuffer().data)
                 }
                 if x.requiresGrad {
                     let (gx, accumulate) = x.gradBufferForWriting()
                     kernels.directConvolutionInputGradient(gy, planes, batch: B, weight: weight.value.data, outChannels: O,
-                                                       into: gx, accumulate: accumulate)
+                                                           into: gx, accumulate: accumulate)
                 }
                 prof?.addFlops(flops * Double((weight.requiresGrad ? 1 : 0) + (x.requiresGrad ? 1 : 0)))
             }

@@ -155,8 +155,8 @@ extension Graph {
                         let (mu, inv, k) = (pm[c], pi[c], pg[c] * pi[c])
                         if useBatch {
                             kernels.batchNormInputGradient(gx + off, g + off, px + off, P, mu: mu, inv: inv, k: k,
-                                                              a: sumDy[c] / Float(M), b: sumDyH[c] / Float(M), relu: mask(c),
-                                                              accumulate: accumulate)
+                                                           a: sumDy[c] / Float(M), b: sumDyH[c] / Float(M), relu: mask(c),
+                                                           accumulate: accumulate)
                         } else {
                             let m = mask(c)
                             for i in 0..<P {
