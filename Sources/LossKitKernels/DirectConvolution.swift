@@ -88,9 +88,10 @@ enum DirectConvolution {
         let (C, Ho, Wo, pw, pp) = (g.channels, g.outH, g.outW, g.paddedWidth, g.paddedPlane)
         let inPlane = g.height * g.width, outPlane = Ho * Wo, taps = O * C * 9
         let workers = max(1, min(Threads.count, batch))
-        var partialSums = [Float](repeating: 0, count: workers * taps)
-        partialSums.withUnsafeMutableBufferPointer { partial in
-            let partial = partial.baseAddress!
+        // per-worker sums of a few hundred taps: on the stack, not a heap array every backward pass
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: workers * taps) { partialSums in
+            let partial = partialSums.baseAddress!
+            partial.initialize(repeating: 0, count: workers * taps)
             parallelFor(workers) { wlo, whi in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: C * pp + 4) { buffer in
                     let padded = buffer.baseAddress!
