@@ -10,7 +10,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "Turn run folders into one static HTML page with curves (SVG), image grids (PNG), PCA and t-SNE maps and accuracies.",
         discussion: """
             Several runs are overlaid on the same curves (e.g. ce against ce + nce). Runs that differ only in their seed are \
-            one method: a table gives each method's accuracy per seed, mean and range, against ce alone seed by seed \
+            one method, unless they ran different versions of a plugin: a table gives each method's accuracy per seed, mean and range, against ce alone seed by seed \
             (losskit report runs/p2-*). The page needs no network or scripts.
             """)
     @OptionGroup var plugins: PluginOptions
@@ -21,6 +21,8 @@ struct ReportCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Test points of the t-SNE map beside the PCA one (0: no t-SNE; exact, so a few seconds per thousand).")
     var tsnePoints = 1000
     @Option(parsing: .unconditional, help: "Threads (default: each run's own).") var threads: Int?
+    @Flag(help: "Count runs that differ only in plugin versions as one method (when you know the versions compute the same; by default another version is another method).")
+    var mergePluginVersions = false
 
     func validate() throws {
         try validateThreads(threads)
@@ -33,6 +35,7 @@ struct ReportCommand: ParsableCommand {
         builder.evaluate = !noEval
         builder.linearProbe = linear
         builder.tsnePoints = tsnePoints
+        builder.mergePluginVersions = mergePluginVersions
         let folder = out ?? (runs.count == 1 ? RunFolder(runs[0]).report : "report")
         let index = try builder.build(runs: runs, out: folder, loader: noEval ? nil : plugins.load())
         print("report: \(index)")

@@ -2,7 +2,8 @@ import Foundation
 import LossKitRun
 
 /// Runs that differ only in their seed (and in settings that do not change what is trained:
-/// threads, how often to log, checkpoint or evaluate) are one method. `MethodComparison` groups
+/// threads, how often to log, checkpoint or evaluate) and ran the same plugin versions are one
+/// method. `MethodComparison` groups
 /// runs so and sets each method's final test accuracies beside the baseline's seed by seed —
 /// the baseline is `ce` alone where it is among them, else the first method — because with few
 /// labels the seeds move a result by points, and the question a reader of several seeds asks is
@@ -28,20 +29,35 @@ public struct MethodComparison {
     /// Every method's label and the indices (in `runs`) of its runs, those without an accuracy
     /// too (the report draws each method's curves from them).
     public let groups: [(label: String, members: [Int])]
+    /// Whether runs of other plugin versions were let into one method.
+    public let mergingVersions: Bool
+
+    /// Prefix of the settings that hold a plugin's version ("plugin gan" = "1.3.0"), which a label
+    /// shows as it reads: "plugin gan 1.3.0".
+    static let versionKey = "plugin "
 
     /// Settings that leave what is trained unchanged; a method is the rest of the config.
     static let incidental: Set<String> = ["seed", "threads", "log_every", "checkpoint_every", "eval_every", "knn_every"]
 
-    /// `runs`: each run's config (config.json) and its final test accuracy (nil when its head
-    /// was not trained: such runs are left out). Configs are compared with defaults filled in and
-    /// the loss as parsed (an older run's file lacks later settings; spacing does not count); a
-    /// fine-tuned run's `init_from` by the loss of the run it started from, where that run is
-    /// readable (each seed may have a pretraining of its own). Methods keep the order of their
-    /// first run.
-    public init(runs: [(config: [String: Any], accuracy: Double?)]) {
+    /// `runs`: each run's config (config.json), the version of each plugin it loaded (name to
+    /// version, from plugins.json; nil where the run has no such record) and its final test
+    /// accuracy (nil when its head was not trained: such runs are left out). Configs are compared
+    /// with defaults filled in and the loss as parsed (an older run's file lacks later settings;
+    /// spacing does not count); a fine-tuned run's `init_from` by the loss of the run it started
+    /// from, where that run is readable (each seed may have a pretraining of its own).
+    ///
+    /// Runs with another version of a plugin are another method unless `mergingVersions`: a new
+    /// version may compute differently under the same config (GAN 1.3.0's minibatch features
+    /// are not 1.2.0's), and nothing in a run folder says whether it does — the caller who knows
+    /// may merge them. Methods keep the order of their first run.
+    public init(runs: [(config: [String: Any], plugins: [String: String]?, accuracy: Double?)], mergingVersions: Bool = false) {
+        self.mergingVersions = mergingVersions
         var keys: [String] = [], groups: [String: (settings: [String: Any], runs: [Int: [Double]], members: [Int])] = [:]
         for (index, run) in runs.enumerated() {
-            let settings = Self.normalised(run.config).filter { !Self.incidental.contains($0.key) }
+            var settings = Self.normalised(run.config).filter { !Self.incidental.contains($0.key) }
+            if !mergingVersions {
+                for (name, version) in run.plugins ?? [:] { settings[Self.versionKey + name] = version }
+            }
             let key = Self.canonical(settings)
             if groups[key] == nil { keys.append(key); groups[key] = (settings, [:], []) }
             groups[key]!.members.append(index)
@@ -55,10 +71,12 @@ public struct MethodComparison {
             let loss = Self.text(settings["loss"])
             // the settings in which this method differs from another with the same loss
             let twins = all.filter { Self.text($0["loss"]) == loss && Self.canonical($0) != key }
-            let differing = Set(twins.flatMap { other in
+            var differing = Set(twins.flatMap { other in
                 Set(settings.keys).union(other.keys).filter { Self.text(settings[$0]) != Self.text(other[$0]) }
-            }).sorted()
-            let label = differing.isEmpty ? loss : loss + " (" + differing.map { "\($0) \(Self.text(settings[$0]))" }.joined(separator: ", ") + ")"
+            })
+            // a fine-tuned run is never its loss alone, whether or not its loss was also run from scratch
+            if Self.text(settings["init_from"]) != "none" { differing.insert("init_from") }
+            let label = differing.isEmpty ? loss : loss + " (" + differing.sorted().map { "\($0) \(Self.text(settings[$0]))" }.joined(separator: ", ") + ")"
             return Method(label: label, runs: groups[key]!.runs, settings: settings)
         }
         self.groups = zip(labelled, keys).map { ($0.label, groups[$1]!.members) }
@@ -94,7 +112,8 @@ public struct MethodComparison {
             guard let runs = m.runs[seed] else { return "—" }
             return percent(m.accuracies[seed]!) + (runs.count > 1 ? " (mean of \(runs.count) runs: \(runs.map(percent).joined(separator: ", ")))" : "")
         }
-        var s = "<h2>Methods over seeds</h2>\n<p>Runs that differ only in their seed are one method. Final test accuracy of the head (%) per seed; "
+        let versions = mergingVersions ? "plugin versions are not compared (<code>--merge-plugin-versions</code>)" : "another version of a plugin is another method"
+        var s = "<h2>Methods over seeds</h2>\n<p>Runs that differ only in their seed are one method; \(versions). Final test accuracy of the head (%) per seed; "
             + "the baseline is <code>\(escape(methods[baseline].label))</code>. \"Beyond the spread\": the mean is above the baseline's by more "
             + "than the baseline's own range over its seeds.</p>\n<table><tr><th>method</th>"
             + seeds.map { "<th>seed \($0)</th>" }.joined() + "<th>mean</th><th>range</th><th>vs baseline, per seed</th><th>mean difference</th><th>beyond the spread</th></tr>\n"

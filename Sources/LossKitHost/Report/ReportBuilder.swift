@@ -17,6 +17,8 @@ public struct ReportBuilder {
     public var mapPoints = 2000
     /// Test points of the t-SNE map beside the PCA one (exact t-SNE is O(N²) a step); 0: none.
     public var tsnePoints = 1000
+    /// Count runs that differ only in plugin versions as one method (see `MethodComparison`).
+    public var mergePluginVersions = false
     /// Threads for evaluating each run; nil keeps each run's own.
     public var threads: Int?
 
@@ -53,7 +55,10 @@ public struct ReportBuilder {
         let finalAccuracy = runs.map { r in
             r.lines.compactMap { ($0["eval"] as? [String: Any])?["test_accuracy"] as? Double }.last
         }
-        let comparison = MethodComparison(runs: zip(runs, finalAccuracy).map { ($0.config, $1) })
+        let comparison = MethodComparison(runs: zip(runs, finalAccuracy).map { run, accuracy in
+            let versions = RunPlugins.read(folder: run.path).map { Dictionary($0.plugins.map { ($0.name, $0.version) }) { first, _ in first } }
+            return (run.config, versions, accuracy)
+        }, mergingVersions: mergePluginVersions)
         body += comparison.html(escape: html)
 
         // Curves

@@ -1,5 +1,5 @@
 import Foundation
-import LossKitHost
+@testable import LossKitHost
 import LossKitRun
 import LossKitTestSupport
 import XCTest
@@ -10,8 +10,13 @@ final class MethodComparisonTests: XCTestCase {
         ["loss": loss, "seed": seed, "steps": 4700, "learning_rate": 0.05, "threads": 1, "log_every": 50].merging(extra) { $1 }
     }
 
+    /// Runs without a plugins record.
+    private func compare(_ runs: [([String: Any], Double?)]) -> MethodComparison {
+        MethodComparison(runs: runs.map { ($0.0, nil, $0.1) })
+    }
+
     func testRunsDifferingOnlyInSeedAreOneMethodComparedWithCeSeedBySeed() throws {
-        let c = MethodComparison(runs: [
+        let c = compare([
             (config("ce + 1*aet", seed: 0), 0.75), (config("ce+1*aet", seed: 1, ["threads": 2, "log_every": 10]), 0.77),
             (config("ce + 1*aet", seed: 2), 0.76),
             (config("ce", seed: 0), 0.70), (config("ce", seed: 1), 0.72), (config("ce", seed: 2), 0.68),
@@ -39,7 +44,7 @@ final class MethodComparisonTests: XCTestCase {
     func testTwoRunsOfOneSeedAreBothKeptAndAnOlderConfigIsTheSameMethod() {
         // an older run's config lacks later settings (here sync_bn); with its default it is the same method
         let newer = config("ce", seed: 0, ["sync_bn": false])
-        let c = MethodComparison(runs: [(config("ce", seed: 0), 0.70), (newer.merging(["threads": 2]) { $1 }, 0.72)])
+        let c = compare([(config("ce", seed: 0), 0.70), (newer.merging(["threads": 2]) { $1 }, 0.72)])
         XCTAssertEqual(c.methods.count, 1)
         XCTAssertEqual(c.methods[0].runs[0], [0.70, 0.72])
         XCTAssertEqual(c.methods[0].accuracies[0] ?? 0, 0.71, accuracy: 1e-12)
@@ -56,16 +61,53 @@ final class MethodComparisonTests: XCTestCase {
             (config("ce", seed: 0, ["init_from": pretraining("sc")]), 0.72), (config("ce", seed: 1, ["init_from": pretraining("sc")]), 0.74),
             (config("ce", seed: 0), 0.70), (config("ce", seed: 1), 0.71),
         ]
-        let c = MethodComparison(runs: runs)
+        let c = compare(runs)
         XCTAssertEqual(c.methods.map(\.label), ["ce (init_from a run of 'sc', 4700 steps)", "ce (init_from none)"])
         XCTAssertEqual(c.baseline, 1, "ce trained from scratch, not the fine-tuned one")
         XCTAssertEqual(c.differences(c.methods[0]).map(\.difference).reduce(0, +), 0.05, accuracy: 1e-12)
     }
 
     func testWithoutCeTheFirstMethodIsTheBaseline() {
-        let c = MethodComparison(runs: [(config("ce + 0.5*swwae", seed: 0), 0.7), (config("ce + 1*aet", seed: 0), 0.8)])
+        let c = compare([(config("ce + 0.5*swwae", seed: 0), 0.7), (config("ce + 1*aet", seed: 0), 0.8)])
         XCTAssertEqual(c.baseline, 0)
         XCTAssertEqual(c.differences(c.methods[1]).first?.difference ?? 0, 0.1, accuracy: 1e-12)
-        XCTAssertNil(MethodComparison(runs: [(config("nce", seed: 0), nil)]).baseline, "nothing to compare")
+        XCTAssertNil(compare([(config("nce", seed: 0), nil)]).baseline, "nothing to compare")
+    }
+
+    func testAnotherPluginVersionIsAnotherMethodUnlessMerged() {
+        // GAN 1.2.0 and 1.3.0 under one config compute differently (#30): two methods, each told by its version
+        let loss = "ce + 0.5*gan(mode=semi, minibatch_kernels=100)"
+        func versions(_ gan: String) -> [String: String] { ["convnet-s": "1.1.0", "gan": gan] }
+        let runs: [([String: Any], [String: String]?, Double?)] = [
+            (config("ce", seed: 0), ["convnet-s": "1.1.0"], 0.70), (config("ce", seed: 1), ["convnet-s": "1.1.0"], 0.72),
+            (config(loss, seed: 0), versions("1.2.0"), 0.62), (config(loss, seed: 1), versions("1.2.0"), 0.60),
+            (config(loss, seed: 0), versions("1.3.0"), 0.71), (config(loss, seed: 1), versions("1.3.0"), 0.75),
+        ]
+        let split = MethodComparison(runs: runs)
+        XCTAssertEqual(split.methods.map(\.label), ["ce", loss + " (plugin gan 1.2.0)", loss + " (plugin gan 1.3.0)"],
+                       "the label names the version that differs, not the encoder's, which is the same")
+        XCTAssertEqual(split.methods[1].accuracies, [0: 0.62, 1: 0.60])
+        XCTAssertEqual(split.methods[2].accuracies, [0: 0.71, 1: 0.75])
+        XCTAssertEqual(split.baseline, 0)
+        XCTAssertTrue(split.html { $0 }.contains("another version of a plugin is another method"))
+        let merged = MethodComparison(runs: runs, mergingVersions: true)
+        XCTAssertEqual(merged.methods.map(\.label), ["ce", loss])
+        XCTAssertEqual(merged.methods[1].runs[0], [0.62, 0.71], "two runs of seed 0, both kept")
+        XCTAssertTrue(merged.html { $0 }.contains("plugin versions are not compared"))
+        // an encoder's version splits a method as well, ce included
+        let encoders = MethodComparison(runs: [(config("ce", seed: 0), ["convnet-s": "1.0.0"], 0.70), (config("ce", seed: 1), ["convnet-s": "1.1.0"], 0.72)])
+        XCTAssertEqual(encoders.methods.map(\.label), ["ce (plugin convnet-s 1.0.0)", "ce (plugin convnet-s 1.1.0)"])
+    }
+
+    func testAFineTunedRunIsLabelledByItsPretrainingAlsoWithoutARunFromScratch() throws {
+        let folder = try TemporaryFolders.make("pretraining")
+        try Data(JSONSerialization.data(withJSONObject: config("nce", seed: 0, ["labelled_per_batch": 0]))).write(to: URL(fileURLWithPath: RunFolder(folder).config))
+        let c = compare([(config("ce", seed: 0), 0.70), (config("ce + 1*aet", seed: 0, ["init_from": folder]), 0.73),
+                         (config("ce + 1*aet", seed: 1, ["init_from": folder]), 0.74)])
+        XCTAssertEqual(c.methods.map(\.label), ["ce", "ce + aet (init_from a run of 'nce', 4700 steps)"],
+                       "no ce + aet from scratch among the runs, and still not labelled as one")
+        XCTAssertEqual(c.baseline, 0)
+        XCTAssertEqual(compare([(config("ce", seed: 0), 0.7), (config("ce", seed: 0, ["init_from": NSNull()]), 0.7)]).methods.map(\.label), ["ce"],
+                       "init_from null is a run from scratch")
     }
 }

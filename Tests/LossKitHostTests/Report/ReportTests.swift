@@ -90,6 +90,32 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(source.points { $0["loss"] as? Double }.last?.y ?? 0, mean, accuracy: 1e-12)
     }
 
+    /// The page reads each run's plugins.json: a run of another plugin version is another row.
+    func testARunOfAnotherPluginVersionIsAnotherRowUnlessMerged() throws {
+        let h = try MethodHarness(plugins: [], data: try SyntheticData.makeFolder(train: 64, test: 32))
+        var config = h.config(loss: "ce", steps: 2)
+        config.checkpointEvery = 2
+        let (a, _) = try h.train(config)
+        config.seed = 1
+        let (b, _) = try h.train(config)
+        // b as if trained with a later build of the encoder
+        var record = try XCTUnwrap(RunPlugins.read(folder: b.runDirectory))
+        let encoder = try XCTUnwrap(record.plugins.firstIndex { $0.name == "convnet-s" })
+        record.plugins[encoder].version = "9.0.0"
+        try record.write(folder: b.runDirectory)
+        func page(merging: Bool) throws -> String {
+            var builder = ReportBuilder()
+            builder.evaluate = false
+            builder.mergePluginVersions = merging
+            return try String(contentsOfFile: builder.build(runs: [a.runDirectory, b.runDirectory], out: TemporaryFolders.path("report"), loader: nil), encoding: .utf8)
+        }
+        let split = try page(merging: false)
+        XCTAssertEqual(split.components(separatedBy: "<tr><td><code>").count - 1, 2, "two methods")
+        XCTAssertTrue(split.contains("<code>ce (plugin convnet-s 9.0.0)</code>"), "told by the version that differs")
+        let merged = try page(merging: true)
+        XCTAssertEqual(merged.components(separatedBy: "<tr><td><code>").count - 1, 1, "one method over two seeds")
+    }
+
     func testARunWithoutAnyTrainingOfItsHeadReportsNoHeadAccuracy() throws {
         let h = try MethodHarness(plugins: ["NCE"], data: try SyntheticData.makeFolder(train: 64, test: 32))
         var config = h.config(loss: "nce(negatives=16)", steps: 2)
