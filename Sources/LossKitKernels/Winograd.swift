@@ -115,9 +115,11 @@ enum Winograd: WinogradTransform {
                         return (loadLane(e), loadLane(o), loadLane(e + 1), loadLane(o + 1))
                     }
                     let (d0, d1, d2, d3) = (column(0), column(1), column(2), column(3))
-                    // Whole-lane stores past a row's last tile land on the next row's first tiles of
-                    // this plane, written later by this thread; only the last row must stop at tw.
-                    let out = dst + ty * tw + t0, count = ty + 1 < th ? width : min(width, tw - t0)
+                    // Whole-lane stores past a row's last tile land on the following rows' first tiles
+                    // of this plane, written later by this thread; none may pass the plane's last
+                    // tile (with rows narrower than a lane, several rows on: a store that stopped only
+                    // in the last row ran into the next plane's tiles from the one before it).
+                    let out = dst + ty * tw + t0, count = min(width, geo.tilesPerImage - ty * tw - t0)
                     // rows of Bᵀ d, then each row's columns times B
                     @inline(__always) func put(_ i: Int, _ r: Row) {
                         storeLane(r.0 - r.2, out + (4 * i) * stride, count)
@@ -226,7 +228,7 @@ enum Winograd: WinogradTransform {
             for ty in 0..<th {
                 let even0 = phases + 4 * ty * length, odd0 = even0 + length, even1 = even0 + 2 * length, odd1 = even0 + 3 * length
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
-                    let count = ty + 1 < th ? width : min(width, tw - t0)  // as in transformInput
+                    let count = min(width, geo.tilesPerImage - ty * tw - t0)  // as in transformInput
                     let (y00, y01) = (loadLane(even0 + t0), loadLane(odd0 + t0))
                     let (y10, y11) = (loadLane(even1 + t0), loadLane(odd1 + t0))
                     let out = dst + ty * tw + t0

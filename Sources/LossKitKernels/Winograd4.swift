@@ -170,9 +170,11 @@ enum Winograd4: WinogradTransform {
                                         Winograd.loadLane(s + 3 * length), Winograd.loadLane(s + 1), Winograd.loadLane(s + length + 1))
                     }
                     let rows = (row(0), row(1), row(2), row(3), row(4), row(5))
-                    // Whole-lane stores past a row's last tile land on the next row's first tiles of
-                    // this plane, written later by this thread; only the last row must stop at tw.
-                    let out = dst + ty * tw + t0, count = ty + 1 < th ? width : min(width, tw - t0)
+                    // Whole-lane stores past a row's last tile land on the following rows' first tiles
+                    // of this plane, written later by this thread; none may pass the plane's last
+                    // tile (with rows narrower than a lane, several rows on: a store that stopped only
+                    // in the last row ran into the next plane's tiles from the one before it).
+                    let out = dst + ty * tw + t0, count = min(width, geo.tilesPerImage - ty * tw - t0)
                     forEachColumn(rows) { k, a, b, c, d, e, f in storeColumn(inputMap(a, b, c, d, e, f), out, k, stride: stride, count) }
                 }
             }
@@ -287,7 +289,7 @@ enum Winograd4: WinogradTransform {
             }
             for ty in 0..<th {
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
-                    let count = ty + 1 < th ? width : min(width, tw - t0)  // as in transformInput
+                    let count = min(width, geo.tilesPerImage - ty * tw - t0)  // as in transformInput
                     @inline(__always) func row(_ r: Int) -> Six {
                         let s = phases + 4 * (4 * ty + r) * length + t0
                         return outputAdjoint(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),

@@ -128,6 +128,10 @@ final class KernelPathTests: XCTestCase {
                     Graph.winogradLargeTileMinOutputSide = large
                     let x = Fixtures.random([2, 8, 5, 9], seed: 300), w = Fixtures.random([3, 8, 3, 3], seed: 301)
                     assertGradients([("x", x), ("w", w)]) { g, v in try g.conv2d(v[0], weight: v[1], padding: 1) }
+                    // rows of one or two tiles, narrower than a lane, many of them: a whole-lane store
+                    // must not run past the plane's last tile into the next plane's
+                    let narrow = Fixtures.random([2, 8, 13, 4], seed: 309)
+                    assertGradients([("x", narrow), ("w", w)]) { g, v in try g.conv2d(v[0], weight: v[1], padding: 1) }
                 }
                 let image = Fixtures.random([2, 1, 6, 7], seed: 302), filter = Fixtures.random([4, 1, 3, 3], seed: 303)
                 assertGradients([("x", image), ("w", filter)]) { g, v in try g.conv2d(v[0], weight: v[1], padding: 1) }

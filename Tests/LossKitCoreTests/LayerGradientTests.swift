@@ -63,7 +63,7 @@ final class LayerGradientTests: XCTestCase {
         Graph.winogradMinOutputSide = 1
         Graph.winogradLargeTileMinOutputSide = tile == 4 ? 1 : Int.max
         XCTAssertEqual(Graph.winogradTile(outH: 5, outW: 9), tile)
-        let shapes = [(5, 7, 1), (6, 6, 0), (4, 5, 2), (3, 3, 3), (3, 19, 1), (3, 16, 0), (2, 17, 2), (6, 37, 1), (9, 35, 3), (3, 10, 0), (3, 18, 0)]
+        let shapes = [(5, 7, 1), (6, 6, 0), (4, 5, 2), (3, 3, 3), (3, 19, 1), (3, 16, 0), (2, 17, 2), (6, 37, 1), (9, 35, 3), (3, 10, 0), (3, 18, 0), (13, 4, 1), (12, 3, 0)]
         for (n, (h, w, pad)) in shapes.enumerated() {
             let x = Fixtures.random([2, 3, h, w], seed: UInt64(90 + n)), k = Fixtures.random([4, 3, 3, 3], seed: UInt64(95 + n))
             let b = Fixtures.random([4], seed: 99)
