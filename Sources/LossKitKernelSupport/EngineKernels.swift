@@ -1,7 +1,7 @@
 /// The engine's own hot loops, as one interface with one implementation per instruction set.
 ///
 /// The loops (Winograd transforms, batch-norm and ReLU, 2×2 max-pooling, the direct convolution,
-/// the reductions) live in one source folder, Sources/LossKitKernels, compiled three times:
+/// the reductions, the optimiser's updates) live in one source folder, Sources/LossKitKernels, compiled three times:
 /// LossKitKernels for baseline x86-64, LossKitKernelsAVX2 for AVX2 (`-target-cpu haswell`) and
 /// LossKitKernelsAVX512 for AVX-512 (`-target-cpu skylake-avx512`). Each build's `KernelTable`
 /// conforms to this protocol; LossKitCore's `KernelPath` picks one when the process starts, by
@@ -50,6 +50,14 @@ public protocol EngineKernels {
     /// The 2×2, stride-2 max-pool of one plane, with each output's argmax (its index in the plane).
     static func maxPool2x2(_ src: UnsafePointer<Float>, height: Int, width: Int, into dst: UnsafeMutablePointer<Float>,
                            switches: UnsafeMutablePointer<Int32>)
+    /// One SGD update of `n` parameters w with gradient g and momentum m (PyTorch's form; the
+    /// formula is `Optimizer`'s).
+    static func sgdUpdate(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ n: Int,
+                          lr: Float, weightDecay: Float, momentum: Float, nesterov: Bool)
+    /// One Adam update with moments m and v; c1 = 1 - β1ᵗ and c2 = 1 - β2ᵗ, the bias corrections.
+    static func adamUpdate(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                           _ v: UnsafeMutablePointer<Float>, _ n: Int, lr: Float, weightDecay: Float,
+                           beta1: Float, beta2: Float, c1: Float, c2: Float, epsilon: Float)
     /// Direct 3×3 convolution for layers with very few channels: forward (with batch-norm's
     /// per-plane moments when asked), filter gradient, input gradient.
     static func directConvolution(_ x: UnsafePointer<Float>, _ planes: DirectConvolutionPlanes, batch: Int, weight: UnsafePointer<Float>,

@@ -68,6 +68,17 @@ public enum KernelTable: EngineKernels {
         MaxPool2x2.plane(src, height: height, width: width, into: dst, switches: switches)
     }
 
+    public static func sgdUpdate(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ n: Int,
+                                 lr: Float, weightDecay: Float, momentum: Float, nesterov: Bool) {
+        OptimizerUpdates.sgd(w, g, m, n, lr: lr, weightDecay: weightDecay, momentum: momentum, nesterov: nesterov)
+    }
+
+    public static func adamUpdate(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                                  _ v: UnsafeMutablePointer<Float>, _ n: Int, lr: Float, weightDecay: Float,
+                                  beta1: Float, beta2: Float, c1: Float, c2: Float, epsilon: Float) {
+        OptimizerUpdates.adam(w, g, m, v, n, lr: lr, weightDecay: weightDecay, beta1: beta1, beta2: beta2, c1: c1, c2: c2, epsilon: epsilon)
+    }
+
     public static func directConvolution(_ x: UnsafePointer<Float>, _ planes: DirectConvolutionPlanes, batch: Int, weight: UnsafePointer<Float>,
                                          outChannels: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
                                          moments: UnsafeMutablePointer<Float>?) {

@@ -63,7 +63,8 @@ final class KernelPathTests: XCTestCase {
 
     /// A few SGD steps of a small network through every kernel: the direct convolution (one input
     /// channel), Winograd F(4×4) (16×16 maps) and F(2×2) (8×8), batch-norm with and without its
-    /// ReLU, the 2×2 max-pool, ReLU, the squared error and a mean, at two threads.
+    /// ReLU, the 2×2 max-pool, ReLU, the squared error and a mean, SGD's and Adam's updates, at
+    /// two threads.
     private func train(on set: KernelInstructionSet) throws -> [[Float]] {
         try KernelPath.using(set) {
             XCTAssertEqual(kernels.instructionSet, set)
@@ -76,12 +77,16 @@ final class KernelPathTests: XCTestCase {
                 Initializer.kaimingNormal.fill(p.value, random: rng)
                 return p
             }
-            let conv1 = parameter("conv1", [8, 1, 3, 3]), conv2 = parameter("conv2", [8, 8, 3, 3]), conv3 = parameter("conv3", [8, 8, 3, 3])
+            let conv1 = parameter("conv1", [8, 1, 3, 3]), conv2 = parameter("conv2", [8, 8, 3, 3])
+            // the last layer on Adam, the rest on SGD: both of the optimiser's updates
+            let conv3 = Parameter(name: "conv3", group: "adam", value: Tensor(uninitialized: [8, 8, 3, 3]))
+            Initializer.kaimingNormal.fill(conv3.value, random: rng)
             let gammas = (0..<3).map { Parameter(name: "gamma\($0)", value: Tensor(shape: [8], repeating: 1), noWeightDecay: true) }
             let betas = (0..<3).map { Parameter(name: "beta\($0)", value: Tensor(zeros: [8]), noWeightDecay: true) }
             let stats = (0..<3).map { _ in BatchNormStatistics(channels: 8) }
             let params = [conv1, conv2, conv3] + gammas + betas
-            let opt = Optimizer(parameters: params, defaultSettings: .sgd(lr: 0.05, weightDecay: 5e-4))
+            let opt = Optimizer(parameters: params, defaultSettings: .sgd(lr: 0.05, weightDecay: 5e-4),
+                                groupSettings: ["adam": .adam(lr: 0.01, weightDecay: 5e-4)])
             var losses: [Float] = []
             for _ in 0..<3 {
                 let x = Tensor(uninitialized: [6, 1, 16, 16]), target = Tensor(uninitialized: [6, 8, 8, 8])

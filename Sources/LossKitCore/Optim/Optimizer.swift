@@ -69,25 +69,16 @@ public final class Optimizer {
             let wd = p.noWeightDecay ? 0 : s.weightDecay
             let n = p.value.count
             let w = p.value.data, g = p.grad.data, m = firstMoment[p.name]!.data
+            // the updates run in the kernel build for this CPU (LossKitKernels/OptimizerUpdates.swift)
             switch s.kind {
             case .sgd:
-                let mu = s.momentum
-                for i in 0..<n {
-                    let gi = g[i] + wd * w[i]
-                    m[i] = mu * m[i] + gi
-                    w[i] -= lr * (s.nesterov ? gi + mu * m[i] : m[i])
-                }
+                kernels.sgdUpdate(w, g, m, n, lr: lr, weightDecay: wd, momentum: s.momentum, nesterov: s.nesterov)
             case .adam:
-                let v = secondMoment[p.name]!.data
                 let t = Float(stepsTaken[p.group]!)
                 let b1 = s.momentum, b2 = s.beta2
                 let c1 = 1 - Foundation.pow(b1, t), c2 = 1 - Foundation.pow(b2, t)
-                for i in 0..<n {
-                    let gi = g[i] + wd * w[i]
-                    m[i] = b1 * m[i] + (1 - b1) * gi
-                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                    w[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + s.epsilon)
-                }
+                kernels.adamUpdate(w, g, m, secondMoment[p.name]!.data, n, lr: lr, weightDecay: wd,
+                                   beta1: b1, beta2: b2, c1: c1, c2: c2, epsilon: s.epsilon)
             }
             p.grad.zero()
         }
