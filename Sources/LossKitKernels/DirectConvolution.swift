@@ -45,14 +45,16 @@ enum DirectConvolution {
                 for b in lo..<hi {
                     pad(x + b * C * inPlane, g, into: padded)
                     for o in 0..<O {
-                        // the plane starts at the bias (or at what it holds), then each channel's taps are added
+                        // the plane starts at the bias (or at what it holds), then each channel's taps are
+                        // added; the first channel's sums are stored with the bias added (the same sums,
+                        // with no pass to fill the plane first) unless the plane is accumulated into
                         let dst = y + (b * O + o) * outPlane, start = bias?[o] ?? 0
-                        if !accumulate {
-                            dst.update(repeating: start, count: outPlane)
-                        } else if start != 0 {
+                        if accumulate, start != 0 {
                             for i in 0..<outPlane { dst[i] += start }
                         }
+                        let bias = Lane(repeating: start)
                         for c in 0..<C {
+                            let first = c == 0 && !accumulate
                             let k = w + (o * C + c) * 9
                             let (k0, k1, k2) = (Lane(repeating: k[0]), Lane(repeating: k[1]), Lane(repeating: k[2]))
                             let (k3, k4, k5) = (Lane(repeating: k[3]), Lane(repeating: k[4]), Lane(repeating: k[5]))
@@ -65,7 +67,9 @@ enum DirectConvolution {
                                     acc += k3 * load(r1 + i) + k4 * load(r1 + i + 1) + k5 * load(r1 + i + 2)
                                     acc += k6 * load(r2 + i) + k7 * load(r2 + i + 1) + k8 * load(r2 + i + 2)
                                     if i + 4 <= Wo {
-                                        UnsafeMutableRawPointer(out + i).storeBytes(of: acc + load(out + i), as: Lane.self)
+                                        UnsafeMutableRawPointer(out + i).storeBytes(of: acc + (first ? bias : load(out + i)), as: Lane.self)
+                                    } else if first {
+                                        for j in 0..<(Wo - i) { out[i + j] = acc[j] + start }
                                     } else {
                                         for j in 0..<(Wo - i) { out[i + j] += acc[j] }
                                     }
