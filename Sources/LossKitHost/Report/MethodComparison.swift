@@ -3,11 +3,11 @@ import LossKitRun
 
 /// Runs that differ only in their seed (and in settings that do not change what is trained:
 /// threads, how often to log, checkpoint or evaluate) and ran the same plugin versions are one
-/// method. `MethodComparison` groups
-/// runs so and sets each method's final test accuracies beside the baseline's seed by seed —
-/// the baseline is `ce` alone where it is among them, else the first method — because with few
-/// labels the seeds move a result by points, and the question a reader of several seeds asks is
-/// whether a method beats the baseline by more than the seeds themselves move it.
+/// method. `MethodComparison` groups runs so and sets each method's final test accuracies
+/// beside the baseline's seed by seed — the baseline is `ce` alone where it is among them, else
+/// the first method — because with few labels the seeds move a result by points, and the
+/// question a reader of several seeds asks is whether a method beats the baseline by more than
+/// the seeds themselves move it.
 public struct MethodComparison {
     public struct Method {
         /// The loss expression, and the settings that tell it from another method with the same loss.
