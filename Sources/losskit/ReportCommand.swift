@@ -21,12 +21,14 @@ struct ReportCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Test points of the t-SNE map beside the PCA one (0: no t-SNE; exact, so a few seconds per thousand).")
     var tsnePoints = 1000
     @Option(parsing: .unconditional, help: "Threads (default: each run's own).") var threads: Int?
-    @Flag(help: "Count runs that differ only in plugin versions as one method (when you know the versions compute the same; by default another version is another method).")
-    var mergePluginVersions = false
+    @Option(help: ArgumentHelp("Plugins whose versions are not compared when runs are grouped into methods: 'all', or names separated by commas (when you know the versions compute the same; by default another version is another method).",
+                               valueName: "all|name,..."))
+    var mergePluginVersions: String?
 
     func validate() throws {
         try validateThreads(threads)
         guard (0...10_000).contains(tsnePoints) else { throw ValidationError("--tsne-points must be in 0...10000, got \(tsnePoints)") }
+        _ = try versionMerging()
     }
 
     func run() throws {
@@ -35,9 +37,20 @@ struct ReportCommand: ParsableCommand {
         builder.evaluate = !noEval
         builder.linearProbe = linear
         builder.tsnePoints = tsnePoints
-        builder.mergePluginVersions = mergePluginVersions
+        builder.mergePluginVersions = try versionMerging()
         let folder = out ?? (runs.count == 1 ? RunFolder(runs[0]).report : "report")
         let index = try builder.build(runs: runs, out: folder, loader: noEval ? nil : plugins.load())
         print("report: \(index)")
+    }
+
+    /// `--merge-plugin-versions` read: all, or a set of plugin names.
+    private func versionMerging() throws -> MethodComparison.VersionMerging {
+        guard let value = mergePluginVersions else { return .none }
+        if value == "all" { return .all }
+        let names = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+            throw ValidationError("--merge-plugin-versions takes 'all' or plugin names separated by commas, got '\(value)'")
+        }
+        return .plugins(Set(names))
     }
 }

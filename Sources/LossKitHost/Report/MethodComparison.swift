@@ -29,8 +29,22 @@ public struct MethodComparison {
     /// Every method's label and the indices (in `runs`) of its runs, those without an accuracy
     /// too (the report draws each method's curves from them).
     public let groups: [(label: String, members: [Int])]
-    /// Whether runs of other plugin versions were let into one method.
-    public let mergingVersions: Bool
+    /// Which plugins' versions are not compared: runs that differ only in them are one method.
+    public enum VersionMerging: Equatable, Sendable {
+        case none, all
+        case plugins(Set<String>)
+
+        func merges(_ plugin: String) -> Bool {
+            switch self {
+            case .none: false
+            case .all: true
+            case .plugins(let names): names.contains(plugin)
+            }
+        }
+    }
+
+    /// Whose versions were let into one method.
+    public let mergingVersions: VersionMerging
 
     /// Prefix of the settings that hold a plugin's version ("plugin gan" = "1.3.0"), which a label
     /// shows as it reads: "plugin gan 1.3.0".
@@ -46,17 +60,18 @@ public struct MethodComparison {
     /// spacing does not count); a fine-tuned run's `init_from` by the loss of the run it started
     /// from, where that run is readable (each seed may have a pretraining of its own).
     ///
-    /// Runs with another version of a plugin are another method unless `mergingVersions`: a new
-    /// version may compute differently under the same config (GAN 1.3.0's minibatch features
-    /// are not 1.2.0's), and nothing in a run folder says whether it does — the caller who knows
-    /// may merge them. Methods keep the order of their first run.
-    public init(runs: [(config: [String: Any], plugins: [String: String]?, accuracy: Double?)], mergingVersions: Bool = false) {
+    /// Runs with another version of a plugin are another method unless `mergingVersions` merges
+    /// that plugin's: a new version may compute differently under the same config (GAN 1.3.0's
+    /// minibatch features are not 1.2.0's), and nothing in a run folder says whether it does —
+    /// the caller who knows (a version bumped for an ABI move, say) may merge them. Methods keep
+    /// the order of their first run.
+    public init(runs: [(config: [String: Any], plugins: [String: String]?, accuracy: Double?)], mergingVersions: VersionMerging = .none) {
         self.mergingVersions = mergingVersions
         var keys: [String] = [], groups: [String: (settings: [String: Any], runs: [Int: [Double]], members: [Int])] = [:]
         for (index, run) in runs.enumerated() {
             var settings = Self.normalised(run.config).filter { !Self.incidental.contains($0.key) }
-            if !mergingVersions {
-                for (name, version) in run.plugins ?? [:] { settings[Self.versionKey + name] = version }
+            for (name, version) in run.plugins ?? [:] where !mergingVersions.merges(name) {
+                settings[Self.versionKey + name] = version
             }
             let key = Self.canonical(settings)
             if groups[key] == nil { keys.append(key); groups[key] = (settings, [:], []) }
@@ -112,7 +127,13 @@ public struct MethodComparison {
             guard let runs = m.runs[seed] else { return "—" }
             return percent(m.accuracies[seed]!) + (runs.count > 1 ? " (mean of \(runs.count) runs: \(runs.map(percent).joined(separator: ", ")))" : "")
         }
-        let versions = mergingVersions ? "plugin versions are not compared (<code>--merge-plugin-versions</code>)" : "another version of a plugin is another method"
+        let versions = switch mergingVersions {
+        case .none: "another version of a plugin is another method"
+        case .all: "plugin versions are not compared (<code>--merge-plugin-versions all</code>)"
+        case .plugins(let names):
+            "another version of a plugin is another method, except for " + names.sorted().map { "<code>\(escape($0))</code>" }.joined(separator: ", ")
+                + " (<code>--merge-plugin-versions</code>)"
+        }
         var s = "<h2>Methods over seeds</h2>\n<p>Runs that differ only in their seed are one method; \(versions). Final test accuracy of the head (%) per seed; "
             + "the baseline is <code>\(escape(methods[baseline].label))</code>. \"Beyond the spread\": the mean is above the baseline's by more "
             + "than the baseline's own range over its seeds.</p>\n<table><tr><th>method</th>"

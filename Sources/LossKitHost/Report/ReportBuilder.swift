@@ -17,8 +17,8 @@ public struct ReportBuilder {
     public var mapPoints = 2000
     /// Test points of the t-SNE map beside the PCA one (exact t-SNE is O(N²) a step); 0: none.
     public var tsnePoints = 1000
-    /// Count runs that differ only in plugin versions as one method (see `MethodComparison`).
-    public var mergePluginVersions = false
+    /// Whose plugin versions are not compared when runs are grouped into methods (see `MethodComparison`).
+    public var mergePluginVersions = MethodComparison.VersionMerging.none
     /// Threads for evaluating each run; nil keeps each run's own.
     public var threads: Int?
 

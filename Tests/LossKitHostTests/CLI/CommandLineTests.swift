@@ -80,6 +80,7 @@ final class CommandLineTests: XCTestCase {
             (["invert", "/nonexistent/run", "--lr", "-1"], "--lr must be a positive number, got -1.0"),
             (["eval", "samples", "/nonexistent/run", "--classifier", "/nonexistent/c", "--count", "1"], "--count must be in 2...100000, got 1"),
             (["report", "/nonexistent/run", "--tsne-points", "-1"], "--tsne-points must be in 0...10000, got -1"),
+            (["report", "/nonexistent/run", "--merge-plugin-versions", "dim,"], "--merge-plugin-versions takes 'all' or plugin names separated by commas, got 'dim,'"),
         ]
         for (args, message) in cases {
             let (status, out) = losskit(args)

@@ -90,13 +90,23 @@ final class MethodComparisonTests: XCTestCase {
         XCTAssertEqual(split.methods[2].accuracies, [0: 0.71, 1: 0.75])
         XCTAssertEqual(split.baseline, 0)
         XCTAssertTrue(split.html { $0 }.contains("another version of a plugin is another method"))
-        let merged = MethodComparison(runs: runs, mergingVersions: true)
+        let merged = MethodComparison(runs: runs, mergingVersions: .all)
         XCTAssertEqual(merged.methods.map(\.label), ["ce", loss])
         XCTAssertEqual(merged.methods[1].runs[0], [0.62, 0.71], "two runs of seed 0, both kept")
         XCTAssertTrue(merged.html { $0 }.contains("plugin versions are not compared"))
-        // an encoder's version splits a method as well, ce included
-        let encoders = MethodComparison(runs: [(config("ce", seed: 0), ["convnet-s": "1.0.0"], 0.70), (config("ce", seed: 1), ["convnet-s": "1.1.0"], 0.72)])
-        XCTAssertEqual(encoders.methods.map(\.label), ["ce (plugin convnet-s 1.0.0)", "ce (plugin convnet-s 1.1.0)"])
+        // an encoder's version splits a method as well, ce included; merging another plugin's does not join them
+        let encoderRuns: [([String: Any], [String: String]?, Double?)] = [(config("ce", seed: 0), ["convnet-s": "1.0.0"], 0.70),
+                                                                          (config("ce", seed: 1), ["convnet-s": "1.1.0"], 0.72)]
+        XCTAssertEqual(MethodComparison(runs: encoderRuns, mergingVersions: .plugins(["gan"])).methods.map(\.label),
+                       ["ce (plugin convnet-s 1.0.0)", "ce (plugin convnet-s 1.1.0)"])
+        let encoderMerged = MethodComparison(runs: encoderRuns, mergingVersions: .plugins(["convnet-s"]))
+        XCTAssertEqual(encoderMerged.methods.map(\.label), ["ce"])
+        XCTAssertTrue(encoderMerged.html { $0 }.contains("except for <code>convnet-s</code>"))
+        // the encoder's versions merged, GAN's compared: the rows GAN 1.2.0 and 1.3.0 stay apart
+        var mixed = runs
+        mixed[4].1 = ["convnet-s": "1.0.0", "gan": "1.3.0"]
+        XCTAssertEqual(MethodComparison(runs: mixed, mergingVersions: .plugins(["convnet-s"])).methods.map(\.label),
+                       ["ce", loss + " (plugin gan 1.2.0)", loss + " (plugin gan 1.3.0)"])
     }
 
     func testAFineTunedRunIsLabelledByItsPretrainingAlsoWithoutARunFromScratch() throws {

@@ -106,7 +106,7 @@ final class ReportTests: XCTestCase {
         func page(merging: Bool) throws -> String {
             var builder = ReportBuilder()
             builder.evaluate = false
-            builder.mergePluginVersions = merging
+            builder.mergePluginVersions = merging ? .plugins(["convnet-s"]) : .none
             return try String(contentsOfFile: builder.build(runs: [a.runDirectory, b.runDirectory], out: TemporaryFolders.path("report"), loader: nil), encoding: .utf8)
         }
         let split = try page(merging: false)
