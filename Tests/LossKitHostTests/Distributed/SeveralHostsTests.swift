@@ -54,7 +54,12 @@ final class SeveralHostsTests: XCTestCase {
             try must(["netns", "exec", ns, "ip", "addr", "add", "\(address)/24", "dev", inside])
             try must(["netns", "exec", ns, "ip", "link", "set", inside, "up"])
             try must(["netns", "exec", ns, "ip", "link", "set", "lo", "up"])
-            agent += "  \(address)) exec /usr/sbin/ip netns exec \(ns) sh -c \"$*\" ;;\n"
+            // Both "hosts" share this machine's /tmp and host name, so Open MPI's daemons would
+            // make the same session directory at once (a race that failed the test with "mkdir:
+            // File exists" under load): each host gets a session directory base of its own.
+            let sessions = work + "/sessions\(i + 1)"
+            try FileManager.default.createDirectory(atPath: sessions, withIntermediateDirectories: true)
+            agent += "  \(address)) exec /usr/sbin/ip netns exec \(ns) env OMPI_MCA_orte_tmpdir_base=\(sessions) sh -c \"$*\" ;;\n"
         }
         agent += "  *) echo \"no host $host\" >&2; exit 1 ;;\nesac\n"
         try agent.write(toFile: work + "/agent.sh", atomically: true, encoding: .utf8)
