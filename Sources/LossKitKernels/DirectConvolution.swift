@@ -51,8 +51,10 @@ enum DirectConvolution {
                         let dst = y + (b * O + o) * outPlane, start = bias?[o] ?? 0
                         if accumulate, start != 0 {
                             for i in 0..<outPlane { dst[i] += start }
+                        } else if !accumulate, C == 0 {
+                            dst.update(repeating: start, count: outPlane)  // no channel's store: the bias alone
                         }
-                        let bias = Lane(repeating: start)
+                        let startLane = Lane(repeating: start)
                         for c in 0..<C {
                             let first = c == 0 && !accumulate
                             let k = w + (o * C + c) * 9
@@ -67,7 +69,7 @@ enum DirectConvolution {
                                     acc += k3 * load(r1 + i) + k4 * load(r1 + i + 1) + k5 * load(r1 + i + 2)
                                     acc += k6 * load(r2 + i) + k7 * load(r2 + i + 1) + k8 * load(r2 + i + 2)
                                     if i + 4 <= Wo {
-                                        UnsafeMutableRawPointer(out + i).storeBytes(of: acc + (first ? bias : load(out + i)), as: Lane.self)
+                                        UnsafeMutableRawPointer(out + i).storeBytes(of: acc + (first ? startLane : load(out + i)), as: Lane.self)
                                     } else if first {
                                         for j in 0..<(Wo - i) { out[i + j] = acc[j] + start }
                                     } else {

@@ -139,6 +139,16 @@ final class LayerGradientTests: XCTestCase {
             XCTAssertEqual(a.count, c.count)
             for (u, v) in zip(a, c) { XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(u)), name) }
         }
+        // no input channels: every output is its bias (the first channel's store, which adds the
+        // bias, never happens)
+        Graph.directConvolutionMaxChannels = 3
+        for _ in 0..<2 {  // twice: the second output may reuse the first's pooled buffer
+            let g = Graph(training: false, random: RandomGenerator(seed: 0))
+            let y = try g.conv2d(g.constant(Tensor(zeros: [2, 0, 5, 6])), weight: g.constant(Tensor(zeros: [3, 0, 3, 3])),
+                                 bias: g.constant(Tensor(shape: [3], values: [0.5, -1, 2])), padding: 1)
+            XCTAssertEqual(y.shape, [2, 3, 5, 6])
+            XCTAssertEqual(y.value.array, (0..<2).flatMap { _ in [Float(0.5), -1, 2].flatMap { [Float](repeating: $0, count: 30) } })
+        }
         // many inputs, one output (a decoder's last layer): direct through directConvolutionMaxOutChannels
         Graph.directConvolutionMaxChannels = 0
         for (n, pad) in [0, 1, 2].enumerated() {
