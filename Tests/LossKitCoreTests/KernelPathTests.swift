@@ -110,6 +110,10 @@ final class KernelPathTests: XCTestCase {
     }
 
     func testEveryPathTrainsToTheBaselinesBits() throws {
+        // both Winograd algorithms, whichever the BLAS core running would choose
+        let savedLarge = Graph.winogradLargeTileMinOutputSide
+        defer { Graph.winogradLargeTileMinOutputSide = savedLarge }
+        Graph.winogradLargeTileMinOutputSide = 16
         XCTAssertEqual(Graph.winogradTile(outH: 16, outW: 16), 4, "the first Winograd layer takes F(4×4)")
         XCTAssertEqual(Graph.winogradTile(outH: 8, outW: 8), 2, "the second takes F(2×2)")
         let baseline = try train(on: .baseline)
@@ -157,5 +161,14 @@ final class KernelPathTests: XCTestCase {
         XCTAssertTrue(line.contains(KernelPath.choice.chosenBy), line)
         let entry = MachineReport.json["kernels"] as? [String: Any]
         XCTAssertEqual(entry?["instruction_set"] as? String, KernelPath.choice.instructionSet.rawValue)
+        // and which Winograd algorithm the BLAS core running makes the engine take
+        let savedLarge = Graph.winogradLargeTileMinOutputSide
+        defer { Graph.winogradLargeTileMinOutputSide = savedLarge }
+        Graph.winogradLargeTileMinOutputSide = 16
+        XCTAssertTrue(MachineReport.lines[2].hasSuffix("; Winograd F(4×4) from 16×16 outputs, F(2×2) below"), MachineReport.lines[2])
+        XCTAssertEqual((MachineReport.json["kernels"] as? [String: Any])?["winograd_f4_from"] as? Int, 16)
+        Graph.winogradLargeTileMinOutputSide = Int.max
+        XCTAssertTrue(MachineReport.lines[2].hasSuffix("; Winograd F(2×2) at every size"), MachineReport.lines[2])
+        XCTAssertTrue((MachineReport.json["kernels"] as? [String: Any])?["winograd_f4_from"] is NSNull)
     }
 }

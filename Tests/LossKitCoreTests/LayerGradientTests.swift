@@ -168,9 +168,20 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertFalse(Graph.directConvolutionApplies(channels: 3, outChannels: 32))
         XCTAssertTrue(Graph.directConvolutionApplies(channels: 32, outChannels: 1), "one output channel: summed directly")
         XCTAssertFalse(Graph.directConvolutionApplies(channels: 32, outChannels: 4))
-        XCTAssertEqual(Graph.winogradTile(outH: 28, outW: 28), 4)
+        let savedLarge = Graph.winogradLargeTileMinOutputSide
+        defer { Graph.winogradLargeTileMinOutputSide = savedLarge }
+        Graph.winogradLargeTileMinOutputSide = Graph.largeTileMinOutputSide(forBLASCore: "Haswell")
+        XCTAssertEqual(Graph.winogradTile(outH: 28, outW: 28), 4, "AVX2 GEMMs: F(4×4) where its tiles cover the map")
         XCTAssertEqual(Graph.winogradTile(outH: 14, outW: 14), 2, "14×14: 4×4 tiles would cover 16×16")
         XCTAssertEqual(Graph.winogradTile(outH: 7, outW: 7), 2)
+        for core in ["SkylakeX", "cooperlake", "SapphireRapids"] {
+            Graph.winogradLargeTileMinOutputSide = Graph.largeTileMinOutputSide(forBLASCore: core)
+            XCTAssertEqual(Graph.winogradTile(outH: 28, outW: 28), 2, "\(core): AVX-512 GEMMs, F(2×2) at every size")
+            XCTAssertEqual(Graph.winogradTile(outH: 224, outW: 224), 2, core)
+        }
+        for core in ["Prescott", "Sandybridge", "Zen", "unknown"] {
+            XCTAssertEqual(Graph.largeTileMinOutputSide(forBLASCore: core), 16, core)
+        }
     }
 
     func testConv2dInChunksOfOneImageGivesTheSameValuesAndGradients() throws {

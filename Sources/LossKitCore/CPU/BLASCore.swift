@@ -19,6 +19,9 @@ public enum BLASCore {
         return t
     }()
 
+    /// The first tier whose kernels are AVX-512.
+    public static let avx512Tier = 4
+
     /// The tier of a core by its OpenBLAS name (any case); 0 for a name the table does not know.
     public static func tier(of core: String) -> Int { tiers[core.lowercased()] ?? 0 }
 

@@ -8,6 +8,12 @@ public enum MachineReport {
     /// The build of the engine's own loops this process runs and who chose it (`KernelPath`).
     public static var kernelPath: String { KernelPath.choice.description }
 
+    /// Which Winograd algorithm 3×3 layers take (`Graph.winogradLargeTileMinOutputSide`).
+    public static var winogradTiles: String {
+        let from = Graph.winogradLargeTileMinOutputSide
+        return from == Int.max ? "Winograd F(2×2) at every size" : "Winograd F(4×4) from \(from)×\(from) outputs, F(2×2) below"
+    }
+
     public static var openBLASConfig: String {
         guard let text = openblas_get_config() else { return "unknown" }
         return String(cString: text).trimmingCharacters(in: .whitespaces)
@@ -18,7 +24,7 @@ public enum MachineReport {
         let cpu = CPUFeatures.current
         return ["CPU: \(cpu.model) (\(cpu.featureList.isEmpty ? "no extensions read" : cpu.featureList))",
                 "OpenBLAS core: \(BLASCoreChoice.report.description); \(openBLASConfig)",
-                "engine kernels: \(kernelPath)"]
+                "engine kernels: \(kernelPath); \(winogradTiles)"]
     }
 
     /// The same, as JSON values.
@@ -31,6 +37,7 @@ public enum MachineReport {
         return ["cpu_model": cpu.model, "cpu_features": cpu.featureList.split(separator: " ").map(String.init),
                 "blas": blasEntry, "kernel_path": kernelPath,
                 "kernels": ["instruction_set": KernelPath.choice.instructionSet.rawValue, "chosen_by": KernelPath.choice.chosenBy,
-                            "available": KernelPath.available.map(\.rawValue)]]
+                            "available": KernelPath.available.map(\.rawValue),
+                            "winograd_f4_from": Graph.winogradLargeTileMinOutputSide == Int.max ? NSNull() : Graph.winogradLargeTileMinOutputSide as Any]]
     }
 }

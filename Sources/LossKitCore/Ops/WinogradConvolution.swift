@@ -21,10 +21,21 @@ extension Graph {
     }
 
     /// From this output side up, Winograd layers use F(4×4, 3×3) (`Sources/LossKitKernels/Winograd4.swift`)
-    /// instead of F(2×2, 3×3). Measured per layer on convnet-s (docs/BENCHMARKS.md): F(4×4) wins
-    /// at 28×28 (tiles cover it exactly); at 14×14 its 4×4 tiles cover 16×16 and the 36 GEMMs get
-    /// a third of F(2×2)'s columns, and it was level or slower there.
-    nonisolated(unsafe) public static var winogradLargeTileMinOutputSide = 16
+    /// instead of F(2×2, 3×3); by default `largeTileMinOutputSide(forBLASCore:)` of the core
+    /// OpenBLAS runs (read on first use, after `BLASCoreChoice.prepareProcess` has settled it).
+    nonisolated(unsafe) public static var winogradLargeTileMinOutputSide = largeTileMinOutputSide(forBLASCore: BLASCore.running)
+
+    /// F(4×4) needs 0.5625× F(2×2)'s multiplications (36 GEMMs over a quarter of the tiles against
+    /// 16) but its transforms cost about twice as much per pixel, so which wins depends on how fast
+    /// the GEMMs run beside the transforms (docs/BENCHMARKS.md, measured on convnet-s, AMD EPYC):
+    /// with AVX2 GEMM kernels (OpenBLAS Haswell) F(4×4) wins at 28×28, where its tiles cover the
+    /// map exactly, and loses from 14×14 down (its tiles cover 16×16 there); with AVX-512 kernels
+    /// (SkylakeX, Cooperlake), whose GEMMs run about twice as fast, F(2×2) wins at every size —
+    /// `ce` 3-5 % faster at one thread, level at two. So F(4×4) from 16×16 up below AVX-512
+    /// kernels, and never with them.
+    public static func largeTileMinOutputSide(forBLASCore core: String) -> Int {
+        BLASCore.tier(of: core) >= BLASCore.avx512Tier ? Int.max : 16
+    }
 
     /// The output tile side (2 or 4) of a Winograd layer with an output of `outH`×`outW`.
     public static func winogradTile(outH: Int, outW: Int) -> Int {

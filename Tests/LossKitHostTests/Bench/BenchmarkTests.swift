@@ -100,7 +100,8 @@ final class BenchmarkTests: XCTestCase {
             XCTAssertGreaterThan(row.sgemmGFlops, 0)
         }
         XCTAssertTrue(Graph.winogradConvolution, "the benchmark restores the engine's setting")
-        XCTAssertEqual(Graph.winogradLargeTileMinOutputSide, 16, "the benchmark restores the engine's setting")
+        XCTAssertEqual(Graph.winogradLargeTileMinOutputSide, Graph.largeTileMinOutputSide(forBLASCore: BLASCore.running),
+                       "the benchmark restores the engine's setting")
         XCTAssertEqual(Graph.directConvolutionMaxChannels, 1, "the benchmark restores the engine's setting")
         XCTAssertEqual(Graph.directConvolutionMaxOutChannels, 1, "the benchmark restores the engine's setting")
         XCTAssertEqual(ConvBenchmark.convnetS.count, 5)
