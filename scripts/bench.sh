@@ -48,6 +48,8 @@ machine = json.load(open(f"{out}/losskit-t{threads[0]}-r1.json"))["machine"]
 blas = machine["blas"]
 print(f"\nCPU: {machine['cpu_model']} ({' '.join(machine['cpu_features'])})")
 print(f"OpenBLAS core: {blas['core']} ({blas['chosen_by']}; {blas['before']} before); engine kernels: {machine['kernel_path']}")
+f4 = machine["kernels"].get("winograd_f4_from")
+print("Winograd: F(2×2) at every size" if f4 is None else f"Winograd: F(4×4) from {f4}×{f4} outputs, F(2×2) below")
 try:
     import torch
     print(f"PyTorch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()} kernels")
