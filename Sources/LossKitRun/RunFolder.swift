@@ -10,6 +10,7 @@ import LossKitFormats
 ///     checkpoint.safetensors    weights, optimiser and generator state, step (Trainer)
 ///     metrics.jsonl             one line per logged step and evaluation (Trainer)
 ///     plugins.json              where each plugin came from, and the options in force (RunPlugins)
+///     machine.json              the CPU path each start and resume computed on (RunMachine)
 ///     images/                   grids the plugins and the trainer hand the report
 ///     inversion/                `losskit invert`'s study (InversionRecord)
 ///     samples/                  `losskit eval samples`' scores and grid (SampleScores)
@@ -49,6 +50,7 @@ public struct RunFolder {
     public var metrics: String { folder + "/" + RunFolder.metricsName }
     public var images: String { folder + "/" + RunFolder.imagesName }
     public var plugins: String { folder + "/" + RunPlugins.fileName }
+    public var machine: String { folder + "/" + RunMachine.fileName }
     public var report: String { folder + "/" + RunFolder.reportName }
     public var lock: String { folder + "/" + RunClaim.lockName }
     public var inversion: String { folder + "/" + RunFolder.inversionName }

@@ -155,7 +155,9 @@ public final class Trainer {
         var record = RunPlugins([run.encoderPlugin] + terms.compactMap { $0.instance?.plugin })
         record.options = optionsInForce
         try record.write(folder: runDirectory)
+        try recordMachine(resume: resume, log: log)
     }
+
 
     /// Trains from the current step to `config.steps`, then evaluates the head on the test set.
     /// `stopAfter` ends early after that step (and its checkpoint), as a killed run would, and

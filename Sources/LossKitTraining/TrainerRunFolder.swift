@@ -28,6 +28,19 @@ extension Trainer {
         return m
     }
 
+    /// Adds this process's CPU path to the run's machine.json, saying on a resume where it
+    /// differs from the one the run last computed on. A run written before the record was kept,
+    /// or whose record is damaged, starts a new one.
+    func recordMachine(resume: Bool, log: (String) -> Void) throws {
+        let now = RunMachine.Segment.current(fromStep: step, threads: config.threads, ranks: communicator.size)
+        let earlier = resume ? RunMachine.read(folder: runDirectory) : nil
+        if let last = earlier?.segments.last(where: { $0.fromStep < step }) ?? earlier?.segments.first,
+           let warning = RunMachine.resumeWarning(last: last, now: now) {
+            log(warning)
+        }
+        try (earlier ?? RunMachine(segments: [])).adding(now).write(folder: runDirectory)
+    }
+
     /// Writes the checkpoint (rank 0). In a data-parallel run every rank calls it: the ranks'
     /// parameters and states are compared first, and a run whose ranks disagree stops.
     public func saveCheckpoint() throws {

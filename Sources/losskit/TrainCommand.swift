@@ -60,7 +60,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("log_every"))) var logEvery: Int?
     @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("eval_every"))) var evalEvery: Int?
     @Option(parsing: .unconditional, help: ArgumentHelp(TrainingConfig.help("knn_every"))) var knnEvery: Int?
-    @Option(help: "Run folder (config.json, metrics.jsonl, checkpoint.safetensors, plugins.json): a new or empty folder, or a run's with --resume; one training writes it at a time.") var out: String
+    @Option(help: "Run folder (config.json, metrics.jsonl, checkpoint.safetensors, plugins.json, machine.json): a new or empty folder, or a run's with --resume; one training writes it at a time.") var out: String
     @Flag(help: "Continue the run in --out from its checkpoint (it may change only --steps, --threads and the intervals).") var resume = false
     @Option(help: ArgumentHelp(TrainingConfig.help("init_from"))) var initFrom: String?
 

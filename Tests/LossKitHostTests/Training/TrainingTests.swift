@@ -197,6 +197,51 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try trainer(config, out, resume: true)) { XCTAssertTrue("\($0)".contains(path), "\($0)") }
     }
 
+    func testTheRunFolderRecordsEachSegmentsCPUPathAndAResumeOnAnotherSaysSo() throws {
+        var config = SyntheticData.config(data: data, steps: 4)
+        config.checkpointEvery = 2
+        let out = SyntheticData.runFolder()
+        XCTAssertNil(try trainer(config, out).train(stopAfter: 2))
+        let first = try XCTUnwrap(RunMachine.read(folder: out))
+        XCTAssertEqual(first.segments, [RunMachine.Segment.current(fromStep: 0, threads: config.threads, ranks: 1)])
+        XCTAssertEqual(first.segments[0].kernels, KernelPath.choice.instructionSet.rawValue)
+        XCTAssertEqual(first.segments[0].blasCore, BLASCore.running)
+
+        // the same path: nothing said, a second segment from the checkpoint's step
+        var said: [String] = []
+        _ = try Trainer(config: config, runDirectory: out, loader: loader, resume: true, log: { said.append($0) })
+        XCTAssertFalse(said.contains { $0.contains("CPU path") }, "\(said)")
+        XCTAssertEqual(RunMachine.read(folder: out)?.segments.map(\.fromStep), [0, 2])
+
+        // the run as if it had computed on another core, kernels and Winograd choice: the
+        // resume says which, and replaces the segment of the resume that made no checkpoint
+        var other = first
+        other.segments[0].blasCore = "Prescott"
+        other.segments[0].kernels = "baseline-elsewhere"
+        other.segments[0].winogradF4From = Graph.winogradLargeTileMinOutputSide == 16 ? nil : 16
+        try other.write(folder: out)
+        config.threads += 1
+        said = []
+        _ = try Trainer(config: config, runDirectory: out, loader: loader, resume: true, log: { said.append($0) })
+        let line = try XCTUnwrap(said.first { $0.contains("CPU path") }, "\(said)")
+        XCTAssertTrue(line.contains("resuming at step 2") && line.contains("OpenBLAS core Prescott → \(BLASCore.running)")
+                      && line.contains("engine kernels baseline-elsewhere → ") && line.contains("Winograd ")
+                      && line.contains("threads \(config.threads - 1) → \(config.threads)") && line.contains("bit for bit"), line)
+        let now = try XCTUnwrap(RunMachine.read(folder: out))
+        XCTAssertEqual(now.segments.map(\.fromStep), [0, 2])
+        XCTAssertEqual(now.segments[0].blasCore, "Prescott", "the earlier segment is kept as it was")
+        XCTAssertEqual(now.segments[1].threads, config.threads)
+
+        // a damaged record does not stop a resume: a new one starts
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: RunFolder(out).machine))
+        said = []
+        let resumed = try Trainer(config: config, runDirectory: out, loader: loader, resume: true, log: { said.append($0) })
+        XCTAssertFalse(said.contains { $0.contains("CPU path") }, "\(said)")
+        XCTAssertEqual(RunMachine.read(folder: out)?.segments.map(\.fromStep), [2])
+        try resumed.train()
+        XCTAssertEqual(resumed.step, 4)
+    }
+
     func testAnExistingRunIsNotOverwrittenWithoutResume() throws {
         let config = SyntheticData.config(data: data, steps: 1)
         let out = SyntheticData.runFolder()
