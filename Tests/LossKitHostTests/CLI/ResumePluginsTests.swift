@@ -29,7 +29,7 @@ final class ResumePluginsTests: XCTestCase {
         XCTAssertTrue(record.contains("\"name\" : \"convnet-s\""), record)
         // every option in force, defaults included, by instance
         let options = try XCTUnwrap(RunPlugins.read(folder: run)?.options)
-        XCTAssertEqual(options["encoder"], ["width": "0.25"])
+        XCTAssertEqual(options["encoder"], ["width": "0.25", "dropout": "0.0"])
         XCTAssertEqual(options["entropy-min"], ["temperature": "1.0", "all_rows": "false"])
 
         (status, out) = PluginFixtures.run(losskit, ["train", "--resume", "--steps", "4"] + common, environment: env)
@@ -63,6 +63,6 @@ final class ResumePluginsTests: XCTestCase {
         try FileManager.default.removeItem(atPath: library)
         (status, out) = PluginFixtures.run(losskit, ["eval", "accuracy", run, "--only-plugin-path"])
         XCTAssertEqual(status, 1, out)
-        XCTAssertTrue(out.contains("cannot evaluate \(run): the run was trained with plugin 'convnet-s' 1.1.0 (ABI 1.\(LOSSKIT_ABI_MINOR)) from \(library), and that file is gone"), out)
+        XCTAssertTrue(out.contains("cannot evaluate \(run): the run was trained with plugin 'convnet-s' 1.2.0 (ABI 1.\(LOSSKIT_ABI_MINOR)) from \(library), and that file is gone"), out)
     }
 }

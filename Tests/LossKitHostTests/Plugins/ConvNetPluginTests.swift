@@ -9,7 +9,8 @@ final class ConvNetPluginTests: XCTestCase {
         let loader = try BuiltPlugins.loader(["ConvNet"])
         XCTAssertEqual(loader.plugins.map(\.name), ["convnet-s", "convnet-l"])
         XCTAssertTrue(loader.plugins.allSatisfy { $0.kind == .encoder })
-        XCTAssertEqual(loader.plugin(named: "convnet-s")?.options.map(\.name), ["width"])
+        XCTAssertEqual(loader.plugin(named: "convnet-s")?.options.map(\.name), ["width", "dropout"])
+        XCTAssertEqual(loader.plugin(named: "convnet-l")?.options.map(\.name), ["width", "dropout"])
     }
 
     func testConvNetSTapsHaveTheReferenceShapes() throws {
@@ -35,6 +36,40 @@ final class ConvNetPluginTests: XCTestCase {
         // 5 convs × (weight, γ, β) parameters and 5 × 2 running-statistics states
         XCTAssertEqual(ctx.parameters.count, 15)
         XCTAssertEqual(ctx.states.count, 10)
+    }
+
+    /// `dropout` masks the path after each pool while training and nothing else: the pool taps
+    /// are the layer's own output, the layers after a pool see the mask, and evaluation is the
+    /// encoder without it.
+    func testDropoutMasksThePathAfterEachPoolWhileTrainingOnly() throws {
+        let loader = try BuiltPlugins.loader(["ConvNet"])
+        let x = Tensor(uninitialized: [4, 1, 28, 28])
+        RandomGenerator(seed: 5).fillNormal(x.data, x.count)
+        func taps(dropout: String?, training: Bool) throws -> (values: [String: [Float]], dropouts: Int) {
+            let random = RandomGenerator(seed: 1)
+            let enc = try PluginInstance(plugin: loader.plugin(named: "convnet-s")!, context: InstanceContext(instanceName: "encoder", random: random),
+                                         options: dropout.map { [("dropout", $0)] } ?? [])
+            try enc.prepare(SetupInfo(instance: "encoder", tap: nil, channels: 1, height: 28, width: 28, numClasses: 10,
+                                      datasetSize: 100, pixelMin: -1, pixelMax: 1, batchSize: 4))
+            let graph = Graph(training: training, random: random)
+            graph.profiler = OpProfiler(byShape: true)
+            let pg = PluginGraph(graph: graph, encoder: nil)
+            let t = try enc.encode(pg, images: pg.graph.constant(x))
+            let dropouts = graph.profiler!.shapes.filter { $0.key.hasPrefix("dropout ") }.map(\.value.calls).reduce(0, +)
+            return (Dictionary(uniqueKeysWithValues: zip(t.names, t.nodes.map(\.value.array))), dropouts)
+        }
+        let plain = try taps(dropout: nil, training: true), masked = try taps(dropout: "0.5", training: true)
+        XCTAssertEqual(masked.dropouts, 2, "one after each pool")
+        XCTAssertEqual(plain.dropouts, 0)
+        for name in ["conv1", "conv2", "pool1"] { XCTAssertEqual(masked.values[name], plain.values[name], "\(name): before the first mask") }
+        for name in ["conv3", "conv4", "pool2", "conv5", "features"] { XCTAssertNotEqual(masked.values[name], plain.values[name], "\(name): after it") }
+        XCTAssertEqual(try taps(dropout: "0", training: true).values, plain.values, "dropout=0 is the encoder as before")
+        let evaluated = try taps(dropout: "0.5", training: false)
+        XCTAssertEqual(evaluated.values, try taps(dropout: nil, training: false).values, "evaluation runs without the mask")
+        XCTAssertEqual(evaluated.dropouts, 0)
+        for bad in ["1", "-0.1"] {
+            XCTAssertThrowsError(try taps(dropout: bad, training: true), "dropout=\(bad)")
+        }
     }
 
     func testConvNetGradientChecksThroughThePluginBoundary() throws {
