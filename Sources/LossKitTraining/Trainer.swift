@@ -158,7 +158,6 @@ public final class Trainer {
         try recordMachine(resume: resume, log: log)
     }
 
-
     /// Trains from the current step to `config.steps`, then evaluates the head on the test set.
     /// `stopAfter` ends early after that step (and its checkpoint), as a killed run would, and
     /// returns nil.
