@@ -125,9 +125,10 @@ public struct ReportBuilder {
             body += "<h3>\(html(r.name))</h3>\n<table>\n"
             body += "<tr><th>encoder</th><td>\(html(meta["encoder"] ?? "?"))</td></tr>\n<tr><th>plugins</th><td>\(html(meta["plugins"] ?? "none"))</td></tr>\n"
             body += "<tr><th>host ABI</th><td>\(LOSSKIT_HOST_ABI)</td></tr>\n<tr><th>wall time</th><td>\(wall.map { String(format: "%.0f s", $0) } ?? "unfinished")</td></tr>\n"
+            body += "<tr><th>computed on</th><td>\(computedOn(RunMachine.read(folder: r.path)))</td></tr>\n"
             body += "</table>\n<p>Resolved config (<code>config.json</code>):</p>\n<pre>\(html((try? String(contentsOfFile: RunFolder(r.path).config, encoding: .utf8)) ?? ""))</pre>\n"
         }
-        body += "<h2>Machine</h2>\n<p><code>\(html(machineDescription()))</code></p>\n"
+        body += "<h2>Machine</h2>\n<p>This page was made on <code>\(html(machineDescription()))</code></p>\n"
         let page = """
         <!DOCTYPE html>
         <html><head><meta charset="utf-8"><title>LossKit report</title>
@@ -206,6 +207,16 @@ public struct ReportBuilder {
     }
 
     func html(_ s: String) -> String { SVGChart.escape(s).replacingOccurrences(of: "\"", with: "&quot;") }
+
+    /// A run's CPU path per segment (machine.json), as HTML: the start and each resume.
+    func computedOn(_ record: RunMachine?) -> String {
+        guard let record, !record.segments.isEmpty else { return "not recorded (a run written before machine.json was kept)" }
+        return record.segments.map { s in
+            let winograd = s.winogradF4From.map { "Winograd F(4×4) from \($0)×\($0)" } ?? "Winograd F(2×2) only"
+            return html("from step \(s.fromStep): \(s.cpuModel), OpenBLAS \(s.blasCore) (\(s.blasChosenBy)), engine kernels \(s.kernels), "
+                        + "\(winograd), \(s.threads) thread\(s.threads == 1 ? "" : "s")\(s.ranks > 1 ? ", \(s.ranks) ranks" : "")")
+        }.joined(separator: "<br>")
+    }
 
     func machineDescription() -> String {
         var u = utsname()

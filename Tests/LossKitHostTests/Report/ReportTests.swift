@@ -33,6 +33,7 @@ final class ReportTests: XCTestCase {
         config.loss = "ce"
         config.knnEvery = 0
         let (b, _) = try h.train(config)
+        try FileManager.default.removeItem(atPath: RunFolder(b.runDirectory).machine)  // as a run from before the record
         let out = TemporaryFolders.path("report")
         let index = try ReportBuilder().build(runs: [a.runDirectory, b.runDirectory], out: out, loader: h.loader)
         let page = try String(contentsOfFile: index, encoding: .utf8)
@@ -55,6 +56,9 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(sources.contains("knn.svg"), "kNN measured during run a is drawn: \(sources)")
         let knn = try String(contentsOfFile: out + "/knn.svg", encoding: .utf8)
         XCTAssertEqual(knn.components(separatedBy: "<path ").count - 1, 1, "one curve: run b measured no kNN")
+        let path = RunMachine.read(folder: a.runDirectory)!.segments[0]
+        XCTAssertTrue(page.contains("<th>computed on</th><td>from step 0: \(path.cpuModel), OpenBLAS \(path.blasCore) "), "each run's CPU path")
+        XCTAssertTrue(page.contains("<th>computed on</th><td>not recorded (a run written before machine.json was kept)</td>"), "and where it is not known")
         let maps = sources.filter { $0.hasPrefix("pca-") }
         XCTAssertEqual(maps.count, 2, "one feature map per run")
         XCTAssertTrue(try String(contentsOfFile: "\(out)/\(maps[0])", encoding: .utf8).contains("PCA of test features"))
