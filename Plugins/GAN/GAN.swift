@@ -31,7 +31,8 @@ import LossKitPluginSDK
 ///   latent vectors drawn once (ImprovedTechniques.swift);
 /// - `noise` σ > 0: Gaussian noise on every image the discriminator sees, real and generated (the
 ///   paper's input noise layer; its hidden-layer noise and weight normalisation would be the
-///   encoder's, out of a plugin's reach); the real rows are then encoded again, noisy;
+///   encoder's, out of a plugin's reach — the paper's CIFAR discriminator's dropout after each
+///   stage is `--encoder 'convnet-s(dropout=0.5)'`); the real rows are then encoded again, noisy;
 /// - `history_g`, `history_d` λ > 0: historical averaging, λ‖θ − θ̄‖² added to the generator's
 ///   cost over its parameters, and to the discriminator's over the plugin's own discriminator
 ///   parameters (dcgan head, minibatch tensor) — the encoder's weights are the host's and out of
