@@ -36,6 +36,39 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(tolerant.kinks, 1)
     }
 
+    /// Two unit bumps of slope inside [x−h, x+h] and none at x: both one-sided differences are
+    /// 0.75 while the derivative at x is 0, so neither the central nor the one-sided criterion can
+    /// accept the correct gradient; the mean of the analytic derivative over the interval can.
+    /// L(x) = Σ sₖ·relu(x − cₖ), kinks at c = ∓0.00875, ∓0.00125 (s = +, −, +, −), step 0.01.
+    private func bumps(_ g: Graph, _ x: Node, wrongBy factor: Float = 1) throws -> Node {
+        let copies = try g.linear(x, weight: g.constant(Tensor(shape: [4, 1], repeating: 1)),
+                                  bias: g.constant(Tensor(shape: [4], values: [0.00875, 0.00125, -0.00125, -0.00875])))
+        let signs = g.constant(Tensor(shape: [1, 4], values: [1, -1, 1, -1]))
+        let value = try g.sum(g.mul(g.relu(copies), signs))
+        guard factor != 1 else { return value }
+        // the same value with a backward scaled by `factor`
+        return g.record(value.value.copy(), op: "scaled", inputs: [value]) { node in
+            value.gradBuffer().data[0] += factor * node.grad!.data[0]
+        }
+    }
+
+    func testSeveralKinksWithinTheStepAreAcceptedByTheIntervalMeanAndAWrongGradientIsNot() throws {
+        let x = Tensor(shape: [1, 1], values: [0])
+        var check = GradientCheck(allowKinks: true)
+        check.intervalSamples = 0
+        let bracketOnly = try check.run(inputs: [(name: "x", tensor: x)]) { g, v in try self.bumps(g, v[0]) }
+        XCTAssertFalse(bracketOnly.passed, "0 against one-sided 0.75 and 0.75: \(bracketOnly)")
+        check.intervalSamples = 16
+        let averaged = try check.run(inputs: [(name: "x", tensor: x)]) { g, v in try self.bumps(g, v[0]) }
+        XCTAssertTrue(averaged.passed, "\(averaged)")
+        XCTAssertEqual(averaged.acrossKinks, 1)
+        XCTAssertTrue("\(averaged)".hasSuffix("1 across several kinks"), "\(averaged)")
+        let wrong = try check.run(inputs: [(name: "x", tensor: x)]) { g, v in try self.bumps(g, v[0], wrongBy: 0.5) }
+        XCTAssertFalse(wrong.passed, "a gradient half the true one everywhere: \(wrong)")
+        XCTAssertFalse(try GradientCheck().run(inputs: [(name: "x", tensor: x)]) { g, v in try self.bumps(g, v[0]) }.passed,
+                       "without allowKinks the interval is never sampled")
+    }
+
     func testTheReportSaysHowMuchOfItsToleranceTheWorstElementUsed() throws {
         // x³ at x = 2, step 0.1: central difference 12 + h² = 12.01 against 12; tolerance 2e-3 + 2e-2·12.01
         let x = Tensor(shape: [2], values: [2, 3])  // at 3: 0.01 of 0.5422, less
