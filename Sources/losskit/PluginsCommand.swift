@@ -125,6 +125,10 @@ struct PluginsCommand: ParsableCommand {
 
         func run() throws {
             setvbuf(stdout, nil, _IOLBF, 0)
+            // one thread: the check is thousands of tiny evaluations, and OpenBLAS left at its
+            // default (a thread per core, spinning between calls) made convnet-s and convnet-l's
+            // check 6× slower beside other work (21 s against 3.5 s at width 0.5; minutes at 1)
+            Threads.set(1)
             print("phase: load")
             let loader = PluginLoader()
             let found = loader.loadLibrary(at: path)
