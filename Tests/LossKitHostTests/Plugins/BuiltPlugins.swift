@@ -8,7 +8,9 @@ import XCTest
 enum BuiltPlugins {
     static let buildDirectory: String = {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (exe as NSString).deletingLastPathComponent
+        let directory = (exe as NSString).deletingLastPathComponent
+        refreshInstalledPlugins(in: directory)
+        return directory
     }()
 
     /// The `losskit` executable the test command built beside the tests. Missing, the calling test
@@ -19,6 +21,25 @@ enum BuiltPlugins {
             throw NSError(domain: "BuiltPlugins", code: 2, userInfo: [NSLocalizedDescriptionKey: "\(path) is missing: run scripts/build.sh debug before swift test (scripts/test.sh does)"])
         }
         return path
+    }
+
+    /// The plugins folder beside the executable, which it loads by default, made to hold this
+    /// build's plugins: `swift build` rebuilds a plugin without installing it (scripts/build.sh
+    /// does), and a test of the command line once ran a stale copy and passed where a fresh clone
+    /// failed. Done once per test process, with the first use of `buildDirectory`.
+    private static func refreshInstalledPlugins(in buildDirectory: String) {
+        let fm = FileManager.default, installed = buildDirectory + "/losskit-plugins"
+        try? fm.createDirectory(atPath: installed, withIntermediateDirectories: true)
+        for name in (try? fm.contentsOfDirectory(atPath: buildDirectory)) ?? [] where name.hasPrefix("libLossKit") && name.hasSuffix(".so") {
+            let source = buildDirectory + "/" + name, target = installed + "/" + name
+            guard fm.contents(atPath: source) != fm.contents(atPath: target) else { continue }
+            // a new file beside the old one, renamed over it: a process holding the old one mapped keeps it
+            let temporary = target + ".new"
+            try? fm.removeItem(atPath: temporary)
+            guard (try? fm.copyItem(atPath: source, toPath: temporary)) != nil else { continue }
+            chmod(temporary, 0o755)
+            _ = rename(temporary, target)
+        }
     }
 
     static func folder(_ names: [String]) throws -> String {
