@@ -32,10 +32,9 @@ public struct RunMachine: RunRecordFile, Equatable {
         /// This process, beginning at `fromStep`.
         public static func current(fromStep: Int, threads: Int, ranks: Int) -> Segment {
             let cpu = CPUFeatures.current, blas = BLASCoreChoice.report
-            let f4 = Graph.winogradLargeTileMinOutputSide
             return Segment(fromStep: fromStep, cpuModel: cpu.model, cpuFeatures: cpu.featureList, blasCore: blas.core,
                            blasChosenBy: blas.chosenBy, kernels: KernelPath.choice.instructionSet.rawValue,
-                           winogradF4From: f4 == Int.max ? nil : f4, threads: threads, ranks: ranks)
+                           winogradF4From: MachineReport.winogradF4From, threads: threads, ranks: ranks)
         }
 
         /// What this segment computes with that `earlier` did not, in words; empty where the
@@ -45,8 +44,7 @@ public struct RunMachine: RunRecordFile, Equatable {
             if blasCore.lowercased() != earlier.blasCore.lowercased() { said.append("OpenBLAS core \(earlier.blasCore) → \(blasCore)") }
             if kernels != earlier.kernels { said.append("engine kernels \(earlier.kernels) → \(kernels)") }
             if winogradF4From != earlier.winogradF4From {
-                func text(_ side: Int?) -> String { side.map { "F(4×4) from \($0)×\($0)" } ?? "F(2×2) only" }
-                said.append("Winograd \(text(earlier.winogradF4From)) → \(text(winogradF4From))")
+                said.append("\(MachineReport.winogradTiles(f4From: earlier.winogradF4From)) → \(MachineReport.winogradTiles(f4From: winogradF4From))")
             }
             if threads != earlier.threads { said.append("threads \(earlier.threads) → \(threads)") }
             return said

@@ -9,9 +9,16 @@ public enum MachineReport {
     public static var kernelPath: String { KernelPath.choice.description }
 
     /// Which Winograd algorithm 3×3 layers take (`Graph.winogradLargeTileMinOutputSide`).
-    public static var winogradTiles: String {
-        let from = Graph.winogradLargeTileMinOutputSide
-        return from == Int.max ? "Winograd F(2×2) at every size" : "Winograd F(4×4) from \(from)×\(from) outputs, F(2×2) below"
+    public static var winogradTiles: String { winogradTiles(f4From: winogradF4From) }
+
+    /// The output side from which 3×3 layers take F(4×4); nil: F(2×2) at every size.
+    public static var winogradF4From: Int? {
+        Graph.winogradLargeTileMinOutputSide == Int.max ? nil : Graph.winogradLargeTileMinOutputSide
+    }
+
+    /// The words for a Winograd choice, wherever one is shown (here, machine.json's notes, the report).
+    public static func winogradTiles(f4From side: Int?) -> String {
+        side.map { "Winograd F(4×4) from \($0)×\($0) outputs, F(2×2) below" } ?? "Winograd F(2×2) at every size"
     }
 
     public static var openBLASConfig: String {
@@ -38,6 +45,6 @@ public enum MachineReport {
                 "blas": blasEntry, "kernel_path": kernelPath,
                 "kernels": ["instruction_set": KernelPath.choice.instructionSet.rawValue, "chosen_by": KernelPath.choice.chosenBy,
                             "available": KernelPath.available.map(\.rawValue),
-                            "winograd_f4_from": Graph.winogradLargeTileMinOutputSide == Int.max ? NSNull() : Graph.winogradLargeTileMinOutputSide as Any]]
+                            "winograd_f4_from": winogradF4From.map { $0 as Any } ?? NSNull()]]
     }
 }

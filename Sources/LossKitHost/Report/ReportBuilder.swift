@@ -212,7 +212,7 @@ public struct ReportBuilder {
     func computedOn(_ record: RunMachine?) -> String {
         guard let record, !record.segments.isEmpty else { return "not recorded (a run written before machine.json was kept)" }
         return record.segments.map { s in
-            let winograd = s.winogradF4From.map { "Winograd F(4×4) from \($0)×\($0)" } ?? "Winograd F(2×2) only"
+            let winograd = MachineReport.winogradTiles(f4From: s.winogradF4From)
             return html("from step \(s.fromStep): \(s.cpuModel), OpenBLAS \(s.blasCore) (\(s.blasChosenBy)), engine kernels \(s.kernels), "
                         + "\(winograd), \(s.threads) thread\(s.threads == 1 ? "" : "s")\(s.ranks > 1 ? ", \(s.ranks) ranks" : "")")
         }.joined(separator: "<br>")
