@@ -33,6 +33,13 @@ import LossKitPluginSDK
 ///   paper's input noise layer; its hidden-layer noise and weight normalisation would be the
 ///   encoder's, out of a plugin's reach — the paper's CIFAR discriminator's dropout after each
 ///   stage is `--encoder 'convnet-s(dropout=0.5)'`); the real rows are then encoded again, noisy;
+/// - `discriminator_batch=joint` (semi mode; not one of the paper's techniques): the discriminator
+///   encodes the real rows and the generated ones as one batch. The paper's discriminators had no
+///   batch-norm, so a sample's decision did not depend on its batch; the encoder here has it, and
+///   with separate batches (the default) each batch-norm normalises the generated batch with its
+///   own statistics, hiding from the discriminator the per-channel mean and spread that tell it
+///   from the data. Joint, both are normalised alike; feature matching then compares the two
+///   halves of one joint pass as well. The real rows are encoded twice more a step;
 /// - `history_g`, `history_d` λ > 0: historical averaging, λ‖θ − θ̄‖² added to the generator's
 ///   cost over its parameters, and to the discriminator's over the plugin's own discriminator
 ///   parameters (dcgan head, minibatch tensor) — the encoder's weights are the host's and out of
@@ -53,6 +60,8 @@ final class GAN: Objective {
     var vbnReference = 0
     var noise = 0.0
     var generatorLoss = "matching"
+    /// semi mode: "separate" (real and generated rows each their own batch) or "joint".
+    var discriminatorBatch = "separate"
     private var reference: State?
     private var context: Context
     private var minibatch: (discrimination: MinibatchDiscrimination, head: Param)?
@@ -116,6 +125,9 @@ final class GAN: Objective {
             let shapes = [[c0 * h0 * w0, latent], [c0 * h0 * w0], [c0], [c0], [c1, c0, 3, 3], [c1], [c1], [setup.channels, c1, 3, 3], [setup.channels]]
             historyOfG = try HistoricalAverage(context: context, name: "generator",
                                                params: zip(named, shapes).map { ("generator.\($0.0.0)", $0.0.1, $0.1) })
+        }
+        if discriminatorBatch == "joint" && mode == "dcgan" {
+            throw PluginError("discriminator_batch=joint is for semi mode: dcgan mode encodes the host's real batch and the generated one apart, as DCGAN does")
         }
         if historyD > 0 {
             var own: [(String, Param, [Int])] = []
@@ -202,34 +214,60 @@ final class GAN: Objective {
             // the unlabelled rows are the real data of the discriminator (all rows if none)
             let rows = (0..<B).filter { !batch.labelled[$0] }
             func realRows(_ v: Value) -> Value { rows.isEmpty ? v : v.gatherRows(rows) }
-            // with input noise the real rows are encoded again, noisy; else the host's taps
-            let noisyReal = noise > 0 ? g.encode(noisy(g, realRows(batch.images)), frozen: false) : nil
-            func real(_ tap: String) -> Value { noisyReal?[tap] ?? realRows(taps[tap]) }
+            let n = rows.isEmpty ? B : rows.count
+            let joint = discriminatorBatch == "joint"
+            // with input noise or a joint batch the real rows are encoded again (noisy with
+            // noise); else the host's taps. Joint: real and generated rows as one batch, so every
+            // batch-norm normalises both with the same statistics, and the generated rows' slice.
+            let realImages = noise > 0 || joint ? noisy(g, realRows(batch.images)) : nil
+            let encodedReal: Taps?, fakeForD: (String) -> Value
+            if joint, let realImages {
+                let both = g.encode(concat([realImages, noisy(g, fake.detached())], axis: 0), frozen: false)
+                encodedReal = both
+                fakeForD = { both[$0].slice(axis: 0, n..<n + B) }
+            } else {
+                encodedReal = realImages.map { g.encode($0, frozen: false) }
+                let alone = g.encode(noisy(g, fake.detached()), frozen: false)
+                fakeForD = { alone[$0] }
+            }
+            func real(_ tap: String) -> Value {
+                guard let encodedReal else { return realRows(taps[tap]) }
+                return joint ? encodedReal[tap].slice(axis: 0, 0..<n) : encodedReal[tap]
+            }
             var logits = real("logits")
-            minibatchRealRows = rows.isEmpty ? B : rows.count
+            minibatchRealRows = n
             try minibatch?.discrimination.fitScaleOnce(g, context: context, real: real("features"))
             if let extra = minibatchTerm(g, real("features"), closeness: &realCloseness) { logits = logits + extra }
             let lseReal = logits.logSumExp()
-            let fakeForD = g.encode(noisy(g, fake.detached()), frozen: false)
-            var fakeLogits = fakeForD["logits"]
-            if let extra = minibatchTerm(g, fakeForD["features"], closeness: &fakeCloseness) { fakeLogits = fakeLogits + extra }
+            var fakeLogits = fakeForD("logits")
+            if let extra = minibatchTerm(g, fakeForD("features"), closeness: &fakeCloseness) { fakeLogits = fakeLogits + extra }
             let lseFake = fakeLogits.logSumExp()
             // −α log D(x) − (1 − α) log(1 − D(x)) = −α LSE + sp(LSE); α = 1 is the paper's
             let realMean = labelSmoothing < 1 ? Float(labelSmoothing) * lseReal.mean() : lseReal.mean()
             var lossD = 0.5 * (-realMean + lseReal.softplus().mean() + lseFake.softplus().mean())
             if let h = historyOfD?.penalty(g, weight: historyD) { lossD = lossD + h }
-            // feature matching through the frozen encoder: only G moves
-            // (the real side: all rows' taps, or the noisy real rows' as the discriminator saw them)
-            let fakeForG = g.encode(noisy(g, fake), frozen: true)
-            let difference = (noisyReal?[matchTap] ?? taps[matchTap]).detached().mean(axes: [0]) - fakeForG[matchTap].mean(axes: [0])
+            // feature matching through the frozen encoder: only G moves (the real side: all rows'
+            // taps, or the real rows encoded again as the discriminator saw them; joint: beside
+            // the generated rows again, in one batch as the discriminator judged them)
+            let fakeForG: (String) -> Value, realMatched: Value
+            if joint, let realImages {
+                let both = g.encode(concat([realImages, noisy(g, fake)], axis: 0), frozen: true)
+                fakeForG = { both[$0].slice(axis: 0, n..<n + B) }
+                realMatched = both[matchTap].slice(axis: 0, 0..<n)
+            } else {
+                let alone = g.encode(noisy(g, fake), frozen: true)
+                fakeForG = { alone[$0] }
+                realMatched = encodedReal?[matchTap] ?? taps[matchTap]
+            }
+            let difference = realMatched.detached().mean(axes: [0]) - fakeForG(matchTap).mean(axes: [0])
             let matching = difference.square().sum()
             featureDistance = Double(matching.scalar)
             var lossG = matching
             if generatorLoss == "adversarial" {
                 // −log D(G(z)) = sp(−LSE) through the frozen discriminator, its minibatch term included
-                var logitsForG = fakeForG["logits"]
+                var logitsForG = fakeForG("logits")
                 var unused = Double.nan
-                if let extra = minibatchTerm(g, fakeForG["features"], frozen: true, closeness: &unused) { logitsForG = logitsForG + extra }
+                if let extra = minibatchTerm(g, fakeForG("features"), frozen: true, closeness: &unused) { logitsForG = logitsForG + extra }
                 lossG = (-logitsForG.logSumExp()).softplus().mean()
             }
             if let h = historyOfG?.penalty(g, weight: historyG) { lossG = lossG + h }
@@ -264,7 +302,7 @@ final class GAN: Objective {
 
 private let plugins = makePluginList([
     describe(
-        GAN.self, kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.3.0",
+        GAN.self, kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.4.0",
         summary: "semi-supervised GAN with feature matching (Salimans et al. 2016), or DCGAN (Radford et al. 2016)",
         // dcgan mode scores with a head of its own on the features: the class logits go unread;
         // with `noise` the discriminator encodes noisy images itself and reads neither tap (a tap
@@ -292,6 +330,8 @@ private let plugins = makePluginList([
                     doc: "semi mode: G's objective, feature matching or fooling the discriminator (−log D(G(z)), minibatch term included)"),
             .double("noise", \.noise, default: 0, .atLeast(0),
                     doc: "σ of Gaussian noise on the discriminator's inputs, real and generated, in the data's normalised units (0: off; the paper's MNIST discriminator used 0.3 on pixels in [0, 1]); the real images are encoded a second time"),
+            .string("discriminator_batch", \.discriminatorBatch, default: "separate", choices: ["separate", "joint"],
+                    doc: "semi mode: encode the real (unlabelled) rows and the generated ones as separate batches, each batch-norm normalising each with its own statistics, or as one joint batch sharing them (the real rows are then encoded again, twice a step)"),
             .double("history_g", \.historyG, default: 0, .atLeast(0), doc: "historical averaging λ of the generator (0: off)"),
             .double("history_d", \.historyD, default: 0, .atLeast(0),
                     doc: "historical averaging λ of the plugin's own discriminator parameters (dcgan head, minibatch tensor)"),

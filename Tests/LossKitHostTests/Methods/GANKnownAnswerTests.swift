@@ -149,6 +149,37 @@ final class GANKnownAnswerTests: XCTestCase {
         try check(mode: "dcgan", part: "generator", minibatch: (kernels: 4, dims: 2))
     }
 
+    /// `discriminator_batch=joint` encodes the real and the generated rows as one batch. In
+    /// evaluation batch-norm reads each image alone, so there the batch changes nothing: the joint
+    /// term's value and its gradient on every parameter are the separate one's, which `check`
+    /// holds to the formulas above (a wrong slice of the joint batch, or a generated half that
+    /// reached the discriminator undetached, would show here).
+    func testAJointDiscriminatorBatchComputesTheSameTermInEvaluation() throws {
+        for part in ["discriminator", "generator", "both"] {
+            var values: [Double] = [], gradients: [[String: [Float]]] = []
+            for batch in ["separate", "joint"] {
+                let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder(train: 64, test: 8))
+                let t = try h.make(h.config(loss: "gan(mode=semi, part=\(part), width=4, latent=8, discriminator_batch=\(batch))", steps: 1))
+                let e = try h.evaluate(t, term: "gan", count: 6)
+                t.optimizer.zeroGrad()
+                try e.graph.backward(from: e.value)
+                values.append(Double(e.value.value.scalar))
+                gradients.append(Dictionary(uniqueKeysWithValues: t.parameters.map { ($0.name, Array($0.grad.buffer)) }))
+            }
+            XCTAssertEqual(values[0], values[1], accuracy: 1e-5 * max(1, abs(values[0])), part)
+            XCTAssertEqual(Set(gradients[0].keys), Set(gradients[1].keys))
+            var moved = 0
+            for (name, separate) in gradients[0] {
+                let joint = try XCTUnwrap(gradients[1][name])
+                let scale = max(1e-3, separate.map { abs($0) }.max() ?? 0)
+                let worst = zip(separate, joint).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-4 * scale, "\(part): \(name)")
+                if separate.contains(where: { $0 != 0 }) { moved += 1 }
+            }
+            XCTAssertGreaterThan(moved, 0, "\(part): some parameter has a gradient to compare")
+        }
+    }
+
     /// Historical averaging, λ‖θ − θ̄‖²: θ̄ starts at the first step's θ, follows the running mean
     /// of the values `loss` saw, and the penalty is exactly λ Σ (θ − θ̄)². With G's last conv
     /// zeroed, shifting G's first bias changes the penalty but not the feature-matching term.

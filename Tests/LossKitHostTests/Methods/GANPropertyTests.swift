@@ -116,6 +116,39 @@ final class GANPropertyTests: XCTestCase {
         XCTAssertLessThan(noisy, plain - 0.05, "measured 0.88 against 0.98 when written")
     }
 
+    /// A joint discriminator batch's point: in training, batch-norm normalises the generated rows
+    /// with the real rows' statistics. With G's last convolution zeroed every generated image is
+    /// the same, so alone (separate) its batch-norms see no spread and its decision cannot depend
+    /// on the real images; joint, it does. The generator's adversarial loss reads the generated
+    /// rows only: the same with 6 or 8 real images separate, different joint.
+    func testAJointBatchNormalisesGeneratedRowsWithTheRealOnes() throws {
+        for (batch, followsTheRealRows) in [("separate", false), ("joint", true)] {
+            let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder(train: 64, test: 8))
+            let t = try h.make(h.config(loss: "gan(mode=semi, part=generator, generator=adversarial, width=4, latent=8, discriminator_batch=\(batch))", steps: 1))
+            let weight = try XCTUnwrap(t.parameters.first { $0.name == "gan.generator.conv2.weight" }).value
+            for k in 0..<weight.count { weight.data[k] = 0 }
+            func value(_ realRows: Int) throws -> Double {
+                Double(try h.evaluate(t, term: "gan", count: realRows, training: true).value.value.scalar)
+            }
+            let (six, eight) = (try value(6), try value(8))
+            print("adversarial L_G with 6 and 8 real rows, \(batch): \(six), \(eight)")
+            // the untrained head's logits are small, so is the difference: 1.0e-4 when written,
+            // where the separate batch's agree to the float rounding of a value near 0.22
+            if followsTheRealRows {
+                XCTAssertGreaterThan(abs(six - eight), 2e-5, "joint: the generated rows' decision follows the real rows")
+            } else {
+                XCTAssertEqual(six, eight, accuracy: 1e-6, "separate: the generated batch is normalised alone")
+            }
+        }
+    }
+
+    func testAJointBatchIsRefusedInDCGANMode() throws {
+        let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder(train: 64, test: 8))
+        XCTAssertThrowsError(try h.make(h.config(loss: "gan(mode=dcgan, discriminator_batch=joint)", steps: 1))) { error in
+            XCTAssertTrue("\(error)".contains("discriminator_batch=joint is for semi mode"), "\(error)")
+        }
+    }
+
     /// Virtual batch norm's point: a sample no longer depends on the others in its batch. The
     /// same first four latent vectors, in batches of 4 and of 6, give the same first four images
     /// with `vbn`, and different ones with batch norm (whose statistics take in the extra two).
