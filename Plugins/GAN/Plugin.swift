@@ -8,8 +8,9 @@ private let plugins = makePluginList([
         GAN.self, kind: LK_KIND_OBJECTIVE, name: "gan", version: "1.4.0",
         summary: "semi-supervised GAN with feature matching (Salimans et al. 2016), or DCGAN (Radford et al. 2016)",
         // dcgan mode scores with a head of its own on the features: the class logits go unread;
-        // with `noise` the discriminator encodes noisy images itself and reads neither tap (a tap
-        // list cannot follow an option, so both are declared as taps that may go without gradient)
+        // with `noise` or a joint batch the discriminator encodes the real images itself and
+        // reads neither tap (a tap list cannot follow an option, so both are declared as taps
+        // that may go without gradient)
         tapsRead: ["features", "logits"], tapsReadWithoutGradient: ["logits", "features"], defaultTap: "features",
         options: [
             .string("mode", \.mode, default: "semi", choices: ["semi", "dcgan"],
