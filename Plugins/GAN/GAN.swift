@@ -33,13 +33,14 @@ import LossKitPluginSDK
 ///   paper's input noise layer; its hidden-layer noise and weight normalisation would be the
 ///   encoder's, out of a plugin's reach — the paper's CIFAR discriminator's dropout after each
 ///   stage is `--encoder 'convnet-s(dropout=0.5)'`); the real rows are then encoded again, noisy;
-/// - `discriminator_batch=joint` (semi mode; not one of the paper's techniques): the discriminator
-///   encodes the real rows and the generated ones as one batch. The paper's discriminators had no
+/// - `discriminator_batch=joint` (not one of the paper's techniques): the discriminator encodes
+///   the real rows and the generated ones as one batch. Improved-GAN's discriminators had no
 ///   batch-norm, so a sample's decision did not depend on its batch; the encoder here has it, and
-///   with separate batches (the default) each batch-norm normalises the generated batch with its
-///   own statistics, hiding from the discriminator the per-channel mean and spread that tell it
-///   from the data. Joint, both are normalised alike; feature matching then compares the two
-///   halves of one joint pass as well. The real rows are encoded twice more a step;
+///   with separate batches (the default, as DCGAN trains) each batch-norm normalises the
+///   generated batch with its own statistics, hiding from the discriminator the per-channel mean
+///   and spread that tell it from the data. Joint, both are normalised alike; the generator's
+///   loss (feature matching, or fooling the discriminator) then reads the generated half of
+///   another joint pass as well. The real rows are encoded twice more a step;
 /// - `history_g`, `history_d` λ > 0: historical averaging, λ‖θ − θ̄‖² added to the generator's
 ///   cost over its parameters, and to the discriminator's over the plugin's own discriminator
 ///   parameters (dcgan head, minibatch tensor) — the encoder's weights are the host's and out of
@@ -60,7 +61,7 @@ final class GAN: Objective {
     var vbnReference = 0
     var noise = 0.0
     var generatorLoss = "matching"
-    /// semi mode: "separate" (real and generated rows each their own batch) or "joint".
+    /// "separate" (real and generated rows each their own batch) or "joint".
     var discriminatorBatch = "separate"
     private var reference: State?
     private var context: Context
@@ -126,9 +127,6 @@ final class GAN: Objective {
             historyOfG = try HistoricalAverage(context: context, name: "generator",
                                                params: zip(named, shapes).map { ("generator.\($0.0.0)", $0.0.1, $0.1) })
         }
-        if discriminatorBatch == "joint" && mode == "dcgan" {
-            throw PluginError("discriminator_batch=joint is for semi mode: dcgan mode encodes the host's real batch and the generated one apart, as DCGAN does")
-        }
         if historyD > 0 {
             var own: [(String, Param, [Int])] = []
             if let head = dcganHead { own += [("discriminator.weight", head.weight, [1, D]), ("discriminator.bias", head.bias, [1])] }
@@ -185,6 +183,7 @@ final class GAN: Objective {
         guard generator != nil else { throw PluginError("gan was not prepared") }
         let B = batch.size
         let fake = generate(g, count: B)
+        let joint = discriminatorBatch == "joint"
         let loss: Value
         if mode == "dcgan" {
             guard let head = dcganHead else { throw PluginError("gan was not prepared") }
@@ -193,13 +192,16 @@ final class GAN: Objective {
                 return minibatchTerm(g, f, frozen: frozen, closeness: &closeness).map { d + $0 } ?? d
             }
             minibatchRealRows = B
-            // with input noise the real images are encoded again, noisy; else the host's taps
-            let realFeatures = noise > 0 ? g.encode(noisy(g, batch.images), frozen: false)["features"] : taps["features"]
+            // with input noise or a joint batch the real images are encoded again; else the host's taps
+            let realImages = noise > 0 || joint ? noisy(g, batch.images) : nil
+            let seen = judged(g, real: realImages, fake: fake.detached(), frozen: false)
+            let realFeatures = seen.real?("features") ?? taps["features"]
             try minibatch?.discrimination.fitScaleOnce(g, context: context, real: realFeatures)
             var unused = Double.nan
             let real = decide(realFeatures, frozen: false, closeness: &realCloseness)
-            let fakeForD = decide(g.encode(noisy(g, fake.detached()), frozen: false)["features"], frozen: false, closeness: &fakeCloseness)
-            let fakeForG = decide(g.encode(noisy(g, fake), frozen: true)["features"], frozen: true, closeness: &unused)
+            let fakeForD = decide(seen.fake("features"), frozen: false, closeness: &fakeCloseness)
+            let fooled = judged(g, real: joint ? realImages : nil, fake: fake, frozen: true)
+            let fakeForG = decide(fooled.fake("features"), frozen: true, closeness: &unused)
             // one-sided label smoothing: the real target α; α = 1 is the plain −log σ(d)
             let realTerm = labelSmoothing < 1 ? Float(labelSmoothing) * (-real).softplus() + Float(1 - labelSmoothing) * real.softplus()
                 : (-real).softplus()
@@ -214,28 +216,14 @@ final class GAN: Objective {
             // the unlabelled rows are the real data of the discriminator (all rows if none)
             let rows = (0..<B).filter { !batch.labelled[$0] }
             func realRows(_ v: Value) -> Value { rows.isEmpty ? v : v.gatherRows(rows) }
-            let n = rows.isEmpty ? B : rows.count
-            let joint = discriminatorBatch == "joint"
             // with input noise or a joint batch the real rows are encoded again (noisy with
-            // noise); else the host's taps. Joint: real and generated rows as one batch, so every
-            // batch-norm normalises both with the same statistics, and the generated rows' slice.
+            // noise); else the host's taps
             let realImages = noise > 0 || joint ? noisy(g, realRows(batch.images)) : nil
-            let encodedReal: Taps?, fakeForD: (String) -> Value
-            if joint, let realImages {
-                let both = g.encode(concat([realImages, noisy(g, fake.detached())], axis: 0), frozen: false)
-                encodedReal = both
-                fakeForD = { both[$0].slice(axis: 0, n..<n + B) }
-            } else {
-                encodedReal = realImages.map { g.encode($0, frozen: false) }
-                let alone = g.encode(noisy(g, fake.detached()), frozen: false)
-                fakeForD = { alone[$0] }
-            }
-            func real(_ tap: String) -> Value {
-                guard let encodedReal else { return realRows(taps[tap]) }
-                return joint ? encodedReal[tap].slice(axis: 0, 0..<n) : encodedReal[tap]
-            }
+            let seen = judged(g, real: realImages, fake: fake.detached(), frozen: false)
+            let fakeForD = seen.fake
+            func real(_ tap: String) -> Value { seen.real?(tap) ?? realRows(taps[tap]) }
             var logits = real("logits")
-            minibatchRealRows = n
+            minibatchRealRows = rows.isEmpty ? B : rows.count
             try minibatch?.discrimination.fitScaleOnce(g, context: context, real: real("features"))
             if let extra = minibatchTerm(g, real("features"), closeness: &realCloseness) { logits = logits + extra }
             let lseReal = logits.logSumExp()
@@ -249,16 +237,9 @@ final class GAN: Objective {
             // feature matching through the frozen encoder: only G moves (the real side: all rows'
             // taps, or the real rows encoded again as the discriminator saw them; joint: beside
             // the generated rows again, in one batch as the discriminator judged them)
-            let fakeForG: (String) -> Value, realMatched: Value
-            if joint, let realImages {
-                let both = g.encode(concat([realImages, noisy(g, fake)], axis: 0), frozen: true)
-                fakeForG = { both[$0].slice(axis: 0, n..<n + B) }
-                realMatched = both[matchTap].slice(axis: 0, 0..<n)
-            } else {
-                let alone = g.encode(noisy(g, fake), frozen: true)
-                fakeForG = { alone[$0] }
-                realMatched = encodedReal?[matchTap] ?? taps[matchTap]
-            }
+            let fooled = judged(g, real: joint ? realImages : nil, fake: fake, frozen: true)
+            let fakeForG = fooled.fake
+            let realMatched = fooled.real?(matchTap) ?? seen.real?(matchTap) ?? taps[matchTap]
             let difference = realMatched.detached().mean(axes: [0]) - fakeForG(matchTap).mean(axes: [0])
             let matching = difference.square().sum()
             featureDistance = Double(matching.scalar)
@@ -282,6 +263,23 @@ final class GAN: Objective {
                                 height: shape.height, width: shape.width, low: range.0, high: range.1)
         }
         return loss
+    }
+
+    /// The encoder's taps for `real` images (nil: none encoded) and generated ones (`fake`, given
+    /// the input noise here), as the discriminator sees them: with a joint batch one encode of
+    /// both, so every batch-norm normalises them with the same statistics, and each its slice of
+    /// it; else each apart. Apart, the real images are encoded before the generated ones' noise
+    /// is drawn: the order of random draws (noise, an encoder's dropout) of GAN 1.3.0.
+    private func judged(_ g: GraphBuilder, real: Value?, fake: Value, frozen: Bool)
+        -> (real: ((String) -> Value)?, fake: (String) -> Value) {
+        guard discriminatorBatch == "joint", let real else {
+            let r = real.map { g.encode($0, frozen: frozen) }
+            let f = g.encode(noisy(g, fake), frozen: frozen)
+            return (r.map { r in { r[$0] } }, { f[$0] })
+        }
+        let n = real.shape[0], total = n + fake.shape[0]
+        let both = g.encode(concat([real, noisy(g, fake)], axis: 0), frozen: frozen)
+        return ({ both[$0].slice(axis: 0, 0..<n) }, { both[$0].slice(axis: 0, n..<total) })
     }
 
     /// x + N(0, σ²) for σ = `noise` > 0 (the paper's Gaussian noise on the discriminator's

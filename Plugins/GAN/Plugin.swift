@@ -35,7 +35,7 @@ private let plugins = makePluginList([
             .double("noise", \.noise, default: 0, .atLeast(0),
                     doc: "σ of Gaussian noise on the discriminator's inputs, real and generated, in the data's normalised units (0: off; the paper's MNIST discriminator used 0.3 on pixels in [0, 1]); the real images are encoded a second time"),
             .string("discriminator_batch", \.discriminatorBatch, default: "separate", choices: ["separate", "joint"],
-                    doc: "semi mode: encode the real (unlabelled) rows and the generated ones as separate batches, each batch-norm normalising each with its own statistics, or as one joint batch sharing them (the real rows are then encoded again, twice a step)"),
+                    doc: "encode the real rows (semi mode: the unlabelled ones) and the generated ones as separate batches, each batch-norm normalising each with its own statistics, or as one joint batch sharing them (the real rows are then encoded again, twice a step)"),
             .double("history_g", \.historyG, default: 0, .atLeast(0), doc: "historical averaging λ of the generator (0: off)"),
             .double("history_d", \.historyD, default: 0, .atLeast(0),
                     doc: "historical averaging λ of the plugin's own discriminator parameters (dcgan head, minibatch tensor)"),

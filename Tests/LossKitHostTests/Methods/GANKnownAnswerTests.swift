@@ -155,28 +155,30 @@ final class GANKnownAnswerTests: XCTestCase {
     /// holds to the formulas above (a wrong slice of the joint batch, or a generated half that
     /// reached the discriminator undetached, would show here).
     func testAJointDiscriminatorBatchComputesTheSameTermInEvaluation() throws {
-        for part in ["discriminator", "generator", "both"] {
+        for mode in ["semi", "dcgan"] {
+          for part in ["discriminator", "generator", "both"] {
             var values: [Double] = [], gradients: [[String: [Float]]] = []
             for batch in ["separate", "joint"] {
                 let h = try MethodHarness(plugins: ["GAN"], data: try SyntheticData.makeFolder(train: 64, test: 8))
-                let t = try h.make(h.config(loss: "gan(mode=semi, part=\(part), width=4, latent=8, discriminator_batch=\(batch))", steps: 1))
+                let t = try h.make(h.config(loss: "gan(mode=\(mode), part=\(part), width=4, latent=8, discriminator_batch=\(batch))", steps: 1))
                 let e = try h.evaluate(t, term: "gan", count: 6)
                 t.optimizer.zeroGrad()
                 try e.graph.backward(from: e.value)
                 values.append(Double(e.value.value.scalar))
                 gradients.append(Dictionary(uniqueKeysWithValues: t.parameters.map { ($0.name, Array($0.grad.buffer)) }))
             }
-            XCTAssertEqual(values[0], values[1], accuracy: 1e-5 * max(1, abs(values[0])), part)
+            XCTAssertEqual(values[0], values[1], accuracy: 1e-5 * max(1, abs(values[0])), "\(mode), \(part)")
             XCTAssertEqual(Set(gradients[0].keys), Set(gradients[1].keys))
             var moved = 0
             for (name, separate) in gradients[0] {
                 let joint = try XCTUnwrap(gradients[1][name])
                 let scale = max(1e-3, separate.map { abs($0) }.max() ?? 0)
                 let worst = zip(separate, joint).map { abs($0 - $1) }.max() ?? 0
-                XCTAssertLessThan(worst, 1e-4 * scale, "\(part): \(name)")
+                XCTAssertLessThan(worst, 1e-4 * scale, "\(mode), \(part): \(name)")
                 if separate.contains(where: { $0 != 0 }) { moved += 1 }
             }
-            XCTAssertGreaterThan(moved, 0, "\(part): some parameter has a gradient to compare")
+            XCTAssertGreaterThan(moved, 0, "\(mode), \(part): some parameter has a gradient to compare")
+          }
         }
     }
 
