@@ -1,7 +1,7 @@
 import LossKitPluginSDK
 
 /// The `gan` objective as the host lists it: its version, the options a loss expression may set
-/// (with their defaults and documentation, which `losskit plugins show gan` prints) and the
+/// (with their defaults and documentation, which `losskit plugins info gan` prints) and the
 /// probes it reports; GAN.swift has the method.
 private let plugins = makePluginList([
     describe(
