@@ -97,4 +97,13 @@ final class MethodGradientTests: XCTestCase {
         try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8"), ("noise", "0.3")], silent: ["features", "logits"])
     }
     func testDCGAN() throws { try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8")], silent: ["logits"]) }
+    // a joint batch encodes the real images again beside the generated ones (batch-norm over
+    // both, in training as the check runs): the host's taps go unread
+    func testGANSemiWithAJointDiscriminatorBatch() throws {
+        try check("GAN", "gan", [("width", "4"), ("latent", "8"), ("mode", "semi"), ("discriminator_batch", "joint"), ("minibatch_kernels", "4")],
+                  silent: ["features", "logits"])
+    }
+    func testDCGANWithAJointDiscriminatorBatch() throws {
+        try check("GAN", "gan", [("mode", "dcgan"), ("width", "4"), ("latent", "8"), ("discriminator_batch", "joint")], silent: ["features", "logits"])
+    }
 }
