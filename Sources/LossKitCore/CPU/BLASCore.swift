@@ -35,6 +35,13 @@ public enum BLASCore {
         return nil
     }
 
+    /// Whether the running core clears C for beta 0 with OpenBLAS's generic beta kernel, one
+    /// scalar store per float (every core below AVX-512 in 0.3.21: `perf` put it at 5.6 % of a
+    /// one-thread `ce` step on Zen, docs/BENCHMARKS.md). The AVX-512 cores have a vector beta
+    /// kernel and a direct small-matrix sgemm taken only with beta 0, so `sgemm` leaves them be.
+    /// Read once: OpenBLAS picks its core when it loads and keeps it.
+    public static let clearsCWithScalarLoop: Bool = tier(of: running) < avx512Tier
+
     /// The core OpenBLAS is running in this process.
     public static var running: String {
         guard let name = openblas_get_corename() else { return "unknown" }
