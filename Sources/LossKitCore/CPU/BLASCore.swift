@@ -36,11 +36,12 @@ public enum BLASCore {
     }
 
     /// Whether the running core clears C for beta 0 with OpenBLAS's generic beta kernel, one
-    /// scalar store per float (every core below AVX-512 in 0.3.21: `perf` put it at 5.6 % of a
+    /// scalar store per float (every core below AVX-512 in 0.3.21: `perf` put it at 5.5 % of a
     /// one-thread `ce` step on Zen, docs/BENCHMARKS.md). The AVX-512 cores have a vector beta
     /// kernel and a direct small-matrix sgemm taken only with beta 0, so `sgemm` leaves them be.
-    /// Read once: OpenBLAS picks its core when it loads and keeps it.
-    public static let clearsCWithScalarLoop: Bool = tier(of: running) < avx512Tier
+    /// A core this table does not know (another architecture's) is left be too. Read once:
+    /// OpenBLAS picks its core when it loads and keeps it.
+    public static let clearsCWithScalarLoop: Bool = (1..<avx512Tier).contains(tier(of: running))
 
     /// The core OpenBLAS is running in this process.
     public static var running: String {
