@@ -276,8 +276,16 @@ enum Winograd: WinogradTransform {
         if count == width {
             UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lane.self)
         } else {
-            for k in 0..<count { p[k] = v[k] }
+            storePart(v, p, count)
         }
+    }
+
+    /// The first `count` lanes of v, for the last tiles of a plane. Not inlined: seeing the lanes
+    /// taken out one by one here, LLVM computed the whole transform around them lane by lane as
+    /// well, in the whole-lane path too (perf, AVX2 build: the last lane of F(4×4)'s input
+    /// transform in scalar arithmetic, a sixth of its samples).
+    @inline(never) static func storePart(_ v: Lane, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        for k in 0..<count { p[k] = v[k] }
     }
 
     @inline(__always) static func addLane(_ v: Lane, _ p: UnsafeMutablePointer<Float>) {

@@ -69,11 +69,10 @@ enum Winograd4: WinogradTransform {
 
     /// Calls `body(ty, t0, rows)` for each group of up to four adjacent tiles of one plane of a
     /// [36, channels, tiles] buffer (`src` at the plane's first tile), with the group's six rows of
-    /// transformed values loaded (lanes past the row's last tile zero); `rowDone(ty)` after each
-    /// row of tiles.
+    /// transformed values loaded (lanes past the row's last tile zero).
     @inline(__always) static func forEachTileGroup(
         _ src: UnsafePointer<Float>, _ geo: WinogradTiles, stride: Int,
-        _ body: (_ ty: Int, _ t0: Int, _ rows: (Six, Six, Six, Six, Six, Six)) -> Void, rowDone: (_ ty: Int) -> Void = { _ in }
+        _ body: (_ ty: Int, _ t0: Int, _ rows: (Six, Six, Six, Six, Six, Six)) -> Void
     ) {
         let (th, tw) = (geo.tilesH, geo.tilesW)
         for ty in 0..<th {
@@ -82,19 +81,51 @@ enum Winograd4: WinogradTransform {
                 @inline(__always) func row(_ i: Int) -> Six { loadRow(s, i, stride: stride, count) }
                 body(ty, t0, (row(0), row(1), row(2), row(3), row(4), row(5)))
             }
-            rowDone(ty)
         }
     }
 
-    /// Calls `body(k, column k of the six rows)` for k = 0…5: the second 1-D pass over a tile.
-    @inline(__always) static func forEachColumn(_ r: (Six, Six, Six, Six, Six, Six),
-                                                _ body: (_ k: Int, Lane, Lane, Lane, Lane, Lane, Lane) -> Void) {
-        body(0, r.0.0, r.1.0, r.2.0, r.3.0, r.4.0, r.5.0)
-        body(1, r.0.1, r.1.1, r.2.1, r.3.1, r.4.1, r.5.1)
-        body(2, r.0.2, r.1.2, r.2.2, r.3.2, r.4.2, r.5.2)
-        body(3, r.0.3, r.1.3, r.2.3, r.3.3, r.4.3, r.5.3)
-        body(4, r.0.4, r.1.4, r.2.4, r.3.4, r.4.4, r.5.4)
-        body(5, r.0.5, r.1.5, r.2.5, r.3.5, r.4.5, r.5.5)
+    /// A 6×6 tile transform's two 1-D passes with the intermediate 6×6 lanes in memory (`floats`
+    /// of scratch at `tmp`): `first(i)` gives row i's six lanes, `second(k, …)` gets column k's.
+    ///
+    /// Held in registers between the passes instead (a tuple of 36 lanes), the lanes did not fit
+    /// the 16 vector registers and LLVM spilled them: the input transform took 33 ms of a 260 ms
+    /// one-thread `ce` step of convnet-s (perf, AVX2 build, AMD EPYC family 25), 14 ms this way
+    /// (with `Winograd.storePart`). The stores between the passes may alias the output, so the
+    /// compiler cannot fold the loads back into one web of values; each pass keeps twelve lanes
+    /// live. The output gradient takes the same two passes, with four rows on one side (10 → 6 ms
+    /// a step), and the input gradient too (11.5 → 8 ms); the output transform, with a third of
+    /// the input transform's time, did not gain and keeps its lanes in registers. The arithmetic
+    /// and its order are unchanged: the same bits.
+    enum TilePasses {
+        static let floats = 36 * Winograd.width
+
+        @inline(__always) static func run(_ tmp: UnsafeMutablePointer<Float>, first: (_ i: Int) -> Six,
+                                          second: (_ k: Int, Lane, Lane, Lane, Lane, Lane, Lane) -> Void) {
+            store(tmp, first)
+            @inline(__always) func get(_ k: Int) {
+                let c = column(tmp, k)
+                second(k, c.0, c.1, c.2, c.3, c.4, c.5)
+            }
+            get(0); get(1); get(2); get(3); get(4); get(5)  // spelled out: as a loop, LLVM may leave it rolled
+        }
+
+        /// The first pass: row i's lanes at `tmp + 6i` lanes.
+        @inline(__always) static func store(_ tmp: UnsafeMutablePointer<Float>, _ first: (_ i: Int) -> Six) {
+            let w = Winograd.width
+            @inline(__always) func put(_ i: Int) {
+                let r = first(i), t = tmp + 6 * w * i
+                Winograd.storeLane(r.0, t, w); Winograd.storeLane(r.1, t + w, w); Winograd.storeLane(r.2, t + 2 * w, w)
+                Winograd.storeLane(r.3, t + 3 * w, w); Winograd.storeLane(r.4, t + 4 * w, w); Winograd.storeLane(r.5, t + 5 * w, w)
+            }
+            put(0); put(1); put(2); put(3); put(4); put(5)
+        }
+
+        /// Column k of what `store` wrote.
+        @inline(__always) static func column(_ tmp: UnsafeMutablePointer<Float>, _ k: Int) -> Six {
+            let w = Winograd.width, t = tmp + w * k
+            return (Winograd.loadLane(t), Winograd.loadLane(t + 6 * w), Winograd.loadLane(t + 12 * w),
+                    Winograd.loadLane(t + 18 * w), Winograd.loadLane(t + 24 * w), Winograd.loadLane(t + 30 * w))
+        }
     }
 
     /// Stores column k (ξ = k, 6 + k, …, 30 + k) of `count` adjacent tiles' transformed values.
@@ -155,8 +186,8 @@ enum Winograd4: WinogradTransform {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
         let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
-        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length) { plane, b, c, buffer in
-            let split = buffer.baseAddress!, lines = split + 4 * rows * length
+        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length + TilePasses.floats) { plane, b, c, buffer in
+            let split = buffer.baseAddress!, lines = split + 4 * rows * length, passes = lines + 4 * rows * length
             let src = x + plane * H * W
             Phases.split(rows: rows, count: W, offset: p, phases: 4, length: length, into: split, lines: lines) { r in
                 r - p >= 0 && r - p < H ? src + (r - p) * W : nil
@@ -164,18 +195,16 @@ enum Winograd4: WinogradTransform {
             let dst = v + c * T + b * geo.tilesPerImage
             for ty in 0..<th {
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
-                    @inline(__always) func row(_ i: Int) -> Six {
-                        let s = split + 4 * (4 * ty + i) * length + t0
-                        return inputMap(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),
-                                        Winograd.loadLane(s + 3 * length), Winograd.loadLane(s + 1), Winograd.loadLane(s + length + 1))
-                    }
-                    let rows = (row(0), row(1), row(2), row(3), row(4), row(5))
                     // Whole-lane stores past a row's last tile land on the following rows' first tiles
                     // of this plane, written later by this thread; none may pass the plane's last
                     // tile (with rows narrower than a lane, several rows on: a store that stopped only
                     // in the last row ran into the next plane's tiles from the one before it).
                     let out = dst + ty * tw + t0, count = min(width, geo.tilesPerImage - ty * tw - t0)
-                    forEachColumn(rows) { k, a, b, c, d, e, f in storeColumn(inputMap(a, b, c, d, e, f), out, k, stride: stride, count) }
+                    TilePasses.run(passes, first: { i in
+                        let s = split + 4 * (4 * ty + i) * length + t0
+                        return inputMap(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),
+                                        Winograd.loadLane(s + 3 * length), Winograd.loadLane(s + 1), Winograd.loadLane(s + length + 1))
+                    }, second: { k, a, b, c, d, e, f in storeColumn(inputMap(a, b, c, d, e, f), out, k, stride: stride, count) })
                 }
             }
         }
@@ -188,8 +217,8 @@ enum Winograd4: WinogradTransform {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let T = geo.tiles
         let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
-        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length) { plane, b, c, buffer in
-            let split = buffer.baseAddress!, lines = split + 4 * rows * length
+        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length + TilePasses.floats) { plane, b, c, buffer in
+            let split = buffer.baseAddress!, lines = split + 4 * rows * length, passes = lines + 4 * rows * length
             split.initialize(repeating: 0, count: 4 * rows * length)
             let src = dv + c * T + b * geo.tilesPerImage
             // Column j of a tile is phase j % 4 at tile index t0 + j / 4: columns 4 and 5 land one
@@ -199,41 +228,50 @@ enum Winograd4: WinogradTransform {
             // second load wait for the store before it: store forwarding fails on a straddled store).
             var carry4 = SIMD8<Float>(), carry5 = SIMD8<Float>()  // per tile row i, lanes 0…5
             let end = (geo.tilesW + width - 1) / width * width  // where the last group's carries land
-            forEachTileGroup(src, geo, stride: stride, { ty, t0, rows in
-                @inline(__always) func row(_ v: Six) -> Six { inputAdjoint(v.0, v.1, v.2, v.3, v.4, v.5) }
-                let r = (row(rows.0), row(rows.1), row(rows.2), row(rows.3), row(rows.4), row(rows.5))
-                let c4 = inputAdjoint(r.0.4, r.1.4, r.2.4, r.3.4, r.4.4, r.5.4)
-                let c5 = inputAdjoint(r.0.5, r.1.5, r.2.5, r.3.5, r.4.5, r.5.5)
-                @inline(__always) func shifted(_ v: Lane, _ carry: inout SIMD8<Float>, _ i: Int) -> Lane {
-                    let s = Lane(carry[i], v[0], v[1], v[2])
-                    carry[i] = v[3]
-                    return s
+            let (th, tw) = (geo.tilesH, geo.tilesW)
+            for ty in 0..<th {
+                for t0 in Swift.stride(from: 0, to: tw, by: width) {
+                    let s = src + ty * tw + t0, count = min(width, tw - t0)
+                    // B·(rows of dV), then B·(each column of that), through `TilePasses`
+                    TilePasses.store(passes) { i in
+                        let v = loadRow(s, i, stride: stride, count)
+                        return inputAdjoint(v.0, v.1, v.2, v.3, v.4, v.5)
+                    }
+                    @inline(__always) func column(_ k: Int) -> Six {
+                        let v = TilePasses.column(passes, k)
+                        return inputAdjoint(v.0, v.1, v.2, v.3, v.4, v.5)
+                    }
+                    let c4 = column(4), c5 = column(5)
+                    @inline(__always) func shifted(_ v: Lane, _ carry: inout SIMD8<Float>, _ i: Int) -> Lane {
+                        let s = Lane(carry[i], v[0], v[1], v[2])
+                        carry[i] = v[3]
+                        return s
+                    }
+                    // lanes past the row's last tile are zero, so whole-vector adds stay exact
+                    @inline(__always) func add(_ phase: Int, _ y: Six) {
+                        let base = split + (16 * ty + phase) * length + t0
+                        Winograd.addLane(y.0, base)
+                        Winograd.addLane(y.1, base + 4 * length)
+                        Winograd.addLane(y.2, base + 8 * length)
+                        Winograd.addLane(y.3, base + 12 * length)
+                        Winograd.addLane(y.4, base + 16 * length)
+                        Winograd.addLane(y.5, base + 20 * length)
+                    }
+                    let y0 = column(0)
+                    add(0, (y0.0 + shifted(c4.0, &carry4, 0), y0.1 + shifted(c4.1, &carry4, 1), y0.2 + shifted(c4.2, &carry4, 2),
+                            y0.3 + shifted(c4.3, &carry4, 3), y0.4 + shifted(c4.4, &carry4, 4), y0.5 + shifted(c4.5, &carry4, 5)))
+                    let y1 = column(1)
+                    add(1, (y1.0 + shifted(c5.0, &carry5, 0), y1.1 + shifted(c5.1, &carry5, 1), y1.2 + shifted(c5.2, &carry5, 2),
+                            y1.3 + shifted(c5.3, &carry5, 3), y1.4 + shifted(c5.4, &carry5, 4), y1.5 + shifted(c5.5, &carry5, 5)))
+                    add(2, column(2))
+                    add(3, column(3))
                 }
-                // lanes past the row's last tile are zero, so whole-vector adds stay exact
-                @inline(__always) func add(_ phase: Int, _ y: Six) {
-                    let base = split + (16 * ty + phase) * length + t0
-                    Winograd.addLane(y.0, base)
-                    Winograd.addLane(y.1, base + 4 * length)
-                    Winograd.addLane(y.2, base + 8 * length)
-                    Winograd.addLane(y.3, base + 12 * length)
-                    Winograd.addLane(y.4, base + 16 * length)
-                    Winograd.addLane(y.5, base + 20 * length)
-                }
-                let y0 = inputAdjoint(r.0.0, r.1.0, r.2.0, r.3.0, r.4.0, r.5.0)
-                add(0, (y0.0 + shifted(c4.0, &carry4, 0), y0.1 + shifted(c4.1, &carry4, 1), y0.2 + shifted(c4.2, &carry4, 2),
-                        y0.3 + shifted(c4.3, &carry4, 3), y0.4 + shifted(c4.4, &carry4, 4), y0.5 + shifted(c4.5, &carry4, 5)))
-                let y1 = inputAdjoint(r.0.1, r.1.1, r.2.1, r.3.1, r.4.1, r.5.1)
-                add(1, (y1.0 + shifted(c5.0, &carry5, 0), y1.1 + shifted(c5.1, &carry5, 1), y1.2 + shifted(c5.2, &carry5, 2),
-                        y1.3 + shifted(c5.3, &carry5, 3), y1.4 + shifted(c5.4, &carry5, 4), y1.5 + shifted(c5.5, &carry5, 5)))
-                add(2, inputAdjoint(r.0.2, r.1.2, r.2.2, r.3.2, r.4.2, r.5.2))
-                add(3, inputAdjoint(r.0.3, r.1.3, r.2.3, r.3.3, r.4.3, r.5.3))
-            }, rowDone: { ty in
                 for i in 0..<6 {
                     let base = split + 4 * (4 * ty + i) * length + end
                     base[0] += carry4[i]; base[length] += carry5[i]
                 }
                 carry4 = SIMD8(); carry5 = SIMD8()
-            })
+            }
             let dst = dx + plane * H * W
             Phases.merge(rows: H, phases: 4, length: length, offset: p, count: W, from: split + 4 * p * length, lines: lines,
                          accumulate: accumulate) { iy in dst + iy * W }
@@ -280,8 +318,9 @@ enum Winograd4: WinogradTransform {
     static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
         let stride = O * T, length = Phases.length(tw + width), rows = 4 * th
-        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 8 * rows * length) { plane, b, o, buffer in
+        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 8 * rows * length + TilePasses.floats) { plane, b, o, buffer in
             let phases = buffer.baseAddress!, lines = phases + 4 * rows * length
+            let tmp = lines + 4 * rows * length  // A-mapped rows between the passes (`TilePasses`): row r, column k at (6r + k) lanes
             let src = dy + plane * Ho * Wo
             let dst = dm + o * T + b * geo.tilesPerImage
             Phases.split(rows: rows, count: Wo, offset: 0, phases: 4, length: length, into: phases, lines: lines) { oy in
@@ -290,22 +329,19 @@ enum Winograd4: WinogradTransform {
             for ty in 0..<th {
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
                     let count = min(width, geo.tilesPerImage - ty * tw - t0)  // as in transformInput
-                    @inline(__always) func row(_ r: Int) -> Six {
-                        let s = phases + 4 * (4 * ty + r) * length + t0
-                        return outputAdjoint(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),
-                                             Winograd.loadLane(s + 3 * length))
+                    for r in 0..<4 {
+                        let s = phases + 4 * (4 * ty + r) * length + t0, t = tmp + 6 * width * r
+                        let g = outputAdjoint(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),
+                                              Winograd.loadLane(s + 3 * length))
+                        Winograd.storeLane(g.0, t, width); Winograd.storeLane(g.1, t + width, width); Winograd.storeLane(g.2, t + 2 * width, width)
+                        Winograd.storeLane(g.3, t + 3 * width, width); Winograd.storeLane(g.4, t + 4 * width, width); Winograd.storeLane(g.5, t + 5 * width, width)
                     }
-                    let (g0, g1, g2, g3) = (row(0), row(1), row(2), row(3))
                     let out = dst + ty * tw + t0
-                    @inline(__always) func column(_ k: Int, _ a: Lane, _ b: Lane, _ c: Lane, _ d: Lane) {
-                        storeColumn(outputAdjoint(a, b, c, d), out, k, stride: stride, count)
+                    for k in 0..<6 {
+                        let t = tmp + width * k
+                        storeColumn(outputAdjoint(Winograd.loadLane(t), Winograd.loadLane(t + 6 * width), Winograd.loadLane(t + 12 * width),
+                                                  Winograd.loadLane(t + 18 * width)), out, k, stride: stride, count)
                     }
-                    column(0, g0.0, g1.0, g2.0, g3.0)
-                    column(1, g0.1, g1.1, g2.1, g3.1)
-                    column(2, g0.2, g1.2, g2.2, g3.2)
-                    column(3, g0.3, g1.3, g2.3, g3.3)
-                    column(4, g0.4, g1.4, g2.4, g3.4)
-                    column(5, g0.5, g1.5, g2.5, g3.5)
                 }
             }
         }
