@@ -106,18 +106,21 @@ enum Winograd4: WinogradTransform {
                 let c = column(tmp, k)
                 second(k, c.0, c.1, c.2, c.3, c.4, c.5)
             }
-            get(0); get(1); get(2); get(3); get(4); get(5)  // spelled out: as a loop, LLVM may leave it rolled
+            get(0); get(1); get(2); get(3); get(4); get(5)  // spelled out, as the first pass
         }
 
-        /// The first pass: row i's lanes at `tmp + 6i` lanes.
+        /// The first pass: row i's lanes at `tmp + 6i` lanes. Spelled out: written as a loop over
+        /// a closure's argument, the same pass in F(2×2) was left rolled (perf).
         @inline(__always) static func store(_ tmp: UnsafeMutablePointer<Float>, _ first: (_ i: Int) -> Six) {
-            let w = Winograd.width
-            @inline(__always) func put(_ i: Int) {
-                let r = first(i), t = tmp + 6 * w * i
-                Winograd.storeLane(r.0, t, w); Winograd.storeLane(r.1, t + w, w); Winograd.storeLane(r.2, t + 2 * w, w)
-                Winograd.storeLane(r.3, t + 3 * w, w); Winograd.storeLane(r.4, t + 4 * w, w); Winograd.storeLane(r.5, t + 5 * w, w)
-            }
-            put(0); put(1); put(2); put(3); put(4); put(5)
+            put(tmp, 0, first(0)); put(tmp, 1, first(1)); put(tmp, 2, first(2))
+            put(tmp, 3, first(3)); put(tmp, 4, first(4)); put(tmp, 5, first(5))
+        }
+
+        /// Row i's six lanes, at `tmp + 6i` lanes.
+        @inline(__always) static func put(_ tmp: UnsafeMutablePointer<Float>, _ i: Int, _ r: Six) {
+            let w = Winograd.width, t = tmp + 6 * w * i
+            Winograd.storeLane(r.0, t, w); Winograd.storeLane(r.1, t + w, w); Winograd.storeLane(r.2, t + 2 * w, w)
+            Winograd.storeLane(r.3, t + 3 * w, w); Winograd.storeLane(r.4, t + 4 * w, w); Winograd.storeLane(r.5, t + 5 * w, w)
         }
 
         /// Column k of what `store` wrote.
@@ -125,6 +128,12 @@ enum Winograd4: WinogradTransform {
             let w = Winograd.width, t = tmp + w * k
             return (Winograd.loadLane(t), Winograd.loadLane(t + 6 * w), Winograd.loadLane(t + 12 * w),
                     Winograd.loadLane(t + 18 * w), Winograd.loadLane(t + 24 * w), Winograd.loadLane(t + 30 * w))
+        }
+
+        /// Column k of the first four rows `put` wrote (the output gradient's four).
+        @inline(__always) static func column4(_ tmp: UnsafeMutablePointer<Float>, _ k: Int) -> Four {
+            let w = Winograd.width, t = tmp + w * k
+            return (Winograd.loadLane(t), Winograd.loadLane(t + 6 * w), Winograd.loadLane(t + 12 * w), Winograd.loadLane(t + 18 * w))
         }
     }
 
@@ -320,7 +329,7 @@ enum Winograd4: WinogradTransform {
         let stride = O * T, length = Phases.length(tw + width), rows = 4 * th
         Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 8 * rows * length + TilePasses.floats) { plane, b, o, buffer in
             let phases = buffer.baseAddress!, lines = phases + 4 * rows * length
-            let tmp = lines + 4 * rows * length  // A-mapped rows between the passes (`TilePasses`): row r, column k at (6r + k) lanes
+            let passes = lines + 4 * rows * length
             let src = dy + plane * Ho * Wo
             let dst = dm + o * T + b * geo.tilesPerImage
             Phases.split(rows: rows, count: Wo, offset: 0, phases: 4, length: length, into: phases, lines: lines) { oy in
@@ -329,18 +338,16 @@ enum Winograd4: WinogradTransform {
             for ty in 0..<th {
                 for t0 in Swift.stride(from: 0, to: tw, by: width) {
                     let count = min(width, geo.tilesPerImage - ty * tw - t0)  // as in transformInput
+                    // A·(each of the four rows of dY), then A·(each column of that), through `TilePasses`
                     for r in 0..<4 {
-                        let s = phases + 4 * (4 * ty + r) * length + t0, t = tmp + 6 * width * r
-                        let g = outputAdjoint(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),
-                                              Winograd.loadLane(s + 3 * length))
-                        Winograd.storeLane(g.0, t, width); Winograd.storeLane(g.1, t + width, width); Winograd.storeLane(g.2, t + 2 * width, width)
-                        Winograd.storeLane(g.3, t + 3 * width, width); Winograd.storeLane(g.4, t + 4 * width, width); Winograd.storeLane(g.5, t + 5 * width, width)
+                        let s = phases + 4 * (4 * ty + r) * length + t0
+                        TilePasses.put(passes, r, outputAdjoint(Winograd.loadLane(s), Winograd.loadLane(s + length),
+                                                                Winograd.loadLane(s + 2 * length), Winograd.loadLane(s + 3 * length)))
                     }
                     let out = dst + ty * tw + t0
                     for k in 0..<6 {
-                        let t = tmp + width * k
-                        storeColumn(outputAdjoint(Winograd.loadLane(t), Winograd.loadLane(t + 6 * width), Winograd.loadLane(t + 12 * width),
-                                                  Winograd.loadLane(t + 18 * width)), out, k, stride: stride, count)
+                        let g = TilePasses.column4(passes, k)
+                        storeColumn(outputAdjoint(g.0, g.1, g.2, g.3), out, k, stride: stride, count)
                     }
                 }
             }
