@@ -41,7 +41,9 @@ enum Phases {
 
     /// Splits `rows` rows into their phases: row r (`source(r)`, nil for a row of zeros) goes to
     /// `out + r · n · length`, all `length` indices of each phase, zeros outside the row. `lines`
-    /// has room for `rows · n · length` floats.
+    /// has room for `rows · n · length` floats; with `linesZeroed` they hold zeros wherever no row
+    /// is copied (zeroed once for a run of planes of one geometry: each plane then writes the same
+    /// ranges, and zeroing every line again was a tenth of F(2×2)'s input transform, perf).
     ///
     /// Every row is copied into its zero-padded line before any line is shuffled, so each vector
     /// load reads floats stored long before. A load that straddles several just-written stores
@@ -49,12 +51,12 @@ enum Phases {
     /// row, the load after it held half of F(2×2)'s `outputGradient` samples and a sixth of its
     /// `transformInput`'s (perf).
     @inline(__always) static func split(rows: Int, count: Int, offset p: Int, phases n: Int, length: Int,
-                                        into out: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>,
+                                        into out: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>, linesZeroed: Bool = false,
                                         source: (_ row: Int) -> UnsafePointer<Float>?) {
         let size = n * length
         for r in 0..<rows {
             let line = lines + r * size
-            zero(line, size)
+            if !linesZeroed { zero(line, size) }
             if let row = source(r) { copy(row, count, into: line + p) }
         }
         for r in 0..<rows {

@@ -71,26 +71,29 @@ enum Winograd: WinogradTransform {
 
     /// `forEachPlane` over the input planes of `geo`, each with scratch for its padded plane split
     /// into even and odd columns (uninitialised): padded row r's even columns at
-    /// `split + 2r · length`, its odd ones `length` further, and as much again for `Phases`' lines.
+    /// `split + 2r · length`, its odd ones `length` further, and as much again for `Phases`' lines
+    /// (zeroed once, for `Phases.split`'s `linesZeroed`).
     @inline(__always) private static func forEachSplitPlane(
         _ geo: WinogradTiles,
         _ body: (_ plane: Int, _ image: Int, _ channel: Int, _ split: UnsafeMutablePointer<Float>, _ lines: UnsafeMutablePointer<Float>,
                  _ rows: Int, _ length: Int) -> Void
     ) {
         let rows = 2 * geo.tilesH + 2, length = Phases.length(geo.tilesW + 1 + width)
-        forEachPlane(batch: geo.batch, channels: geo.channels, scratch: 4 * rows * length) { plane, b, c, buffer in
+        forEachPlane(batch: geo.batch, channels: geo.channels, scratch: 4 * rows * length, zeroed: true) { plane, b, c, buffer in
             body(plane, b, c, buffer.baseAddress!, buffer.baseAddress! + 2 * rows * length, rows, length)
         }
     }
 
     /// Calls `body(plane, image, channel, scratch)` for each of `batch · channels` image planes,
-    /// planes split across threads, each thread with its own (uninitialised) scratch of `floats`.
+    /// planes split across threads, each thread with its own scratch of `floats`: zeroed once
+    /// before its first plane with `zeroed`, else uninitialised.
     @inline(__always) static func forEachPlane(
-        batch: Int, channels: Int, scratch floats: Int,
+        batch: Int, channels: Int, scratch floats: Int, zeroed: Bool = false,
         _ body: (_ plane: Int, _ image: Int, _ channel: Int, _ scratch: UnsafeMutableBufferPointer<Float>) -> Void
     ) {
         parallelFor(batch * channels) { lo, hi in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: floats) { buffer in
+                if zeroed { buffer.initialize(repeating: 0) }
                 for plane in lo..<hi { body(plane, plane / channels, plane % channels, buffer) }
             }
         }
@@ -104,7 +107,7 @@ enum Winograd: WinogradTransform {
         let stride = C * T
         forEachSplitPlane(geo) { plane, b, c, split, lines, rows, length in
             let src = x + plane * H * W
-            Phases.split(rows: rows, count: W, offset: p, phases: 2, length: length, into: split, lines: lines) { r in
+            Phases.split(rows: rows, count: W, offset: p, phases: 2, length: length, into: split, lines: lines, linesZeroed: true) { r in
                 r - p >= 0 && r - p < H ? src + (r - p) * W : nil
             }
             let dst = v + c * T + b * geo.tilesPerImage
@@ -121,16 +124,20 @@ enum Winograd: WinogradTransform {
                     // in the last row ran into the next plane's tiles from the one before it).
                     let out = dst + ty * tw + t0, count = min(width, geo.tilesPerImage - ty * tw - t0)
                     // rows of Bᵀ d, then each row's columns times B
-                    @inline(__always) func put(_ i: Int, _ r: Row) {
-                        storeLane(r.0 - r.2, out + (4 * i) * stride, count)
-                        storeLane(r.1 + r.2, out + (4 * i + 1) * stride, count)
-                        storeLane(r.2 - r.1, out + (4 * i + 2) * stride, count)
-                        storeLane(r.1 - r.3, out + (4 * i + 3) * stride, count)
+                    @inline(__always) func store(_ count: Int) {
+                        @inline(__always) func put(_ i: Int, _ r: Row) {
+                            storeLane(r.0 - r.2, out + (4 * i) * stride, count)
+                            storeLane(r.1 + r.2, out + (4 * i + 1) * stride, count)
+                            storeLane(r.2 - r.1, out + (4 * i + 2) * stride, count)
+                            storeLane(r.1 - r.3, out + (4 * i + 3) * stride, count)
+                        }
+                        put(0, (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3))
+                        put(1, (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3))
+                        put(2, (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3))
+                        put(3, (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3))
                     }
-                    put(0, (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3))
-                    put(1, (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3))
-                    put(2, (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3))
-                    put(3, (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3))
+                    // all but a plane's last group store whole lanes: a copy with no test per store
+                    if count == width { store(width) } else { store(count) }
                 }
             }
         }
@@ -217,12 +224,12 @@ enum Winograd: WinogradTransform {
     static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
         let stride = O * T, length = Phases.length(tw + width), rows = 2 * th
-        forEachPlane(batch: geo.batch, channels: O, scratch: 4 * rows * length) { plane, b, o, buffer in
+        forEachPlane(batch: geo.batch, channels: O, scratch: 4 * rows * length, zeroed: true) { plane, b, o, buffer in
             let phases = buffer.baseAddress!, lines = phases + 2 * rows * length
             let src = dy + plane * Ho * Wo
             let dst = dm + o * T + b * geo.tilesPerImage
             // the output rows split into even and odd columns (zeros where cropped)
-            Phases.split(rows: rows, count: Wo, offset: 0, phases: 2, length: length, into: phases, lines: lines) { oy in
+            Phases.split(rows: rows, count: Wo, offset: 0, phases: 2, length: length, into: phases, lines: lines, linesZeroed: true) { oy in
                 oy < Ho ? src + oy * Wo : nil
             }
             for ty in 0..<th {
@@ -233,13 +240,16 @@ enum Winograd: WinogradTransform {
                     let (y10, y11) = (loadLane(even1 + t0), loadLane(odd1 + t0))
                     let out = dst + ty * tw + t0
                     // rows of A dY (4 × 2), then each row's columns times Aᵀ
-                    @inline(__always) func put(_ i: Int, _ a: Lane, _ c: Lane) {
-                        storeLane(a, out + (4 * i) * stride, count)
-                        storeLane(a + c, out + (4 * i + 1) * stride, count)
-                        storeLane(a - c, out + (4 * i + 2) * stride, count)
-                        storeLane(-c, out + (4 * i + 3) * stride, count)
+                    @inline(__always) func store(_ count: Int) {
+                        @inline(__always) func put(_ i: Int, _ a: Lane, _ c: Lane) {
+                            storeLane(a, out + (4 * i) * stride, count)
+                            storeLane(a + c, out + (4 * i + 1) * stride, count)
+                            storeLane(a - c, out + (4 * i + 2) * stride, count)
+                            storeLane(-c, out + (4 * i + 3) * stride, count)
+                        }
+                        put(0, y00, y01); put(1, y00 + y10, y01 + y11); put(2, y00 - y10, y01 - y11); put(3, -y10, -y11)
                     }
-                    put(0, y00, y01); put(1, y00 + y10, y01 + y11); put(2, y00 - y10, y01 - y11); put(3, -y10, -y11)
+                    if count == width { store(width) } else { store(count) }  // as in transformInput
                 }
             }
         }
