@@ -18,14 +18,8 @@ enum Phases {
     /// shuffles cover it exactly.
     static func length(_ minimum: Int) -> Int { (minimum + 3) & ~3 }
 
-    /// Zeros `count` floats, a multiple of four: a few vector stores, where a call to memset costs
-    /// more than the work for rows this short.
-    @inline(__always) static func zero(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        for i in Swift.stride(from: 0, to: count, by: 4) { Winograd.storeLane(Lane(), p + i, 4) }
-    }
-
-    /// Copies `count` floats with whole-vector moves (the last one overlapping the one before),
-    /// for the same reason.
+    /// Copies `count` floats with whole-vector moves (the last one overlapping the one before):
+    /// a call to memcpy costs more than the work for rows this short.
     @inline(__always) static func copy(_ src: UnsafePointer<Float>, _ count: Int, into dst: UnsafeMutablePointer<Float>) {
         guard count >= 4 else {
             for i in 0..<count { dst[i] = src[i] }
@@ -41,9 +35,10 @@ enum Phases {
 
     /// Splits `rows` rows into their phases: row r (`source(r)`, nil for a row of zeros) goes to
     /// `out + r · n · length`, all `length` indices of each phase, zeros outside the row. `lines`
-    /// has room for `rows · n · length` floats; with `linesZeroed` they hold zeros wherever no row
-    /// is copied (zeroed once for a run of planes of one geometry: each plane then writes the same
-    /// ranges, and zeroing every line again was a tenth of F(2×2)'s input transform, perf).
+    /// has room for `rows · n · length` floats and must hold zeros wherever no row is copied: the
+    /// callers' scratch is zeroed once for a run of planes of one geometry (`Winograd.forEachPlane`),
+    /// each plane then writes the same ranges, and zeroing every line again per plane was a tenth
+    /// of F(2×2)'s input transform (perf).
     ///
     /// Every row is copied into its zero-padded line before any line is shuffled, so each vector
     /// load reads floats stored long before. A load that straddles several just-written stores
@@ -51,12 +46,11 @@ enum Phases {
     /// row, the load after it held half of F(2×2)'s `outputGradient` samples and a sixth of its
     /// `transformInput`'s (perf).
     @inline(__always) static func split(rows: Int, count: Int, offset p: Int, phases n: Int, length: Int,
-                                        into out: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>, linesZeroed: Bool = false,
+                                        into out: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>,
                                         source: (_ row: Int) -> UnsafePointer<Float>?) {
         let size = n * length
         for r in 0..<rows {
             let line = lines + r * size
-            if !linesZeroed { zero(line, size) }
             if let row = source(r) { copy(row, count, into: line + p) }
         }
         for r in 0..<rows {

@@ -71,29 +71,28 @@ enum Winograd: WinogradTransform {
 
     /// `forEachPlane` over the input planes of `geo`, each with scratch for its padded plane split
     /// into even and odd columns (uninitialised): padded row r's even columns at
-    /// `split + 2r · length`, its odd ones `length` further, and as much again for `Phases`' lines
-    /// (zeroed once, for `Phases.split`'s `linesZeroed`).
+    /// `split + 2r · length`, its odd ones `length` further, and as much again for `Phases`' lines.
     @inline(__always) private static func forEachSplitPlane(
         _ geo: WinogradTiles,
         _ body: (_ plane: Int, _ image: Int, _ channel: Int, _ split: UnsafeMutablePointer<Float>, _ lines: UnsafeMutablePointer<Float>,
                  _ rows: Int, _ length: Int) -> Void
     ) {
         let rows = 2 * geo.tilesH + 2, length = Phases.length(geo.tilesW + 1 + width)
-        forEachPlane(batch: geo.batch, channels: geo.channels, scratch: 4 * rows * length, zeroed: true) { plane, b, c, buffer in
+        forEachPlane(batch: geo.batch, channels: geo.channels, scratch: 4 * rows * length) { plane, b, c, buffer in
             body(plane, b, c, buffer.baseAddress!, buffer.baseAddress! + 2 * rows * length, rows, length)
         }
     }
 
     /// Calls `body(plane, image, channel, scratch)` for each of `batch · channels` image planes,
-    /// planes split across threads, each thread with its own scratch of `floats`: zeroed once
-    /// before its first plane with `zeroed`, else uninitialised.
+    /// planes split across threads, each thread with its own scratch of `floats`, zeroed once
+    /// before its first plane (what `Phases.split` needs of its lines; a few KB a thread a call).
     @inline(__always) static func forEachPlane(
-        batch: Int, channels: Int, scratch floats: Int, zeroed: Bool = false,
+        batch: Int, channels: Int, scratch floats: Int,
         _ body: (_ plane: Int, _ image: Int, _ channel: Int, _ scratch: UnsafeMutableBufferPointer<Float>) -> Void
     ) {
         parallelFor(batch * channels) { lo, hi in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: floats) { buffer in
-                if zeroed { buffer.initialize(repeating: 0) }
+                buffer.initialize(repeating: 0)
                 for plane in lo..<hi { body(plane, plane / channels, plane % channels, buffer) }
             }
         }
@@ -107,7 +106,7 @@ enum Winograd: WinogradTransform {
         let stride = C * T
         forEachSplitPlane(geo) { plane, b, c, split, lines, rows, length in
             let src = x + plane * H * W
-            Phases.split(rows: rows, count: W, offset: p, phases: 2, length: length, into: split, lines: lines, linesZeroed: true) { r in
+            Phases.split(rows: rows, count: W, offset: p, phases: 2, length: length, into: split, lines: lines) { r in
                 r - p >= 0 && r - p < H ? src + (r - p) * W : nil
             }
             let dst = v + c * T + b * geo.tilesPerImage
@@ -224,12 +223,12 @@ enum Winograd: WinogradTransform {
     static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
         let stride = O * T, length = Phases.length(tw + width), rows = 2 * th
-        forEachPlane(batch: geo.batch, channels: O, scratch: 4 * rows * length, zeroed: true) { plane, b, o, buffer in
+        forEachPlane(batch: geo.batch, channels: O, scratch: 4 * rows * length) { plane, b, o, buffer in
             let phases = buffer.baseAddress!, lines = phases + 2 * rows * length
             let src = dy + plane * Ho * Wo
             let dst = dm + o * T + b * geo.tilesPerImage
             // the output rows split into even and odd columns (zeros where cropped)
-            Phases.split(rows: rows, count: Wo, offset: 0, phases: 2, length: length, into: phases, lines: lines, linesZeroed: true) { oy in
+            Phases.split(rows: rows, count: Wo, offset: 0, phases: 2, length: length, into: phases, lines: lines) { oy in
                 oy < Ho ? src + oy * Wo : nil
             }
             for ty in 0..<th {

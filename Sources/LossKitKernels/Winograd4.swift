@@ -195,10 +195,10 @@ enum Winograd4: WinogradTransform {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
         let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
-        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length + TilePasses.floats, zeroed: true) { plane, b, c, buffer in
+        Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length + TilePasses.floats) { plane, b, c, buffer in
             let split = buffer.baseAddress!, lines = split + 4 * rows * length, passes = lines + 4 * rows * length
             let src = x + plane * H * W
-            Phases.split(rows: rows, count: W, offset: p, phases: 4, length: length, into: split, lines: lines, linesZeroed: true) { r in
+            Phases.split(rows: rows, count: W, offset: p, phases: 4, length: length, into: split, lines: lines) { r in
                 r - p >= 0 && r - p < H ? src + (r - p) * W : nil
             }
             let dst = v + c * T + b * geo.tilesPerImage
@@ -327,12 +327,12 @@ enum Winograd4: WinogradTransform {
     static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
         let stride = O * T, length = Phases.length(tw + width), rows = 4 * th
-        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 8 * rows * length + TilePasses.floats, zeroed: true) { plane, b, o, buffer in
+        Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 8 * rows * length + TilePasses.floats) { plane, b, o, buffer in
             let phases = buffer.baseAddress!, lines = phases + 4 * rows * length
             let passes = lines + 4 * rows * length
             let src = dy + plane * Ho * Wo
             let dst = dm + o * T + b * geo.tilesPerImage
-            Phases.split(rows: rows, count: Wo, offset: 0, phases: 4, length: length, into: phases, lines: lines, linesZeroed: true) { oy in
+            Phases.split(rows: rows, count: Wo, offset: 0, phases: 4, length: length, into: phases, lines: lines) { oy in
                 oy < Ho ? src + oy * Wo : nil
             }
             for ty in 0..<th {
