@@ -18,8 +18,16 @@ var products: [Product] = [
 ]
 /// The engine's hot loops (Sources/LossKitKernels) are compiled once per instruction set, each
 /// build a module of its own that LossKitCore's KernelPath chooses from at run time by the CPU's
-/// features (EngineKernels.swift). The other folders are links to the same sources. The
-/// optimiser flag is there in debug builds too, as for LossKitCore (below).
+/// features (EngineKernels.swift). The other folders are links to the same sources.
+///
+/// They are built -Ounchecked, in debug builds too (optimised as LossKitCore is, below, and then
+/// the tests run the code that ships): their loops index raw pointers by shapes the graph has
+/// checked, and Swift's overflow checks on that index arithmetic only cost time. In the Winograd
+/// transforms each checked product's flag sat on the stack and was tested before every store of a
+/// tile group (perf annotate); without them convnet-s's training paths ran 2-5 % faster forward
+/// and level backward at one thread (`losskit bench --conv-only`, medians of five alternating
+/// pairs, docs/BENCHMARKS.md).
+/// -Ounchecked keeps IEEE semantics as -O does: the same bits.
 let kernelBuilds: [(name: String, flags: [String], define: String?)] = {
     var builds: [(name: String, flags: [String], define: String?)] = [("LossKitKernels", [], nil)]
     #if arch(x86_64)
@@ -58,7 +66,7 @@ var targets: [Target] = [
 ] + kernelBuilds.map { build in
     Target.target(
         name: build.name, dependencies: ["LossKitKernelSupport"], path: "Sources/\(build.name)",
-        swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(build.flags)] + (build.define.map { [.define($0)] } ?? []))
+        swiftSettings: [.unsafeFlags(["-Ounchecked"] + build.flags)] + (build.define.map { [.define($0)] } ?? []))
 } + [
     // the file formats LossKit reads and writes (IDX, CIFAR-10, gzip, NPY, safetensors, JSON lines),
     // with their one error type; nothing of training
