@@ -25,10 +25,28 @@ public struct WinogradTiles: Sendable {
         tilesPerImage = tilesH * tilesW
         tiles = batch * tilesPerImage
     }
+
+    /// Floats between consecutive ξ planes of a transformed buffer whose planes have `rows` rows
+    /// (channels for V and dV, output channels for M and dM): `rows · tiles`, and one 64-byte
+    /// cache line more where that is a multiple of 1 KiB. A tile group's transform reads or writes
+    /// one vector in each of the (m+2)² planes, the same offset in each; planes a multiple of 1 KiB
+    /// apart put those vectors in at most 4 of the L1 cache's 64 sets (1 set at 4 KiB), more
+    /// vectors than a set has lines. convnet-s's 7×7 layers were there (64 or 128 rows of 16
+    /// tiles an image): `losskit bench --conv-only` ran F(2×2) on them 9-16 % faster with the line
+    /// added (docs/BENCHMARKS.md). Other strides are left as they are: an odd number of lines for
+    /// every stride gained nothing on the other layers (the 28×28 F(4×4) one 3-9 % slower in two
+    /// runs of three).
+    public func planeStride(rows: Int) -> Int {
+        let floats = rows * tiles
+        return floats % 256 == 0 ? floats + 16 : floats
+    }
+
+    /// The most floats `planeStride` adds to `rows · tiles`: for sizing buffers.
+    public static let maxPlanePadding = 16
 }
 
 /// One Winograd algorithm F(m×m, 3×3): its tile size and its transforms with their adjoints.
-/// Transformed buffers are [(m+2)², channels, tiles] plus `slack` floats. The kernels
+/// Transformed buffers are [(m+2)², channels, tiles], the planes `WinogradTiles.planeStride` apart, plus `slack` floats. The kernels
 /// behind it are in LossKitKernels, built once per instruction set (`EngineKernels`).
 public protocol WinogradTransform {
     /// Floats a transformed buffer needs past its end: the transforms read whole vectors.

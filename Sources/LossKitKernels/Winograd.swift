@@ -103,7 +103,7 @@ enum Winograd: WinogradTransform {
     static func transformInput(_ x: UnsafePointer<Float>, _ geo: WinogradTiles, into v: UnsafeMutablePointer<Float>) {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = C * T
+        let stride = geo.planeStride(rows: C)
         forEachSplitPlane(geo) { plane, b, c, split, lines, rows, length in
             let src = x + plane * H * W
             Phases.split(rows: rows, count: W, offset: p, phases: 2, length: length, into: split, lines: lines) { r in
@@ -148,7 +148,7 @@ enum Winograd: WinogradTransform {
     static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = C * T, end = (tw + width - 1) / width * width  // where the last group's carry lands
+        let stride = geo.planeStride(rows: C), end = (tw + width - 1) / width * width  // where the last group's carry lands
         forEachSplitPlane(geo) { plane, b, c, split, lines, rows, length in
             split.initialize(repeating: 0, count: 2 * rows * length)
             let src = dv + c * T + b * geo.tilesPerImage
@@ -192,7 +192,7 @@ enum Winograd: WinogradTransform {
     static func transformOutput(_ m: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, bias: UnsafePointer<Float>?,
                                 into y: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = O * T, length = Phases.length(tw + width), rows = 2 * th
+        let stride = geo.planeStride(rows: O), length = Phases.length(tw + width), rows = 2 * th
         forEachPlane(batch: geo.batch, channels: O, scratch: 4 * rows * length) { plane, b, o, buffer in
             // output row r's even columns at 2r · length, its odd ones `length` further
             let phases = buffer.baseAddress!, lines = phases + 2 * rows * length
@@ -222,7 +222,7 @@ enum Winograd: WinogradTransform {
     /// dM = A dY Aᵀ for every tile (the adjoint of `transformOutput`; cropped positions count as 0).
     static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = O * T, length = Phases.length(tw + width), rows = 2 * th
+        let stride = geo.planeStride(rows: O), length = Phases.length(tw + width), rows = 2 * th
         forEachPlane(batch: geo.batch, channels: O, scratch: 4 * rows * length) { plane, b, o, buffer in
             let phases = buffer.baseAddress!, lines = phases + 2 * rows * length
             let src = dy + plane * Ho * Wo

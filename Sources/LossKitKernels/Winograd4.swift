@@ -194,7 +194,7 @@ enum Winograd4: WinogradTransform {
     static func transformInput(_ x: UnsafePointer<Float>, _ geo: WinogradTiles, into v: UnsafeMutablePointer<Float>) {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let (th, tw, T) = (geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
+        let stride = geo.planeStride(rows: C), length = splitLength(geo), rows = splitRows(geo)
         Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length + TilePasses.floats) { plane, b, c, buffer in
             let split = buffer.baseAddress!, lines = split + 4 * rows * length, passes = lines + 4 * rows * length
             let src = x + plane * H * W
@@ -225,7 +225,7 @@ enum Winograd4: WinogradTransform {
     static func addInputGradient(_ dv: UnsafePointer<Float>, _ geo: WinogradTiles, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let (C, H, W, p) = (geo.channels, geo.height, geo.width, geo.padding)
         let T = geo.tiles
-        let stride = C * T, length = splitLength(geo), rows = splitRows(geo)
+        let stride = geo.planeStride(rows: C), length = splitLength(geo), rows = splitRows(geo)
         Winograd.forEachPlane(batch: geo.batch, channels: C, scratch: 8 * rows * length + TilePasses.floats) { plane, b, c, buffer in
             let split = buffer.baseAddress!, lines = split + 4 * rows * length, passes = lines + 4 * rows * length
             split.initialize(repeating: 0, count: 4 * rows * length)
@@ -295,7 +295,7 @@ enum Winograd4: WinogradTransform {
     static func transformOutput(_ m: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, bias: UnsafePointer<Float>?,
                                 into y: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = O * T, length = Phases.length(tw + width), rows = 4 * th
+        let stride = geo.planeStride(rows: O), length = Phases.length(tw + width), rows = 4 * th
         Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 8 * rows * length) { plane, b, o, buffer in
             let phases = buffer.baseAddress!, lines = phases + 4 * rows * length  // output row r, phase c at (4r + c) · length
             let add = bias?[o] ?? 0
@@ -326,7 +326,7 @@ enum Winograd4: WinogradTransform {
     /// dM = A dY Aᵀ for every tile (the adjoint of `transformOutput`; cropped positions count as 0).
     static func outputGradient(_ dy: UnsafePointer<Float>, _ geo: WinogradTiles, outChannels O: Int, into dm: UnsafeMutablePointer<Float>) {
         let (Ho, Wo, th, tw, T) = (geo.outH, geo.outW, geo.tilesH, geo.tilesW, geo.tiles)
-        let stride = O * T, length = Phases.length(tw + width), rows = 4 * th
+        let stride = geo.planeStride(rows: O), length = Phases.length(tw + width), rows = 4 * th
         Winograd.forEachPlane(batch: geo.batch, channels: O, scratch: 8 * rows * length + TilePasses.floats) { plane, b, o, buffer in
             let phases = buffer.baseAddress!, lines = phases + 4 * rows * length
             let passes = lines + 4 * rows * length

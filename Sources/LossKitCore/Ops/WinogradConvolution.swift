@@ -72,7 +72,7 @@ extension Graph {
         let chunk = max(1, min(B, Graph.winogradChunkFloats / max(xis * max(C, O) * perImage, 1)))
         let chunks = (B + chunk - 1) / chunk
         let workers = min(Threads.count, chunks)
-        let tileFloats = xis * max(C, O) * chunk * perImage + F.slack
+        let tileFloats = xis * (max(C, O) * chunk * perImage + WinogradTiles.maxPlanePadding) + F.slack
         /// Calls `body(worker, start, tiles)` for each chunk (first image, geometry) of the worker's
         /// fixed, contiguous range of images, every worker at once, GEMMs on one thread each.
         /// The images are split evenly between the workers first and each worker's share into
@@ -105,15 +105,17 @@ extension Graph {
             let u = Tensor(uninitialized: [xis, O, C])
             F.transformFilters(weight.value.data, outChannels: O, channels: C, into: u.data)
             do {
-                // per worker: the chunk's transformed input V [xis, C, T] and output M [xis, O, T]
+                // per worker: the chunk's transformed input V [xis, C, T] and output M [xis, O, T], their
+                // planes `geo.planeStride` apart
                 let scratch = Tensor(uninitialized: [workers, 2, tileFloats])
                 let (xs, ys, us) = (x.value.data, out.data, u.data)
                 let biasData = bias?.value.data, momentData = moments?.data
                 forEachChunk { w, start, geo in
                     let v = scratch.data + (2 * w) * tileFloats, m = v + tileFloats, T = geo.tiles
+                    let (vStride, mStride) = (geo.planeStride(rows: C), geo.planeStride(rows: O))
                     F.transformInput(xs + start * C * H * W, geo, into: v)
                     for xi in 0..<xis {
-                        sgemm(m: O, n: T, k: C, a: us + xi * O * C, b: v + xi * C * T, c: m + xi * O * T)
+                        sgemm(m: O, n: T, k: C, a: us + xi * O * C, b: v + xi * vStride, c: m + xi * mStride)
                     }
                     F.transformOutput(m, geo, outChannels: O, bias: biasData, into: ys + start * O * Ho * Wo)
                     if let momentData {
@@ -137,17 +139,18 @@ extension Graph {
                 let (xs, us, dus) = (x.value.data, u.data, du?.data)
                 forEachChunk { w, start, geo in
                     let dm = scratch.data + (3 * w) * tileFloats, v = dm + tileFloats, dv = v + tileFloats, T = geo.tiles
+                    let (vStride, mStride) = (geo.planeStride(rows: C), geo.planeStride(rows: O))
                     F.outputGradient(gy + start * O * Ho * Wo, geo, outChannels: O, into: dm)
                     if let dus {
                         F.transformInput(xs + start * C * H * W, geo, into: v)
                         let sums = dus + w * xis * O * C
                         for xi in 0..<xis {
-                            sgemm(transB: true, m: O, n: C, k: T, a: dm + xi * O * T, b: v + xi * C * T, beta: 1, c: sums + xi * O * C)
+                            sgemm(transB: true, m: O, n: C, k: T, a: dm + xi * mStride, b: v + xi * vStride, beta: 1, c: sums + xi * O * C)
                         }
                     }
                     if let gx {
                         for xi in 0..<xis {
-                            sgemm(transA: true, m: C, n: T, k: O, a: us + xi * O * C, b: dm + xi * O * T, c: dv + xi * C * T)
+                            sgemm(transA: true, m: C, n: T, k: O, a: us + xi * O * C, b: dm + xi * mStride, c: dv + xi * vStride)
                         }
                         F.addInputGradient(dv, geo, into: gx + start * C * H * W, accumulate: accumulateX)
                     }
