@@ -46,8 +46,9 @@ public struct WinogradTiles: Sendable {
 }
 
 /// One Winograd algorithm F(m×m, 3×3): its tile size and its transforms with their adjoints.
-/// Transformed buffers are [(m+2)², channels, tiles], the planes `WinogradTiles.planeStride` apart, plus `slack` floats. The kernels
-/// behind it are in LossKitKernels, built once per instruction set (`EngineKernels`).
+/// Transformed buffers are [(m+2)², channels, tiles], the planes `WinogradTiles.planeStride`
+/// apart, plus `slack` floats. The kernels behind it are in LossKitKernels, built once per
+/// instruction set (`EngineKernels`).
 public protocol WinogradTransform {
     /// Floats a transformed buffer needs past its end: the transforms read whole vectors.
     static var slack: Int { get }
