@@ -26,8 +26,7 @@ var products: [Product] = [
 /// transforms each checked product's flag sat on the stack and was tested before every store of a
 /// tile group (perf annotate); without them convnet-s's training paths ran 2-5 % faster forward
 /// and level backward at one thread (`losskit bench --conv-only`, medians of five alternating
-/// pairs, docs/BENCHMARKS.md).
-/// -Ounchecked keeps IEEE semantics as -O does: the same bits.
+/// pairs, docs/BENCHMARKS.md). -Ounchecked keeps IEEE semantics as -O does: the same bits.
 let kernelBuilds: [(name: String, flags: [String], define: String?)] = {
     var builds: [(name: String, flags: [String], define: String?)] = [("LossKitKernels", [], nil)]
     #if arch(x86_64)

@@ -6,7 +6,9 @@ import LossKitKernelSupport
 /// tile and channel pair where the direct sum needs 36: 2.25× fewer FLOPs than im2col + GEMM.
 ///
 /// Layouts: a transformed input V is [16, C, T] and a transformed output M is [16, O, T], where
-/// ξ = 4·row + column indexes the 4×4 transform and t = (image·tilesH + tileY)·tilesW + tileX. The
+/// ξ = 4·row + column indexes the 4×4 transform and t = (image·tilesH + tileY)·tilesW + tileX;
+/// the ξ planes lie `WinogradTiles.planeStride` apart (C·T or O·T, a cache line more where that
+/// is a multiple of 1 KiB), so the transforms take that stride from `geo`, never C·T. The
 /// backward pass uses the adjoints of the same linear maps, so the gradients are those of exactly
 /// the function the forward computed.
 enum Winograd: WinogradTransform {
