@@ -203,12 +203,9 @@ enum Winograd4: WinogradTransform {
             }
             let dst = v + c * T + b * geo.tilesPerImage
             for ty in 0..<th {
-                for t0 in Swift.stride(from: 0, to: tw, by: width) {
-                    // Whole-lane stores past a row's last tile land on the following rows' first tiles
-                    // of this plane, written later by this thread; none may pass the plane's last
-                    // tile (with rows narrower than a lane, several rows on: a store that stopped only
-                    // in the last row ran into the next plane's tiles from the one before it).
-                    let out = dst + ty * tw + t0, count = min(width, geo.tilesPerImage - ty * tw - t0)
+                for group in Swift.stride(from: 0, to: tw, by: width) {
+                    let (t0, count) = Winograd.tileGroup(geo, ty, group)
+                    let out = dst + ty * tw + t0
                     TilePasses.run(passes, first: { i in
                         let s = split + 4 * (4 * ty + i) * length + t0
                         return inputMap(Winograd.loadLane(s), Winograd.loadLane(s + length), Winograd.loadLane(s + 2 * length),
@@ -336,8 +333,8 @@ enum Winograd4: WinogradTransform {
                 oy < Ho ? src + oy * Wo : nil
             }
             for ty in 0..<th {
-                for t0 in Swift.stride(from: 0, to: tw, by: width) {
-                    let count = min(width, geo.tilesPerImage - ty * tw - t0)  // as in transformInput
+                for group in Swift.stride(from: 0, to: tw, by: width) {
+                    let (t0, count) = Winograd.tileGroup(geo, ty, group)
                     // A·(each of the four rows of dY), then A·(each column of that), through `TilePasses`
                     for r in 0..<4 {
                         let s = phases + 4 * (4 * ty + r) * length + t0
