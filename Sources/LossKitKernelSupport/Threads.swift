@@ -8,6 +8,15 @@ public enum Threads {
 
     public static var count: Int { current }
 
+    /// Shares per thread of the engine's parallel loops (`parallelFor`, the Winograd
+    /// convolution's batch): a thread slowed by another process on its core leaves the shares it
+    /// has not started to the others. Measured on the 2-core machine with a busy loop pinned to
+    /// one core: with one share a thread the step ran at the slow thread's pace (`ce` at two
+    /// threads 457-563 images/s, about half its rate without the busy loop), with four 574-692
+    /// (docs/BENCHMARKS.md). `parallelFor`'s results do not depend on it; the Winograd weight
+    /// gradient's last bits do (its partial sums are per share).
+    nonisolated(unsafe) public static var sharesPerThread = 4
+
     /// The thread counts a run, an evaluation or a benchmark accepts.
     public static let allowed = 1...256
 
@@ -47,16 +56,19 @@ public enum Threads {
     }()
 }
 
-/// Runs `body(chunkStart, chunkEnd)` over `0..<n` split into at most `Threads.count` contiguous
-/// chunks. Each index goes to exactly one chunk whatever the timing, so results that are written
-/// per index are deterministic. Called from inside another `parallelFor`'s worker it runs inline:
-/// the cores are already busy, and nesting would only add threads that fight over them.
+/// Runs `body(chunkStart, chunkEnd)` over `0..<n` split into contiguous chunks of at least
+/// `minChunk` (where n allows), up to `Threads.sharesPerThread` a thread, taken by whichever
+/// thread is free (`parallelShares`). Each index goes to exactly one chunk whatever the timing, so
+/// results that are written per index are deterministic. Called from inside another
+/// `parallelFor`'s worker it runs inline: the cores are already busy, and nesting would only add
+/// threads that fight over them.
 @inline(__always)
 public func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Int, Int) -> Void) {
-    let workers = Threads.isWorker ? 1 : min(Threads.count, max(1, n / max(minChunk, 1)))
-    parallelWorkers(workers) { w in
-        let start = n * w / workers
-        let end = n * (w + 1) / workers
+    let pieces = max(1, n / max(minChunk, 1))
+    let chunks = Threads.isWorker || Threads.count == 1 ? 1 : min(Threads.count * Threads.sharesPerThread, pieces)
+    parallelShares(chunks) { w, _ in
+        let start = n * w / chunks
+        let end = n * (w + 1) / chunks
         if start < end { body(start, end) }
     }
 }
@@ -71,6 +83,27 @@ public func parallelWorkers(_ workers: Int, _ body: (Int) -> Void) {
         return
     }
     WorkerPool.shared.run(workers, body)
+}
+
+/// Runs `body(share, thread)` for each share in `0..<shares` on up to `Threads.count` threads,
+/// each thread taking the next unclaimed share when it is free: with more shares than threads, a
+/// thread slowed by another process on its core (or by its own share's cache misses) leaves more
+/// of the shares to the others instead of holding all of them up. Share s always runs the same
+/// `body(s, _)`, so results kept per share and combined in share order do not depend on the
+/// timing; `thread` (0..<min(shares, Threads.count)) indexes per-thread scratch, never in use by
+/// two shares at once. Inline, in share order on thread 0, for one thread or inside a worker.
+public func parallelShares(_ shares: Int, _ body: (_ share: Int, _ thread: Int) -> Void) {
+    let threads = Threads.isWorker ? 1 : min(Threads.count, shares)
+    if threads <= 1 {
+        for s in 0..<max(shares, 0) { body(s, 0) }
+        return
+    }
+    WorkerPool.shared.run(shares: shares, threads: threads, body)
+}
+
+/// The threads `parallelShares(shares, _)` would use here: for sizing per-thread scratch.
+public func parallelSharesThreads(_ shares: Int) -> Int {
+    Threads.isWorker ? 1 : max(1, min(Threads.count, shares))
 }
 
 /// Runs `body` with OpenBLAS limited to one thread, restoring `Threads.count` afterwards: for

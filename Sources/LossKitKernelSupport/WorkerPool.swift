@@ -12,8 +12,10 @@ import Synchronization
 /// A loop's shares are claimed, one at a time, from a single word that also carries the loop's
 /// number: whichever thread is free takes the next share (the caller too, so a worker that wakes
 /// late costs nothing once the caller has done its own), and a thread that lags behind can never
-/// claim a share of a loop it did not see posted. Share w always runs `body(w)`, whoever runs it,
-/// so results stay independent of the timing.
+/// claim a share of a loop it did not see posted. Share w always runs `body(w, thread)`, whoever
+/// runs it, so results stay independent of the timing. A loop may have more shares than threads
+/// (`parallelShares`): a thread that finishes early, or runs on a core another process shares,
+/// then takes more of them.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
@@ -21,8 +23,9 @@ final class WorkerPool: @unchecked Sendable {
     /// between a step's loops are mostly shorter; between steps and in serial code it sleeps.
     let spinMicroseconds: Double
 
-    /// The posted loop: its number (bits 24...), its share count (bits 16..<24) and the next
-    /// unclaimed share (bits 0..<16).
+    /// The posted loop: its number (bits 24...), the threads it uses (bits 16..<24), its share
+    /// count (bits 8..<16) and the next unclaimed share (bits 0..<8). The count travels in the
+    /// word, so a thread that compares the next share with it reads both from one loop.
     private let loop = Atomic<UInt64>(0)
     /// Loop numbers wrap within their 40 bits.
     private static let numberMask: UInt64 = (1 << 40) - 1
@@ -33,8 +36,9 @@ final class WorkerPool: @unchecked Sendable {
     // allocated, not stored properties: pthread objects must not move, and `&property` promises no fixed address
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// The current loop's body: set before the loop is posted, read only by a thread holding a claim.
-    nonisolated(unsafe) private var body: ((Int) -> Void)?
+    /// The current loop's body (share, thread): set before the loop is posted, read only by a
+    /// thread holding a claim.
+    nonisolated(unsafe) private var body: ((Int, Int) -> Void)?
     /// Background threads started.
     private var started = 0
     /// Held by the thread whose loop the pool is running.
@@ -47,32 +51,44 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(wake, nil)
     }
 
-    /// Runs `body(w)` for each w in 0..<workers on the pool's threads and the calling one, and
-    /// returns when all have. A thread that asks while the pool is busy gets Dispatch's threads.
+    /// Runs `body(w)` for each w in 0..<workers, one share per thread (`run(shares:threads:_:)`).
     func run(_ workers: Int, _ body: (Int) -> Void) {
-        guard workers <= 255, owner.try() else {
-            DispatchQueue.concurrentPerform(iterations: workers) { w in WorkerPool.asWorker { body(w) } }
+        run(shares: workers, threads: workers) { share, _ in body(share) }
+    }
+
+    /// Runs `body(share, thread)` for each share in 0..<shares on `threads` threads (the pool's
+    /// and the calling one, thread 0; `threads` ≤ `shares`), and returns when all have. Each
+    /// thread index runs on one thread at a time, so per-thread scratch indexed by it is never
+    /// shared. A thread that asks while the pool is busy gets Dispatch's threads.
+    func run(shares: Int, threads: Int, _ body: (_ share: Int, _ thread: Int) -> Void) {
+        guard shares <= 255, owner.try() else {
+            let next = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                WorkerPool.asWorker {
+                    while case let share = next.add(1, ordering: .relaxed).oldValue, share < shares { body(share, thread) }
+                }
+            }
             return
         }
         defer { owner.unlock() }
         let number = ((loop.load(ordering: .relaxed) >> 24) &+ 1) & WorkerPool.numberMask
-        startThreads(workers - 1)
+        startThreads(threads - 1)
         withoutActuallyEscaping(body) { body in
             self.body = body
             finished.store(0, ordering: .relaxed)
             // sequentially consistent with the sleepers' count: either a worker on its way to sleep
             // sees this loop, or this thread sees the worker and wakes it
-            loop.store(number << 24 | UInt64(workers) << 16, ordering: .sequentiallyConsistent)
+            loop.store(number << 24 | UInt64(threads) << 16 | UInt64(shares) << 8, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(wake)
                 pthread_mutex_unlock(mutex)
             }
-            WorkerPool.asWorker { runShares(of: number) }
+            WorkerPool.asWorker { runShares(of: number, thread: 0) }
             // the rest were claimed by threads still running them; yield now and then in case one
             // of them was descheduled and waits for this core
             var polls = 0
-            while finished.load(ordering: .acquiring) < workers {
+            while finished.load(ordering: .acquiring) < shares {
                 polls += 1
                 if polls & 1023 == 0 { sched_yield() }
             }
@@ -80,13 +96,13 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Claims and runs shares of loop `number` until none is left (or that loop is over).
-    private func runShares(of number: UInt64) {
+    /// Claims and runs shares of loop `number` as `thread` until none is left (or that loop is over).
+    private func runShares(of number: UInt64, thread: Int) {
         var word = loop.load(ordering: .acquiring)
-        while word >> 24 == number, word & 0xffff < (word >> 16) & 0xff {
+        while word >> 24 == number, word & 0xff < (word >> 8) & 0xff {
             let (claimed, now) = loop.compareExchange(expected: word, desired: word + 1, ordering: .acquiringAndReleasing)
             if claimed {
-                body!(Int(word & 0xffff))
+                body!(Int(word & 0xff), thread)
                 finished.add(1, ordering: .releasing)
                 word = loop.load(ordering: .acquiring)
             } else {
@@ -115,7 +131,7 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Thread `index` (1...) serves loops of more than `index` shares; after a smaller loop (the
+    /// Thread `index` (1...) serves loops on more than `index` threads; after a smaller loop (the
     /// thread count was lowered) it sleeps at once instead of spinning beside the threads in use.
     /// Threads beyond the cores (`--threads` above the core count) never spin: a spinning thread
     /// there would take a core from one with work.
@@ -127,7 +143,7 @@ final class WorkerPool: @unchecked Sendable {
             let word = waitForLoop(after: seen, spinning: needed && maySpin)
             seen = word >> 24
             needed = index < Int((word >> 16) & 0xff)
-            if needed { runShares(of: seen) }
+            if needed { runShares(of: seen, thread: index) }
         }
     }
 

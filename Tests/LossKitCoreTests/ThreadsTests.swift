@@ -45,11 +45,37 @@ final class ThreadsTests: XCTestCase {
             lock.lock(); outer.append((lo, hi)); lock.unlock()
             parallelFor(6) { a, b in lock.lock(); inner.append((a, b)); lock.unlock() }
         }
-        XCTAssertEqual(outer.sorted { $0.0 < $1.0 }.map { [$0.0, $0.1] }, [[0, 5], [5, 10]])
-        XCTAssertEqual(inner.map { [$0.0, $0.1] }, [[0, 6], [0, 6]], "each worker ran the inner loop whole")
+        // 2 threads × Threads.sharesPerThread (4) chunks of 10 indices
+        XCTAssertEqual(outer.sorted { $0.0 < $1.0 }.map { [$0.0, $0.1] },
+                       [[0, 1], [1, 2], [2, 3], [3, 5], [5, 6], [6, 7], [7, 8], [8, 10]])
+        XCTAssertEqual(inner.map { [$0.0, $0.1] }, Array(repeating: [0, 6], count: 8), "each share ran the inner loop whole")
         var after: [(Int, Int)] = []
         parallelFor(6) { a, b in lock.lock(); after.append((a, b)); lock.unlock() }
-        XCTAssertEqual(after.count, 2, "outside any worker the loop is split again")
+        XCTAssertEqual(after.count, 6, "outside any worker the loop is split again")
+    }
+
+    /// `parallelFor` gives every index to exactly one contiguous chunk, at most
+    /// `Threads.sharesPerThread` chunks a thread and none shorter than `minChunk` where n allows;
+    /// one thread runs it whole.
+    func testParallelForCoversEachIndexOnceInChunksOfAtLeastMinChunk() {
+        let previous = (Threads.count, Threads.sharesPerThread)
+        defer { Threads.set(previous.0); Threads.sharesPerThread = previous.1 }
+        let lock = NSLock()
+        for (threads, perThread) in [(1, 4), (2, 4), (3, 4), (2, 1), (2, 16)] {
+            Threads.set(threads)
+            Threads.sharesPerThread = perThread
+            for (n, minChunk) in [(0, 1), (1, 1), (7, 1), (100, 1), (100, 30), (1000, 7), (5000, 4096)] {
+                var chunks: [(Int, Int)] = []
+                parallelFor(n, minChunk: minChunk) { lo, hi in lock.lock(); chunks.append((lo, hi)); lock.unlock() }
+                chunks.sort { $0.0 < $1.0 }
+                let label = "n \(n), minChunk \(minChunk), \(threads) threads, \(perThread) a thread"
+                XCTAssertEqual(chunks.map { $0.0 }, chunks.isEmpty ? [] : [0] + chunks.dropLast().map { $0.1 }, label)  // contiguous, from 0
+                XCTAssertTrue(chunks.allSatisfy { $0.0 < $0.1 }, label)
+                XCTAssertEqual(chunks.last?.1 ?? 0, n, label)
+                XCTAssertLessThanOrEqual(chunks.count, threads == 1 ? 1 : threads * perThread, label)
+                if chunks.count > 1 { XCTAssertGreaterThanOrEqual(chunks.map { $0.1 - $0.0 }.min()!, minChunk, label) }
+            }
+        }
     }
 
     /// Workers that call GEMMs themselves run OpenBLAS on one thread, and the thread count comes back.

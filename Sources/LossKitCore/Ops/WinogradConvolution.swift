@@ -57,12 +57,14 @@ extension Graph {
     /// (docs/BENCHMARKS.md). Chunks are at least one image.
     nonisolated(unsafe) public static var winogradChunkFloats = 1 << 17
 
-    /// The Winograd convolution runs chunk by chunk, each chunk of images wholly on one worker:
-    /// its input transform, its (m+2)² GEMMs on one OpenBLAS thread, its output transform. Workers
-    /// share nothing but their disjoint slices of x, y and dx; dW is summed per worker and the
-    /// partial sums added in worker order (the same thread count gives the same bits). Threads
-    /// within each GEMM and transform were measured slower at two threads: with chunks this
-    /// small, waking the threads costs more than they save.
+    /// The Winograd convolution runs chunk by chunk, each chunk of images wholly on one thread:
+    /// its input transform, its (m+2)² GEMMs on one OpenBLAS thread, its output transform. The
+    /// batch is cut into `Threads.sharesPerThread` shares per thread of contiguous images, taken
+    /// by whichever thread is free; threads share nothing but their disjoint slices of x, y and
+    /// dx. dW is summed per share and the partial sums added in share order, so the bits depend on
+    /// the thread count, never on which thread ran what. Threads within each GEMM and transform
+    /// were measured slower at two threads: with chunks this small, waking the threads costs more
+    /// than they save.
     private func winogradConv2d<F: WinogradTransform>(_ x: Node, weight: Node, bias: Node?, padding: Int, using _: F.Type) -> Node {
         let (B, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let O = weight.shape[0]
@@ -71,29 +73,30 @@ extension Graph {
         let (Ho, Wo, perImage) = (whole.outH, whole.outW, whole.tilesPerImage)
         let chunk = max(1, min(B, Graph.winogradChunkFloats / max(xis * max(C, O) * perImage, 1)))
         let chunks = (B + chunk - 1) / chunk
-        let workers = min(Threads.count, chunks)
+        let shares = min(chunks, Threads.count > 1 ? Threads.count * Threads.sharesPerThread : 1)
+        let threads = parallelSharesThreads(shares)
         let tileFloats = xis * (max(C, O) * chunk * perImage + WinogradTiles.maxPlanePadding) + F.slack
-        /// Calls `body(worker, start, tiles)` for each chunk (first image, geometry) of the worker's
-        /// fixed, contiguous range of images, every worker at once, GEMMs on one thread each.
-        /// The images are split evenly between the workers first and each worker's share into
-        /// near-equal chunks of at most `chunk`: with whole chunks dealt out, F(4×4) at 7×7 (chunks
-        /// of 7 images, 19 of them) left one worker a chunk more than the other.
-        /// With one worker (one chunk, or one thread) the chunks run in turn with OpenBLAS and the
-        /// transforms on all threads.
-        func forEachChunk(_ body: (_ worker: Int, _ start: Int, _ geo: WinogradTiles) -> Void) {
-            func run(_ w: Int) {
-                let first = B * w / workers, count = B * (w + 1) / workers - first
+        /// Calls `body(share, thread, start, tiles)` for each chunk (first image, geometry) of each
+        /// share's fixed, contiguous range of images, the shares on `threads` threads at once,
+        /// GEMMs on one OpenBLAS thread each. The images are split evenly between the shares first
+        /// and each share into near-equal chunks of at most `chunk`: with whole chunks dealt out,
+        /// F(4×4) at 7×7 (chunks of 7 images, 19 of them) left one worker a chunk more than the
+        /// other. With one share (one chunk, or one thread) the chunks run in turn with OpenBLAS
+        /// and the transforms on all threads.
+        func forEachChunk(_ body: (_ share: Int, _ thread: Int, _ start: Int, _ geo: WinogradTiles) -> Void) {
+            func run(_ s: Int, _ thread: Int) {
+                let first = B * s / shares, count = B * (s + 1) / shares - first
                 let pieces = (count + chunk - 1) / chunk
                 for piece in 0..<pieces {
                     let start = first + count * piece / pieces, end = first + count * (piece + 1) / pieces
-                    body(w, start, WinogradTiles(batch: end - start, channels: C, height: H, width: W,
-                                                 padding: padding, tile: F.outputTile))
+                    body(s, thread, start, WinogradTiles(batch: end - start, channels: C, height: H, width: W,
+                                                         padding: padding, tile: F.outputTile))
                 }
             }
-            if workers > 1 {
-                withSingleThreadedBLAS { parallelWorkers(workers, run) }
+            if shares > 1 {
+                withSingleThreadedBLAS { parallelShares(shares, run) }
             } else {
-                run(0)
+                run(0, 0)
             }
         }
         let nominalFlops = 2 * Double(O) * Double(C * 9) * Double(B * Ho * Wo)
@@ -105,13 +108,13 @@ extension Graph {
             let u = Tensor(uninitialized: [xis, O, C])
             F.transformFilters(weight.value.data, outChannels: O, channels: C, into: u.data)
             do {
-                // per worker: the chunk's transformed input V [xis, C, T] and output M [xis, O, T], their
+                // per thread: the chunk's transformed input V [xis, C, T] and output M [xis, O, T], their
                 // planes `geo.planeStride` apart
-                let scratch = Tensor(uninitialized: [workers, 2, tileFloats])
+                let scratch = Tensor(uninitialized: [threads, 2, tileFloats])
                 let (xs, ys, us) = (x.value.data, out.data, u.data)
                 let biasData = bias?.value.data, momentData = moments?.data
-                forEachChunk { w, start, geo in
-                    let v = scratch.data + (2 * w) * tileFloats, m = v + tileFloats, T = geo.tiles
+                forEachChunk { _, thread, start, geo in
+                    let v = scratch.data + (2 * thread) * tileFloats, m = v + tileFloats, T = geo.tiles
                     let (vStride, mStride) = (geo.planeStride(rows: C), geo.planeStride(rows: O))
                     F.transformInput(xs + start * C * H * W, geo, into: v)
                     for xi in 0..<xis {
@@ -131,21 +134,22 @@ extension Graph {
                 if let bias, bias.requiresGrad { Graph.addBiasGradient(gy, batch: B, channels: O, plane: Ho * Wo, into: bias.gradBuffer().data) }
                 let needW = weight.requiresGrad, needX = x.requiresGrad
                 guard needW || needX else { return }
-                // per worker: dM, then V (recomputed: cheaper than keeping the batch's V, which
-                // would leave the cache) or dV; the worker's dU sums beside them
-                let scratch = Tensor(uninitialized: [workers, 3, tileFloats])
-                let du = needW ? Tensor(zeros: [workers, xis, O, C]) : nil
+                // per thread: dM, then V (recomputed: cheaper than keeping the batch's V, which
+                // would leave the cache) or dV; per share: its dU sums, the first chunk's GEMMs
+                // writing them (no zeroing pass), the later ones adding
+                let scratch = Tensor(uninitialized: [threads, 3, tileFloats])
+                let du = needW ? Tensor(uninitialized: [shares, xis, O, C]) : nil
                 let (gx, accumulateX) = needX ? x.gradBufferForWriting() : (nil, true)
                 let (xs, us, dus) = (x.value.data, u.data, du?.data)
-                forEachChunk { w, start, geo in
-                    let dm = scratch.data + (3 * w) * tileFloats, v = dm + tileFloats, dv = v + tileFloats, T = geo.tiles
+                forEachChunk { share, thread, start, geo in
+                    let dm = scratch.data + (3 * thread) * tileFloats, v = dm + tileFloats, dv = v + tileFloats, T = geo.tiles
                     let (vStride, mStride) = (geo.planeStride(rows: C), geo.planeStride(rows: O))
                     F.outputGradient(gy + start * O * Ho * Wo, geo, outChannels: O, into: dm)
                     if let dus {
                         F.transformInput(xs + start * C * H * W, geo, into: v)
-                        let sums = dus + w * xis * O * C
+                        let sums = dus + share * xis * O * C, beta: Float = start == B * share / shares ? 0 : 1
                         for xi in 0..<xis {
-                            sgemm(transB: true, m: O, n: C, k: T, a: dm + xi * mStride, b: v + xi * vStride, beta: 1, c: sums + xi * O * C)
+                            sgemm(transB: true, m: O, n: C, k: T, a: dm + xi * mStride, b: v + xi * vStride, beta: beta, c: sums + xi * O * C)
                         }
                     }
                     if let gx {
@@ -156,10 +160,15 @@ extension Graph {
                     }
                 }
                 if let du {
+                    // the shares' sums added in share order, each element on one thread
                     let total = du.data, count = xis * O * C
-                    for w in 1..<max(workers, 1) {
-                        let sums = du.data + w * count
-                        for i in 0..<count { total[i] += sums[i] }
+                    if shares > 1 {
+                        parallelFor(count, minChunk: 4096) { lo, hi in
+                            for s in 1..<shares {
+                                let sums = du.data + s * count
+                                for i in lo..<hi { total[i] += sums[i] }
+                            }
+                        }
                     }
                     F.addFilterGradients(total, outChannels: O, channels: C, into: weight.gradBuffer().data)
                 }
