@@ -47,4 +47,28 @@ final class DeterminismTests: XCTestCase {
         let first = try train(seed: 7, threads: 3)
         for _ in 0..<3 { XCTAssertEqual(first, try train(seed: 7, threads: 3)) }
     }
+
+    /// The Winograd convolution's shares (more than the threads, taken by whichever thread is
+    /// free) fix its weight gradient's bits at the forward pass: repeated two-thread passes agree
+    /// bit for bit, and a backward run on another thread count (3, or 1) gives the same bits.
+    func testWinogradSharesGiveTheSameBitsWhicheverThreadRunsThem() throws {
+        let saved = (Graph.winogradChunkFloats, Threads.count)
+        defer { Graph.winogradChunkFloats = saved.0; Threads.set(saved.1) }
+        Graph.winogradChunkFloats = 1  // one image a chunk: 12 chunks, 8 shares at two threads
+        let x = Fixtures.random([12, 8, 10, 10], seed: 1), w = Fixtures.random([8, 8, 3, 3], seed: 2)
+        func gradients(forward: Int, backward: Int) throws -> [[Float]] {
+            Threads.set(forward)
+            let g = Graph(training: true, random: RandomGenerator(seed: 0))
+            let (xv, wv) = (g.variable(x), g.variable(w))
+            let y = try g.conv2d(xv, weight: wv, bias: nil, padding: 1)
+            let loss = try Fixtures.project(g, y)
+            Threads.set(backward)
+            try g.backward(from: loss)
+            return [y.value.array, xv.grad!.array, wv.grad!.array]
+        }
+        let reference = try gradients(forward: 2, backward: 2)
+        for _ in 0..<10 { XCTAssertEqual(try gradients(forward: 2, backward: 2), reference) }
+        XCTAssertEqual(try gradients(forward: 2, backward: 3), reference)
+        XCTAssertEqual(try gradients(forward: 2, backward: 1), reference)
+    }
 }

@@ -74,15 +74,14 @@ extension Graph {
         let chunk = max(1, min(B, Graph.winogradChunkFloats / max(xis * max(C, O) * perImage, 1)))
         let chunks = (B + chunk - 1) / chunk
         let shares = min(chunks, Threads.count > 1 ? Threads.count * Threads.sharesPerThread : 1)
-        let threads = parallelSharesThreads(shares)
         let tileFloats = xis * (max(C, O) * chunk * perImage + WinogradTiles.maxPlanePadding) + F.slack
         /// Calls `body(share, thread, start, tiles)` for each chunk (first image, geometry) of each
-        /// share's fixed, contiguous range of images, the shares on `threads` threads at once,
-        /// GEMMs on one OpenBLAS thread each. The images are split evenly between the shares first
-        /// and each share into near-equal chunks of at most `chunk`: with whole chunks dealt out,
-        /// F(4×4) at 7×7 (chunks of 7 images, 19 of them) left one worker a chunk more than the
-        /// other. With one share (one chunk, or one thread) the chunks run in turn with OpenBLAS
-        /// and the transforms on all threads.
+        /// share's fixed, contiguous range of images, the shares on `parallelSharesThreads(shares)`
+        /// threads at once, GEMMs on one OpenBLAS thread each. The images are split evenly between
+        /// the shares first and each share into near-equal chunks of at most `chunk`: with whole
+        /// chunks dealt out, F(4×4) at 7×7 (chunks of 7 images, 19 of them) left one worker a chunk
+        /// more than the other. With one share (one chunk, or one thread) the chunks run in turn
+        /// with OpenBLAS and the transforms on all threads.
         func forEachChunk(_ body: (_ share: Int, _ thread: Int, _ start: Int, _ geo: WinogradTiles) -> Void) {
             func run(_ s: Int, _ thread: Int) {
                 let first = B * s / shares, count = B * (s + 1) / shares - first
@@ -110,6 +109,7 @@ extension Graph {
             do {
                 // per thread: the chunk's transformed input V [xis, C, T] and output M [xis, O, T], their
                 // planes `geo.planeStride` apart
+                let threads = parallelSharesThreads(shares)
                 let scratch = Tensor(uninitialized: [threads, 2, tileFloats])
                 let (xs, ys, us) = (x.value.data, out.data, u.data)
                 let biasData = bias?.value.data, momentData = moments?.data
@@ -136,7 +136,10 @@ extension Graph {
                 guard needW || needX else { return }
                 // per thread: dM, then V (recomputed: cheaper than keeping the batch's V, which
                 // would leave the cache) or dV; per share: its dU sums, the first chunk's GEMMs
-                // writing them (no zeroing pass), the later ones adding
+                // writing them (no zeroing pass), the later ones adding. The threads are counted
+                // again here: the thread count may have changed since the forward pass, and the
+                // share count (which fixes the bits) may not.
+                let threads = parallelSharesThreads(shares)
                 let scratch = Tensor(uninitialized: [threads, 3, tileFloats])
                 let du = needW ? Tensor(uninitialized: [shares, xis, O, C]) : nil
                 let (gx, accumulateX) = needX ? x.gradBufferForWriting() : (nil, true)
