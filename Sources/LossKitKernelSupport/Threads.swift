@@ -73,10 +73,10 @@ public func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Int, Int) -> Void)
     }
 }
 
-/// Runs `body(worker)` for each worker in `0..<workers` at once, on the engine's own threads and
-/// the caller's (`WorkerPool`), or inline, one after the other, when `workers` is 1 or the caller
-/// is itself a worker. For loops that keep per-worker partial sums and add them in worker order
-/// afterwards, so that the same thread count gives the same bits.
+/// Runs `body(worker)` for each worker in `0..<workers` at once, one thread each, on the engine's
+/// own threads and the caller's (`WorkerPool`), or inline, one after the other, when `workers` is
+/// 1 or the caller is itself a worker. `losskit bench --loops-only` times it; the engine's loops
+/// use `parallelShares`, which lets a free thread take a slow one's work.
 public func parallelWorkers(_ workers: Int, _ body: (Int) -> Void) {
     if workers <= 1 || Threads.isWorker {
         for w in 0..<max(workers, 0) { body(w) }
@@ -93,7 +93,7 @@ public func parallelWorkers(_ workers: Int, _ body: (Int) -> Void) {
 /// timing; `thread` (0..<min(shares, Threads.count)) indexes per-thread scratch, never in use by
 /// two shares at once. Inline, in share order on thread 0, for one thread or inside a worker.
 public func parallelShares(_ shares: Int, _ body: (_ share: Int, _ thread: Int) -> Void) {
-    let threads = Threads.isWorker ? 1 : min(Threads.count, shares)
+    let threads = parallelSharesThreads(shares)
     if threads <= 1 {
         for s in 0..<max(shares, 0) { body(s, 0) }
         return

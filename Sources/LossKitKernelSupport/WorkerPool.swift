@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// The engine's own worker threads behind `parallelWorkers`: kept alive between parallel loops,
+/// The engine's own worker threads behind `parallelShares` and `parallelWorkers`: kept alive between parallel loops,
 /// and spinning for a short while after each loop before they sleep.
 ///
 /// Why not `DispatchQueue.concurrentPerform`: it wakes a sleeping dispatch thread for every loop,
