@@ -7,7 +7,10 @@
 /// conforms to this protocol; LossKitCore's `KernelPath` picks one when the process starts, by
 /// the CPU's features, so one binary still runs on a baseline x86-64 CPU. Swift neither contracts
 /// a*b+c into FMA nor reorders additions, so the three builds compute the same bits
-/// (KernelPathTests checks this on every path the test machine can run).
+/// (KernelPathTests checks this on every path the test machine can run). One difference is
+/// chosen: the AVX2 build runs the Winograd convolution's forward and input-gradient GEMMs on
+/// `panelGemm` instead of OpenBLAS (`prefersPanelGemm`), whose fused multiply-adds give bits of
+/// their own, within rounding of OpenBLAS's.
 ///
 /// The calls go through a metatype, so they are not inlined into the engine: each one is a whole
 /// plane or a whole chunk of work.
@@ -18,6 +21,15 @@ public protocol EngineKernels {
     /// Winograd F(2×2, 3×3) and F(4×4, 3×3).
     static var winograd2: any WinogradTransform.Type { get }
     static var winograd4: any WinogradTransform.Type { get }
+
+    /// Whether the Winograd convolution's forward and input-gradient GEMMs run on `panelGemm`
+    /// rather than OpenBLAS on this build: true where that was measured faster (AVX2; the
+    /// AVX-512 build's 8-float vectors would leave half of each register idle beside OpenBLAS's
+    /// AVX-512 kernels, and the baseline build has no fused multiply-add).
+    static var prefersPanelGemm: Bool { get }
+    /// C[m×n] = A·B with A packed by `GemmPanels.pack` and B's and C's rows `n` floats apart, C
+    /// overwritten; `GemmPanels.fits(m:n:)` must hold. One thread.
+    static func panelGemm(_ a: UnsafePointer<Float>, m: Int, n: Int, k: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>)
 
     /// Σ x and Σ x² over `n` floats.
     static func sumAndSquares(_ x: UnsafePointer<Float>, _ n: Int) -> (Float, Float)

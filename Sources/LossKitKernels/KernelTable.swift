@@ -16,6 +16,16 @@ public enum KernelTable: EngineKernels {
     public static var winograd2: any WinogradTransform.Type { Winograd.self }
     public static var winograd4: any WinogradTransform.Type { Winograd4.self }
 
+    #if LOSSKIT_KERNELS_AVX2
+    public static let prefersPanelGemm = true
+    #else
+    public static let prefersPanelGemm = false
+    #endif
+
+    public static func panelGemm(_ a: UnsafePointer<Float>, m: Int, n: Int, k: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        PanelGemm.multiply(a, m: m, n: n, k: k, b: b, c: c)
+    }
+
     public static func sumAndSquares(_ x: UnsafePointer<Float>, _ n: Int) -> (Float, Float) {
         Vectorized.sumAndSquares(x, n)
     }

@@ -16,7 +16,8 @@ struct BenchCommand: ParsableCommand {
         layer shapes, on each path (im2col + GEMM; direct summation for 3×3 stride-1 layers with up to 3 input \
         or output channels, the default for 1 input or 1 output channel; Winograd F(2×2,3×3) and F(4×4,3×3) for \
         3×3 stride-1 layers with 8+ input channels, the default there from 4×4 outputs up, F(4×4,3×3) from \
-        16×16 where OpenBLAS runs kernels below AVX-512), next to plain sgemm at the same thread count. --boundary-only times `ce + sc` \
+        16×16 where OpenBLAS runs kernels below AVX-512, from 14×14 where their GEMMs run on the engine's own \
+        kernel, as on AVX2, and then also timed on OpenBLAS's), next to plain sgemm at the same thread count. --boundary-only times `ce + sc` \
         steps through the SC plugin against the same steps with an in-process twin of SC (alternating, \
         paired), clocks each sc term's forward call, and prints what the C ABI costs per step. --loops-only times \
         what starting a parallel loop costs (the engine's worker threads against Dispatch's), for shares of 50 and \

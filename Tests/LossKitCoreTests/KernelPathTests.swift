@@ -4,7 +4,8 @@ import XCTest
 
 /// The engine's hot loops are built once per instruction set and one build is chosen at run time
 /// (`KernelPath`): the choice follows the CPU and LOSSKIT_KERNELS, and every build this machine
-/// can run computes the baseline build's bits, gradient checks included.
+/// can run computes the baseline build's bits, gradient checks included (the Winograd GEMMs on
+/// OpenBLAS; on the panel kernel some builds prefer, within rounding).
 final class KernelPathTests: XCTestCase {
     private static let avx2CPU: [CPUFeatures.Feature] = [.sse2, .sse4_2, .popcnt, .avx, .avx2, .fma, .f16c, .movbe, .bmi1, .bmi2, .abm]
     private static let avx512CPU = avx2CPU + [.avx512f, .avx512cd, .avx512bw, .avx512dq, .avx512vl]
@@ -116,6 +117,11 @@ final class KernelPathTests: XCTestCase {
         Graph.winogradLargeTileMinOutputSide = 16
         XCTAssertEqual(Graph.winogradTile(outH: 16, outW: 16), 4, "the first Winograd layer takes F(4×4)")
         XCTAssertEqual(Graph.winogradTile(outH: 8, outW: 8), 2, "the second takes F(2×2)")
+        // the Winograd GEMMs on OpenBLAS on every path: the panel kernel that some builds prefer
+        // has bits of its own (PanelGemmTests checks it across builds), and is compared below
+        let savedPanels = Graph.winogradPanelGemm
+        defer { Graph.winogradPanelGemm = savedPanels }
+        Graph.winogradPanelGemm = false
         let baseline = try train(on: .baseline)
         for set in runnablePaths() where set != .baseline {
             let other = try train(on: set)
@@ -123,6 +129,22 @@ final class KernelPathTests: XCTestCase {
             for (i, (a, b)) in zip(baseline, other).enumerated() {
                 let differing = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
                 XCTAssertEqual(differing, 0, "\(set.rawValue): \(differing) of tensor \(i)'s \(a.count) values differ from the baseline build's")
+            }
+        }
+        // with the panel kernel where a build prefers it: the same training within rounding (three
+        // steps of SGD and Adam carry each GEMM's last bits into the next step, far below a wrong
+        // kernel's error); the builds that keep OpenBLAS still give the baseline's bits
+        Graph.winogradPanelGemm = true
+        for set in runnablePaths() where set != .baseline {
+            let other = try train(on: set)
+            for (i, (a, b)) in zip(baseline, other).enumerated() {
+                if KernelPath.build(set).prefersPanelGemm {
+                    let scale = a.map(abs).max() ?? 0
+                    let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThanOrEqual(worst, 1e-4 * max(scale, 1), "\(set.rawValue) on panels: tensor \(i) off by \(worst) (largest value \(scale))")
+                } else {
+                    XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "\(set.rawValue): tensor \(i)")
+                }
             }
         }
     }
@@ -165,10 +187,26 @@ final class KernelPathTests: XCTestCase {
         let savedLarge = Graph.winogradLargeTileMinOutputSide
         defer { Graph.winogradLargeTileMinOutputSide = savedLarge }
         Graph.winogradLargeTileMinOutputSide = 16
-        XCTAssertTrue(MachineReport.lines[2].hasSuffix("; Winograd F(4×4) from 16×16 outputs, F(2×2) below"), MachineReport.lines[2])
+        XCTAssertTrue(MachineReport.lines[2].contains("; Winograd F(4×4) from 16×16 outputs, F(2×2) below, its GEMMs on "), MachineReport.lines[2])
         XCTAssertEqual((MachineReport.json["kernels"] as? [String: Any])?["winograd_f4_from"] as? Int, 16)
         Graph.winogradLargeTileMinOutputSide = Int.max
-        XCTAssertTrue(MachineReport.lines[2].hasSuffix("; Winograd F(2×2) at every size"), MachineReport.lines[2])
+        XCTAssertTrue(MachineReport.lines[2].contains("; Winograd F(2×2) at every size, its GEMMs on "), MachineReport.lines[2])
         XCTAssertTrue((MachineReport.json["kernels"] as? [String: Any])?["winograd_f4_from"] is NSNull)
+        // and where the Winograd GEMMs run: the path's preference, or OpenBLAS where switched off
+        for set in runnablePaths() {
+            KernelPath.using(set) {
+                let panels = KernelPath.build(set).prefersPanelGemm
+                XCTAssertEqual((MachineReport.json["kernels"] as? [String: Any])?["winograd_gemms"] as? String, panels ? "panel" : "openblas", set.rawValue)
+                XCTAssertTrue(MachineReport.lines[2].hasSuffix(panels ? "its GEMMs on the engine's panel kernel (filter gradients on OpenBLAS)"
+                                                                      : "its GEMMs on OpenBLAS"), MachineReport.lines[2])
+            }
+        }
+        XCTAssertEqual(KernelPath.build(.avx2).prefersPanelGemm, KernelPath.available.contains(.avx2),
+                       "the AVX2 build, where this binary has one, prefers the panel kernel (measured faster than OpenBLAS's Haswell and Zen kernels)")
+        XCTAssertFalse(KernelPath.build(.baseline).prefersPanelGemm)
+        let savedPanels = Graph.winogradPanelGemm
+        defer { Graph.winogradPanelGemm = savedPanels }
+        Graph.winogradPanelGemm = false
+        XCTAssertTrue(MachineReport.lines[2].hasSuffix("its GEMMs on OpenBLAS"), MachineReport.lines[2])
     }
 }

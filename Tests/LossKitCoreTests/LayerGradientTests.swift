@@ -181,7 +181,13 @@ final class LayerGradientTests: XCTestCase {
         }
         for core in ["Prescott", "Sandybridge", "Zen", "unknown"] {
             XCTAssertEqual(Graph.largeTileMinOutputSide(forBLASCore: core), 16, core)
+            XCTAssertEqual(Graph.largeTileMinOutputSide(forBLASCore: core, panelGemms: true), 14, "\(core), GEMMs on the panel kernel")
         }
+        XCTAssertEqual(Graph.largeTileMinOutputSide(forBLASCore: "SkylakeX", panelGemms: true), Int.max)
+        Graph.winogradLargeTileMinOutputSide = Graph.largeTileMinOutputSide(forBLASCore: "Zen", panelGemms: true)
+        XCTAssertEqual(Graph.winogradTile(outH: 14, outW: 14), 4, "panel GEMMs: F(4×4) from 14×14")
+        XCTAssertEqual(Graph.winogradTile(outH: 13, outW: 20), 2)
+        XCTAssertEqual(Graph.winogradTile(outH: 7, outW: 7), 2)
     }
 
     func testConv2dInChunksOfOneImageGivesTheSameValuesAndGradients() throws {

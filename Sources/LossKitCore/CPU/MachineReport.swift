@@ -21,6 +21,15 @@ public enum MachineReport {
         side.map { "Winograd F(4×4) from \($0)×\($0) outputs, F(2×2) below" } ?? "Winograd F(2×2) at every size"
     }
 
+    /// Whether the Winograd convolution's forward and input-gradient GEMMs run on the engine's
+    /// panel kernel (`EngineKernels.prefersPanelGemm`) rather than OpenBLAS.
+    public static var winogradPanelGemms: Bool { Graph.winogradPanelGemm && KernelPath.kernels.prefersPanelGemm }
+
+    /// Where the Winograd GEMMs run, in words.
+    public static var winogradGemms: String {
+        winogradPanelGemms ? "its GEMMs on the engine's panel kernel (filter gradients on OpenBLAS)" : "its GEMMs on OpenBLAS"
+    }
+
     public static var openBLASConfig: String {
         guard let text = openblas_get_config() else { return "unknown" }
         return String(cString: text).trimmingCharacters(in: .whitespaces)
@@ -31,7 +40,7 @@ public enum MachineReport {
         let cpu = CPUFeatures.current
         return ["CPU: \(cpu.model) (\(cpu.featureList.isEmpty ? "no extensions read" : cpu.featureList))",
                 "OpenBLAS core: \(BLASCoreChoice.report.description); \(openBLASConfig)",
-                "engine kernels: \(kernelPath); \(winogradTiles)"]
+                "engine kernels: \(kernelPath); \(winogradTiles), \(winogradGemms)"]
     }
 
     /// The same, as JSON values.
@@ -45,6 +54,7 @@ public enum MachineReport {
                 "blas": blasEntry, "kernel_path": kernelPath,
                 "kernels": ["instruction_set": KernelPath.choice.instructionSet.rawValue, "chosen_by": KernelPath.choice.chosenBy,
                             "available": KernelPath.available.map(\.rawValue),
-                            "winograd_f4_from": winogradF4From.map { $0 as Any } ?? NSNull()]]
+                            "winograd_f4_from": winogradF4From.map { $0 as Any } ?? NSNull(),
+                            "winograd_gemms": winogradPanelGemms ? "panel" : "openblas"]]
     }
 }

@@ -20,10 +20,17 @@ extension Graph {
         winogradConvolution && channels >= winogradMinChannels && min(outH, outW) >= winogradMinOutputSide
     }
 
+    /// Whether the forward and input-gradient GEMMs may run on the engine's own kernel
+    /// (`EngineKernels.panelGemm`, on the builds that prefer it) instead of OpenBLAS. Tests and
+    /// `losskit bench` switch it to compare both.
+    nonisolated(unsafe) public static var winogradPanelGemm = true
+
     /// From this output side up, Winograd layers use F(4×4, 3×3) (`Sources/LossKitKernels/Winograd4.swift`)
-    /// instead of F(2×2, 3×3); by default `largeTileMinOutputSide(forBLASCore:)` of the core
-    /// OpenBLAS runs (read on first use, after `BLASCoreChoice.prepareProcess` has settled it).
-    nonisolated(unsafe) public static var winogradLargeTileMinOutputSide = largeTileMinOutputSide(forBLASCore: BLASCore.running)
+    /// instead of F(2×2, 3×3); by default `largeTileMinOutputSide(forBLASCore:panelGemms:)` of the
+    /// core OpenBLAS runs and the kernel build's GEMMs (read on first use, after
+    /// `BLASCoreChoice.prepareProcess` and `KernelPath` have settled them).
+    nonisolated(unsafe) public static var winogradLargeTileMinOutputSide =
+        largeTileMinOutputSide(forBLASCore: BLASCore.running, panelGemms: kernels.prefersPanelGemm)
 
     /// F(4×4) needs 0.5625× F(2×2)'s multiplications (36 GEMMs over a quarter of the tiles against
     /// 16) but its transforms cost about twice as much per pixel, so which wins depends on how fast
@@ -32,9 +39,13 @@ extension Graph {
     /// map exactly, and loses from 14×14 down (its tiles cover 16×16 there); with AVX-512 kernels
     /// (SkylakeX, Cooperlake), whose GEMMs run about twice as fast, F(2×2) wins at every size —
     /// `ce` 3-5 % faster at one thread, level at two. So F(4×4) from 16×16 up below AVX-512
-    /// kernels, and never with them.
-    public static func largeTileMinOutputSide(forBLASCore core: String) -> Int {
-        BLASCore.tier(of: core) >= BLASCore.avx512Tier ? Int.max : 16
+    /// kernels, and never with them. Where the forward and input-gradient GEMMs run on the
+    /// engine's panel kernel (`panelGemms`, the AVX2 build), whose packed filters make F(4×4)'s
+    /// 36 thinner GEMMs cheaper still, F(4×4) also won at 14×14 (family-25 EPYC, `ce` 4-7 % a step
+    /// at one and two threads) and still lost at 7×7 (`losskit bench --conv`): from 14×14 there.
+    /// Sides from 8 to 13 were not measured.
+    public static func largeTileMinOutputSide(forBLASCore core: String, panelGemms: Bool = false) -> Int {
+        BLASCore.tier(of: core) >= BLASCore.avx512Tier ? Int.max : panelGemms ? 14 : 16
     }
 
     /// The output tile side (2 or 4) of a Winograd layer with an output of `outH`×`outW`.
@@ -98,6 +109,38 @@ extension Graph {
                 run(0, 0)
             }
         }
+        // The forward and input-gradient GEMMs on the panel kernel, where the build prefers it,
+        // except with one share on several threads, where OpenBLAS threads each GEMM and the
+        // panel kernel would not. Decided here, once: the backward takes the forward's kernel.
+        let panelKernels = kernels
+        let onPanels = Graph.winogradPanelGemm && panelKernels.prefersPanelGemm && (shares > 1 || Threads.count == 1)
+        /// The filters' transforms packed for `panelGemm` as the left operands of each position's
+        /// GEMM, [ξ][rows / 4][columns][4] (U[ξ] forward, U[ξ]ᵀ for dX), or nil where the GEMMs go
+        /// to OpenBLAS.
+        func panels(_ u: UnsafePointer<Float>, rows: Int, columns: Int, transposed: Bool) -> Tensor? {
+            guard onPanels, rows % GemmPanels.rows == 0 else { return nil }
+            let packed = Tensor(uninitialized: [xis, rows, columns])
+            for xi in 0..<xis {
+                GemmPanels.pack(u + xi * rows * columns, m: rows, k: columns, transposed: transposed,
+                                into: packed.data + xi * rows * columns)
+            }
+            return packed
+        }
+        /// c = a · b for every position ξ: [m, k] · [k, n], b's and c's planes `bStride` and
+        /// `cStride` apart, on the panel kernel where `packed` holds a's panels and n is wide
+        /// enough, else OpenBLAS (a then [m, k] per position, or [k, m] with `transA`).
+        func positionGemms(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transA: Bool, packed: Tensor?,
+                           b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, cStride: Int) {
+            if let packed, GemmPanels.fits(m: m, n: n) {
+                for xi in 0..<xis {
+                    panelKernels.panelGemm(packed.data + xi * m * k, m: m, n: n, k: k, b: b + xi * bStride, c: c + xi * cStride)
+                }
+            } else {
+                for xi in 0..<xis {
+                    sgemm(transA: transA, m: m, n: n, k: k, a: a + xi * m * k, b: b + xi * bStride, c: c + xi * cStride)
+                }
+            }
+        }
         let nominalFlops = 2 * Double(O) * Double(C * 9) * Double(B * Ho * Wo)
         return timed("conv") {
             let prof = profiler  // captured by value: the closure must not retain the graph
@@ -106,6 +149,7 @@ extension Graph {
             let moments = training ? Tensor(uninitialized: [B, O, 2]) : nil
             let u = Tensor(uninitialized: [xis, O, C])
             F.transformFilters(weight.value.data, outChannels: O, channels: C, into: u.data)
+            let forwardPanels = panels(u.data, rows: O, columns: C, transposed: false)
             do {
                 // per thread: the chunk's transformed input V [xis, C, T] and output M [xis, O, T], their
                 // planes `geo.planeStride` apart
@@ -117,9 +161,8 @@ extension Graph {
                     let v = scratch.data + (2 * thread) * tileFloats, m = v + tileFloats, T = geo.tiles
                     let (vStride, mStride) = (geo.planeStride(rows: C), geo.planeStride(rows: O))
                     F.transformInput(xs + start * C * H * W, geo, into: v)
-                    for xi in 0..<xis {
-                        sgemm(m: O, n: T, k: C, a: us + xi * O * C, b: v + xi * vStride, c: m + xi * mStride)
-                    }
+                    positionGemms(m: O, n: T, k: C, a: us, transA: false, packed: forwardPanels,
+                                  b: v, bStride: vStride, c: m, cStride: mStride)
                     F.transformOutput(m, geo, outChannels: O, bias: biasData, into: ys + start * O * Ho * Wo)
                     if let momentData {
                         kernels.planeMoments(ys + start * O * Ho * Wo, planes: geo.batch * O, plane: Ho * Wo,
@@ -143,6 +186,7 @@ extension Graph {
                 let scratch = Tensor(uninitialized: [threads, 3, tileFloats])
                 let du = needW ? Tensor(uninitialized: [shares, xis, O, C]) : nil
                 let (gx, accumulateX) = needX ? x.gradBufferForWriting() : (nil, true)
+                let inputPanels = needX ? panels(u.data, rows: C, columns: O, transposed: true) : nil
                 let (xs, us, dus) = (x.value.data, u.data, du?.data)
                 forEachChunk { share, thread, start, geo in
                     let dm = scratch.data + (3 * thread) * tileFloats, v = dm + tileFloats, dv = v + tileFloats, T = geo.tiles
@@ -156,9 +200,8 @@ extension Graph {
                         }
                     }
                     if let gx {
-                        for xi in 0..<xis {
-                            sgemm(transA: true, m: C, n: T, k: O, a: us + xi * O * C, b: dm + xi * mStride, c: dv + xi * vStride)
-                        }
+                        positionGemms(m: C, n: T, k: O, a: us, transA: true, packed: inputPanels,
+                                      b: dm, bStride: mStride, c: dv, cStride: vStride)
                         F.addInputGradient(dv, geo, into: gx + start * C * H * W, accumulate: accumulateX)
                     }
                 }

@@ -36,7 +36,9 @@ public enum ConvBenchmark {
 
     public struct Row {
         public let layer: Layer
-        /// "im2col", "direct", "winograd-f2" or "winograd-f4"; `default` marks the one training uses.
+        /// "im2col", "direct", "winograd-f2" or "winograd-f4" (their GEMMs where training runs them),
+        /// and where those run on the engine's panel kernel also "winograd-f2-openblas" and
+        /// "winograd-f4-openblas"; `default` marks the one training uses.
         public let path: String
         public let isDefault: Bool
         public let forwardGFlops: Double
@@ -68,7 +70,9 @@ public enum ConvBenchmark {
         let random = RandomGenerator(seed: 1)
         let saved = Graph.winogradConvolution, savedLarge = Graph.winogradLargeTileMinOutputSide
         let savedDirect = (Graph.directConvolutionMaxChannels, Graph.directConvolutionMaxOutChannels)
+        let savedPanels = Graph.winogradPanelGemm, panels = MachineReport.winogradPanelGemms
         defer {
+            Graph.winogradPanelGemm = savedPanels
             (Graph.winogradConvolution, Graph.winogradLargeTileMinOutputSide) = (saved, savedLarge)
             (Graph.directConvolutionMaxChannels, Graph.directConvolutionMaxOutChannels) = savedDirect
         }
@@ -90,14 +94,19 @@ public enum ConvBenchmark {
                 : saved && Graph.winogradApplies(channels: l.inChannels, outH: l.size, outW: l.size)
                 ? "winograd-f\(Graph.winogradTile(outH: l.size, outW: l.size))" : "im2col"
             // every path that could apply, timed even where it is not the default
-            var paths = [("im2col", 0)]
-            if l.inChannels <= 3 || l.outChannels <= 3 { paths.append(("direct", 0)) }
-            if l.inChannels >= Graph.winogradMinChannels { paths += [("winograd-f2", 2), ("winograd-f4", 4)] }
+            var paths = [("im2col", 0, false)]
+            if l.inChannels <= 3 || l.outChannels <= 3 { paths.append(("direct", 0, false)) }
+            if l.inChannels >= Graph.winogradMinChannels {
+                paths += [("winograd-f2", 2, panels), ("winograd-f4", 4, panels)]
+                // where the engine's panel kernel takes the Winograd GEMMs, the same on OpenBLAS
+                if panels { paths += [("winograd-f2-openblas", 2, false), ("winograd-f4-openblas", 4, false)] }
+            }
             let savedSide = Graph.winogradMinOutputSide
             defer { Graph.winogradMinOutputSide = savedSide }
             Graph.winogradMinOutputSide = 1
-            return try paths.map { name, tile in
+            return try paths.map { name, tile, onPanels in
                 Graph.winogradConvolution = tile > 0
+                Graph.winogradPanelGemm = onPanels
                 Graph.winogradLargeTileMinOutputSide = tile == 4 ? 1 : Int.max
                 Graph.directConvolutionMaxChannels = name == "direct" ? l.inChannels : 0
                 Graph.directConvolutionMaxOutChannels = name == "direct" ? l.outChannels : 0
