@@ -49,7 +49,9 @@ blas = machine["blas"]
 print(f"\nCPU: {machine['cpu_model']} ({' '.join(machine['cpu_features'])})")
 print(f"OpenBLAS core: {blas['core']} ({blas['chosen_by']}; {blas['before']} before); engine kernels: {machine['kernel_path']}")
 f4 = machine["kernels"].get("winograd_f4_from")
-print("Winograd: F(2×2) at every size" if f4 is None else f"Winograd: F(4×4) from {f4}×{f4} outputs, F(2×2) below")
+tiles = "F(2×2) at every size" if f4 is None else f"F(4×4) from {f4}×{f4} outputs, F(2×2) below"
+gemms = {"panel": "GEMMs on the engine's panel kernel (filter gradients on OpenBLAS)", "openblas": "GEMMs on OpenBLAS"}
+print(f"Winograd: {tiles}; " + gemms.get(machine["kernels"].get("winograd_gemms"), "GEMMs on OpenBLAS"))
 try:
     import torch
     print(f"PyTorch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()} kernels")
