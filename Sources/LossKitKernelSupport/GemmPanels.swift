@@ -4,8 +4,9 @@
 ///
 /// The Winograd convolution multiplies the same transformed filters U[ξ] by every chunk's tiles:
 /// packing them once a pass is what OpenBLAS otherwise redoes on every call (with m, k = 32–128
-/// and 64–100 tiles a call, its packing and the zeroing of C before it were a fifth of the GEMMs'
-/// time on convnet-s). Layout only, no arithmetic: any build may pack for any other.
+/// and 48–100 tiles a call, its packing and the zeroing of C before it took about a quarter of
+/// the GEMMs' time in a one-thread `ce + swwae` step, perf). Layout only, no arithmetic: any
+/// build may pack for any other.
 public enum GemmPanels {
     /// Rows per panel; m must be a multiple of it.
     public static let rows = 4

@@ -5,11 +5,12 @@ import LossKitKernelSupport
 ///
 /// Each block keeps a 4 × w piece of C in registers for the whole sum over k (w = 24: twelve
 /// 8-float accumulators, the most AVX2's sixteen registers hold beside B's three vectors and a
-/// broadcast), so C is written once and never read. A row's last columns are a block of 24, 16 or
-/// 8 placed to end at column n, overlapping columns already done: they are recomputed with the
-/// same arithmetic, so the bits do not depend on n's remainder and no lane is masked. Each element is
-/// one fused multiply-add per k, in order of k: the same bits on every build that runs it, and
-/// not those of OpenBLAS (whose kernels split k differently).
+/// broadcast), so C is written once and never read. A row's last columns are a block of 24, 16
+/// or 8 placed to end at column n, overlapping columns already done: they are recomputed with
+/// the same arithmetic, so the bits do not depend on n's remainder and no lane is masked. Each
+/// element is one fused multiply-add per k, in order of k: the same bits on every build that
+/// runs it (the baseline build's fused multiply-add is a library call: correct, slow), and not
+/// those of OpenBLAS.
 enum PanelGemm {
     typealias Vector = SIMD8<Float>
 
