@@ -44,7 +44,8 @@ struct LossKit: ParsableCommand {
         restarts itself with OPENBLAS_CORETYPE set to the best core the CPU runs (cpuid), after checking \
         that core's sgemm against a reference; a failed check falls back with a warning. Your own \
         OPENBLAS_CORETYPE always wins. The engine's own loops are built for baseline x86-64, AVX2 and \
-        AVX-512, and the highest build the CPU runs is used (all compute the same bits); \
+        AVX-512, and the highest build the CPU runs is used (all compute the same bits, except that the AVX2 \
+        build runs the Winograd convolutions' GEMMs on its own kernel, within rounding of OpenBLAS's); \
         LOSSKIT_KERNELS=baseline|avx2|avx512 forces one. --version shows the CPU, the core, the kernel \
         build and who chose them.
 
