@@ -22,8 +22,8 @@ public enum MachineReport {
     }
 
     /// Whether the Winograd convolution's forward and input-gradient GEMMs run on the engine's
-    /// panel kernel (`EngineKernels.prefersPanelGemm`) rather than OpenBLAS.
-    public static var winogradPanelGemms: Bool { Graph.winogradPanelGemm && KernelPath.kernels.prefersPanelGemm }
+    /// panel kernel rather than OpenBLAS (`Graph.winogradGemmsOnPanels`).
+    public static var winogradPanelGemms: Bool { Graph.winogradGemmsOnPanels }
 
     /// Where the Winograd GEMMs run, in words.
     public static var winogradGemms: String {

@@ -25,6 +25,10 @@ extension Graph {
     /// `losskit bench` switch it to compare both.
     nonisolated(unsafe) public static var winogradPanelGemm = true
 
+    /// Whether this process's Winograd GEMMs (forward, dX) take the panel kernel: the switch
+    /// above, and a kernel build that prefers it.
+    public static var winogradGemmsOnPanels: Bool { winogradPanelGemm && kernels.prefersPanelGemm }
+
     /// From this output side up, Winograd layers use F(4×4, 3×3) (`Sources/LossKitKernels/Winograd4.swift`)
     /// instead of F(2×2, 3×3); by default `largeTileMinOutputSide(forBLASCore:panelGemms:)` of the
     /// core OpenBLAS runs and the kernel build's GEMMs (read on first use, after
@@ -113,7 +117,7 @@ extension Graph {
         // except with one share on several threads, where OpenBLAS threads each GEMM and the
         // panel kernel would not. Decided here, once: the backward takes the forward's kernel.
         let panelKernels = kernels
-        let onPanels = Graph.winogradPanelGemm && panelKernels.prefersPanelGemm && (shares > 1 || Threads.count == 1)
+        let onPanels = Graph.winogradGemmsOnPanels && (shares > 1 || Threads.count == 1)
         /// The filters' transforms packed for `panelGemm` as the left operands of each position's
         /// GEMM, [ξ][rows / 4][columns][4] (U[ξ] forward, U[ξ]ᵀ for dX), or nil where the GEMMs go
         /// to OpenBLAS.
