@@ -98,4 +98,20 @@ final class EmulatedCPUTests: XCTestCase {
         }
         XCTAssertGreaterThan(compared, 0, "no emulated CPU's build and core run on this CPU")
     }
+
+    /// The Intel Xeon: an Intel CPU with AVX2 of a model Debian's OpenBLAS 0.3.21 does not
+    /// know (QEMU's Haswell with model number 250) gets OpenBLAS's SSE3 kernels, Prescott, and
+    /// losskit names the core the CPU runs. (`LOSSKIT_BLAS_CORE=openblas` keeps it from restarting
+    /// on that core, which would leave the emulator; `BLASCoreChoiceTests` tests the restart.)
+    func testACPUOpenBLASDoesNotKnowIsSeenForWhatItRuns() throws {
+        var env = ProcessInfo.processInfo.environment
+        for key in ["OPENBLAS_CORETYPE", "LOSSKIT_KERNELS"] { env[key] = nil }
+        env["LOSSKIT_BLAS_CORE"] = "openblas"
+        let (status, out) = PluginFixtures.run(qemu, ["-cpu", "Haswell,model=250", BuiltPlugins.buildDirectory + "/losskit", "--version"],
+                                               environment: env)
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.contains("CPU: Intel Core Processor (Haswell) ("), out)
+        XCTAssertTrue(out.contains("OpenBLAS core: Prescott (OpenBLAS's own pick; this CPU runs Haswell: LOSSKIT_BLAS_CORE=best uses it)"), out)
+        XCTAssertTrue(out.contains("engine kernels: \(KernelPath.describe(.avx2)) (the CPU's best)"), out)
+    }
 }
