@@ -17,18 +17,25 @@ uint32_t lk_cpu_features(void) {
     uint32_t f = 0;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     if (d & (1u << 26)) f |= LK_CPU_SSE2;
+    if (c & (1u << 0)) f |= LK_CPU_SSE3;
+    if (c & (1u << 9)) f |= LK_CPU_SSSE3;
+    if (c & (1u << 19)) f |= LK_CPU_SSE41;
     if (c & (1u << 20)) f |= LK_CPU_SSE42;
     if (c & (1u << 23)) f |= LK_CPU_POPCNT;
     if (c & (1u << 22)) f |= LK_CPU_MOVBE;
+    unsigned ea = 0, eb = 0, ec = 0, ed = 0;
     if (__get_cpuid_max(0x80000000, 0) >= 0x80000001) {
-        unsigned ea, eb, ec, ed;
         __get_cpuid(0x80000001, &ea, &eb, &ec, &ed);
         if (ec & (1u << 5)) f |= LK_CPU_LZCNT;
+        if (ec & (1u << 6)) f |= LK_CPU_SSE4A;
+        if (ec & (1u << 8)) f |= LK_CPU_PREFETCHW;
+        if (ed & (1u << 31)) f |= LK_CPU_3DNOW;
     }
     int osxsave = (c & (1u << 27)) != 0;
     uint64_t xcr = osxsave ? xcr0() : 0;
     int ymm = (xcr & 0x6) == 0x6, zmm = (xcr & 0xE6) == 0xE6;
     if (!ymm) return f;
+    if (ec & (1u << 16)) f |= LK_CPU_FMA4;
     if (c & (1u << 28)) f |= LK_CPU_AVX;
     if (c & (1u << 12)) f |= LK_CPU_FMA;
     if (c & (1u << 29)) f |= LK_CPU_F16C;

@@ -43,7 +43,9 @@ struct LossKit: ParsableCommand {
         When OpenBLAS picks kernels below what the CPU supports (it does not know recent CPUs), losskit \
         restarts itself with OPENBLAS_CORETYPE set to the best core the CPU runs (cpuid), after checking \
         that core's sgemm against a reference; a failed check falls back with a warning. Your own \
-        OPENBLAS_CORETYPE always wins. The engine's own loops are built for baseline x86-64, AVX2 and \
+        OPENBLAS_CORETYPE wins, unless its kernels need instructions the CPU lacks (OpenBLAS loads them \
+        anyway, and the first sgemm would stop on SIGILL; OpenBLAS also picks such a core on some virtual \
+        CPUs): then losskit runs the best core the CPU does run, with a warning. The engine's own loops are built for baseline x86-64, AVX2 and \
         AVX-512, and the highest build the CPU runs is used (all compute the same bits, except that the AVX2 \
         build runs the Winograd convolutions' GEMMs on its own kernel, within rounding of OpenBLAS's); \
         LOSSKIT_KERNELS=baseline|avx2|avx512 forces one. --version shows the CPU, the core, the kernel \

@@ -27,6 +27,14 @@ enum {
     LK_CPU_BMI1 = 1u << 16,
     LK_CPU_BMI2 = 1u << 17,
     LK_CPU_LZCNT = 1u << 18,
+    /* the SSE levels and AMD's own extensions, which OpenBLAS's older cores assume (BLASCore) */
+    LK_CPU_SSE3 = 1u << 19,
+    LK_CPU_SSSE3 = 1u << 20,
+    LK_CPU_SSE41 = 1u << 21,
+    LK_CPU_SSE4A = 1u << 22,
+    LK_CPU_FMA4 = 1u << 23,
+    LK_CPU_3DNOW = 1u << 24,
+    LK_CPU_PREFETCHW = 1u << 25,
 };
 
 /* The LK_CPU_* bits this CPU and OS support. */

@@ -35,6 +35,52 @@ public enum BLASCore {
         return nil
     }
 
+    /// What each core's kernels execute beyond x86-64's SSE2, as OpenBLAS 0.3.21 builds them.
+    /// OpenBLAS picks by vendor, family and model, not by feature, and takes any name in
+    /// OPENBLAS_CORETYPE: on a CPU whose features a virtual machine hides (QEMU's default model
+    /// is an AMD family 15 without 3DNow!) it picks Opteron, whose kernels start with 3DNow!'s
+    /// `femms`, and the first sgemm dies of SIGILL; so does a named core above the CPU (Bulldozer's
+    /// FMA4 on any Intel or Zen CPU). Names OpenBLAS maps to Prescott (Katmai, Northwood, Athlon,
+    /// ...) need what Prescott needs. Cores of AMD's own extensions are listed with them where
+    /// their CPUs had them all, so a CPU that lacks one is never given that core.
+    static let requirements: [String: [CPUFeatures.Feature]] = {
+        var r: [String: [CPUFeatures.Feature]] = [:]
+        for name in ["Katmai", "Coppermine", "Northwood", "Prescott", "Banias", "Athlon"] { r[name.lowercased()] = [.sse3] }
+        for name in ["Core2", "Atom", "Nano"] { r[name.lowercased()] = [.sse3, .ssse3] }
+        for name in ["Penryn", "Dunnington"] { r[name.lowercased()] = [.sse3, .ssse3, .sse4_1] }
+        r["nehalem"] = [.sse3, .ssse3, .sse4_1, .sse4_2]
+        r["opteron"] = [.threeDNow]
+        r["opteron_sse3"] = [.threeDNow, .sse3]
+        r["barcelona"] = [.sse3, .sse4a, .prefetchw]
+        r["bobcat"] = [.sse3, .ssse3, .sse4a, .prefetchw]
+        r["sandybridge"] = [.avx]
+        r["bulldozer"] = [.avx, .fma4]
+        for name in ["Piledriver", "Steamroller"] { r[name.lowercased()] = [.avx, .fma, .fma4] }
+        r["excavator"] = [.avx, .avx2, .fma, .fma4]
+        for name in ["Haswell", "Zen"] { r[name.lowercased()] = [.avx, .avx2, .fma] }
+        let avx512: [CPUFeatures.Feature] = [.avx, .avx2, .fma, .avx512f, .avx512cd, .avx512bw, .avx512dq, .avx512vl]
+        r["skylakex"] = avx512
+        r["cooperlake"] = avx512 + [.avx512_bf16]
+        r["sapphirerapids"] = avx512 + [.avx512_bf16, .avx512_fp16]
+        return r
+    }()
+
+    /// The features a core's kernels need that `cpu` lacks; empty where it runs them, or where
+    /// the table does not know the name (another architecture's core, or a misspelling that
+    /// OpenBLAS itself will refuse).
+    public static func missing(_ core: String, on cpu: CPUFeatures) -> [CPUFeatures.Feature] {
+        (requirements[core.lowercased()] ?? []).filter { !cpu.features.contains($0) }
+    }
+
+    /// Whether `cpu` executes every instruction of a core's kernels (as far as `requirements` knows).
+    public static func runs(_ core: String, on cpu: CPUFeatures) -> Bool { missing(core, on: cpu).isEmpty }
+
+    /// The core to run where the one loaded would stop on an instruction the CPU lacks: the best
+    /// core for the CPU, else Prescott (SSE3, the level of every x86-64 CPU since 2004), else none.
+    public static func runnable(for cpu: CPUFeatures) -> String? {
+        best(for: cpu) ?? (runs("Prescott", on: cpu) ? "Prescott" : nil)
+    }
+
     /// Whether the running core clears C for beta 0 with OpenBLAS's generic beta kernel, one
     /// scalar store per float (every core below AVX-512 in 0.3.21: `perf` put it at 5.5 % of a
     /// one-thread `ce` step on Zen, docs/BENCHMARKS.md). The AVX-512 cores have a vector beta

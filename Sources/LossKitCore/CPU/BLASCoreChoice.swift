@@ -15,6 +15,11 @@ import Foundation
 /// - `best`: choose the best core even over OPENBLAS_CORETYPE (still checked);
 /// - `openblas`: never choose (OpenBLAS's own pick, or OPENBLAS_CORETYPE);
 /// - a core's name (`SkylakeX`): that core, checked like LossKit's own choice.
+///
+/// Whatever the mode but `openblas`, a core whose kernels need instructions the CPU lacks
+/// (`BLASCore.missing`) is never run: a name in LOSSKIT_BLAS_CORE is refused, and a core loaded
+/// by OPENBLAS_CORETYPE or OpenBLAS's own guess is replaced by `BLASCore.runnable`, since its
+/// first sgemm would stop the process with SIGILL (the reference check could not catch it).
 public enum BLASCoreChoice {
     static let modeVariable = "LOSSKIT_BLAS_CORE"
     /// Set beside OPENBLAS_CORETYPE by the process that chose it: "CHOSEN|PREVIOUS|RAN", where
@@ -44,7 +49,11 @@ public enum BLASCoreChoice {
 
         public var description: String {
             var text = "\(core) (\(chosenBy)"
-            if core.lowercased() != before.lowercased() { text += "; \(before) before" }
+            if core.lowercased() != before.lowercased() {
+                text += "; \(before) before"
+                let lacking = BLASCore.missing(before, on: .current)
+                if !lacking.isEmpty { text += ", whose kernels need \(BLASCoreChoice.names(lacking)), which this CPU lacks" }
+            }
             if let refusal { text += "; \(refusal)" }
             if let better { text += "; this CPU runs \(better): \(modeVariable)=best uses it" }
             return text + ")"
@@ -96,18 +105,37 @@ public enum BLASCoreChoice {
         }
         decided = Report(core: running, before: running, chosenBy: loadedBy(env), refusal: nil)
 
-        let target: String?
+        var target: String?
         switch mode {
         case "openblas": target = nil
         case "auto", "best":
             if mode == "auto" && !requested.isEmpty { target = nil; break }
             target = BLASCore.best(for: .current).flatMap { BLASCore.tier(of: running) < BLASCore.tier(of: $0) ? $0 : nil }
         default:
-            if let best = BLASCore.best(for: .current), BLASCore.tier(of: named) > BLASCore.tier(of: best) {
-                warn("warning: \(modeVariable)=\(named) needs instructions this CPU lacks (its best core is \(best)); not used")
+            let lacking = BLASCore.missing(named, on: .current)
+            if !lacking.isEmpty {
+                warn("warning: \(modeVariable)=\(named) needs instructions this CPU lacks (\(Self.names(lacking))); not used")
                 target = nil
             } else {
                 target = mode == running.lowercased() ? nil : named
+            }
+        }
+        // A core that would stop on its first sgemm (SIGILL) is replaced whoever chose it, unless
+        // told never to choose: OpenBLAS's own pick says nothing (choosing is LossKit's job), a
+        // name someone set gets one line.
+        let lacking = BLASCore.missing(running, on: .current)
+        if target == nil && !lacking.isEmpty {
+            let rescue = BLASCore.runnable(for: .current)
+            let what = requested.isEmpty ? "OpenBLAS's own pick, \(running)," : "OPENBLAS_CORETYPE=\(requested)"
+            if mode == "openblas" {
+                warn("warning: \(what) needs instructions this CPU lacks (\(Self.names(lacking))); \(modeVariable)=openblas keeps it")
+            } else if let rescue {
+                if !requested.isEmpty || mode != "auto" && mode != "best" {
+                    warn("warning: \(what) needs instructions this CPU lacks (\(Self.names(lacking))); running \(rescue)")
+                }
+                target = rescue
+            } else {
+                warn("warning: \(what) needs instructions this CPU lacks (\(Self.names(lacking))), and no OpenBLAS core this CPU runs is known")
             }
         }
         guard let target else { return }
@@ -131,6 +159,9 @@ public enum BLASCoreChoice {
         argv.forEach { free($0) }
         warn("warning: could not restart losskit to change OpenBLAS's core: \(reason)")
     }
+
+    /// Features as /proc/cpuinfo spells them, for a warning.
+    static func names(_ features: [CPUFeatures.Feature]) -> String { features.map(\.rawValue).joined(separator: ", ") }
 
     private static func warn(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))

@@ -5,16 +5,23 @@ import CLossKitCPU
 public struct CPUFeatures: Sendable, Equatable {
     /// The extensions LossKit looks at, in the order they are printed.
     public enum Feature: String, CaseIterable, Sendable {
-        case sse2, sse4_2, avx, avx2, fma
+        /// SSE3 is `pni` in /proc/cpuinfo.
+        case sse2, sse3 = "pni", ssse3, sse4_1, sse4_2, avx, avx2, fma
         case avx512f, avx512cd, avx512bw, avx512dq, avx512vl, avx512_vnni, avx512_bf16, avx512_fp16
         /// Scalar extensions that code compiled for Haswell or later may use (`KernelPath`).
         case popcnt, f16c, movbe, bmi1, bmi2
         /// LZCNT (/proc/cpuinfo calls it `abm`).
         case abm
+        /// AMD's own: SSE4a, FMA4, 3DNow! and its PREFETCHW, which OpenBLAS's AMD cores of before
+        /// Zen use (`BLASCore.runs`).
+        case sse4a, fma4, threeDNow = "3dnow", prefetchw = "3dnowprefetch"
 
         var bit: UInt32 {
             switch self {
             case .sse2: UInt32(LK_CPU_SSE2)
+            case .sse3: UInt32(LK_CPU_SSE3)
+            case .ssse3: UInt32(LK_CPU_SSSE3)
+            case .sse4_1: UInt32(LK_CPU_SSE41)
             case .sse4_2: UInt32(LK_CPU_SSE42)
             case .avx: UInt32(LK_CPU_AVX)
             case .avx2: UInt32(LK_CPU_AVX2)
@@ -33,6 +40,10 @@ public struct CPUFeatures: Sendable, Equatable {
             case .bmi1: UInt32(LK_CPU_BMI1)
             case .bmi2: UInt32(LK_CPU_BMI2)
             case .abm: UInt32(LK_CPU_LZCNT)
+            case .sse4a: UInt32(LK_CPU_SSE4A)
+            case .fma4: UInt32(LK_CPU_FMA4)
+            case .threeDNow: UInt32(LK_CPU_3DNOW)
+            case .prefetchw: UInt32(LK_CPU_PREFETCHW)
             }
         }
     }

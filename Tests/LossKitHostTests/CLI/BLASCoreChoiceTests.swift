@@ -74,6 +74,46 @@ final class BLASCoreChoiceTests: XCTestCase {
         XCTAssertTrue(core.hasPrefix("OpenBLAS core: Prescott (OPENBLAS_CORETYPE"), core)
     }
 
+    /// A core whose kernels need instructions this CPU lacks would stop the first sgemm with
+    /// SIGILL (OpenBLAS loads it all the same): named in LOSSKIT_BLAS_CORE it is refused, set in
+    /// OPENBLAS_CORETYPE it is replaced by the best core the CPU runs, each with one line; only
+    /// `openblas` mode keeps it, and says so.
+    func testACoreTheCPUCannotRunIsNeverRun() throws {
+        let cpu = CPUFeatures.current
+        guard !cpu.has(.threeDNow), !cpu.has(.fma4), let runnable = BLASCore.runnable(for: cpu) else {
+            throw XCTSkip("this CPU runs 3DNow! or FMA4: no OpenBLAS core here to fail on")
+        }
+        let (namedStatus, named, namedCore) = version(["LOSSKIT_BLAS_CORE": "Bulldozer"])
+        XCTAssertEqual(namedStatus, 0, named)
+        XCTAssertEqual(named.split(separator: "\n").first.map(String.init),
+                       "warning: LOSSKIT_BLAS_CORE=Bulldozer needs instructions this CPU lacks (fma4); not used")
+        XCTAssertFalse(namedCore.hasPrefix("OpenBLAS core: Bulldozer"), namedCore)
+
+        let (status, out, core) = version(["OPENBLAS_CORETYPE": "Opteron"])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertEqual(out.components(separatedBy: "warning:").count, 2, "one warning line:\n\(out)")
+        XCTAssertTrue(out.hasPrefix("warning: OPENBLAS_CORETYPE=Opteron needs instructions this CPU lacks (3dnow); running \(runnable)\n"), out)
+        XCTAssertTrue(core.hasPrefix("OpenBLAS core: \(runnable) (LossKit's choice; Opteron before, whose kernels need 3dnow, which this CPU lacks"), core)
+
+        let (keptStatus, kept, keptCore) = version(["OPENBLAS_CORETYPE": "Opteron", "LOSSKIT_BLAS_CORE": "openblas"])
+        XCTAssertEqual(keptStatus, 0, kept)
+        XCTAssertTrue(kept.hasPrefix("warning: OPENBLAS_CORETYPE=Opteron needs instructions this CPU lacks (3dnow); LOSSKIT_BLAS_CORE=openblas keeps it"), kept)
+        XCTAssertTrue(keptCore.hasPrefix("OpenBLAS core: Opteron (OPENBLAS_CORETYPE"), keptCore)
+
+        // and a training set up with that core runs: before, its first sgemm stopped it (signal 4)
+        let data = try SyntheticData.makeFolder(train: 40, test: 8)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var env = ProcessInfo.processInfo.environment
+        for key in ["LOSSKIT_BLAS_CORE", "LOSSKIT_BLAS_CHOICE", "LOSSKIT_BLAS_REFUSED", "LOSSKIT_PLUGIN_PATH"] { env[key] = nil }
+        env["OPENBLAS_CORETYPE"] = "Opteron"
+        let run = SyntheticData.runFolder()
+        let (trained, log) = PluginFixtures.run(losskit, ["train", "--data", "idx:" + data, "--encoder", "convnet-s(width=0.25)", "--threads", "1",
+                                                          "--labels-per-class", "2", "--steps", "2", "--batch-size", "8", "--out", run],
+                                                environment: env)
+        XCTAssertEqual(trained, 0, log)
+        try? FileManager.default.removeItem(atPath: run)
+    }
+
     /// A restarted process gets the same arguments: a command's output is the same either way.
     func testTheRestartKeepsTheArguments() throws {
         guard let best, BLASCore.tier(of: best) > BLASCore.tier(of: "Prescott") else { throw XCTSkip("this CPU runs nothing above SSE kernels") }

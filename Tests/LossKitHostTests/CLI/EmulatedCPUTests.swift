@@ -99,6 +99,26 @@ final class EmulatedCPUTests: XCTestCase {
         XCTAssertGreaterThan(compared, 0, "no emulated CPU's build and core run on this CPU")
     }
 
+    /// QEMU's default CPU (`qemu64`, also what many virtual machines are given): an AMD of family
+    /// 15 without 3DNow!, for which OpenBLAS picks Opteron, whose kernels begin with 3DNow!'s
+    /// `femms`; its first sgemm stopped losskit with SIGILL. losskit now restarts on a core the
+    /// CPU runs. (The restarted process runs natively, outside the emulator, so only the choice,
+    /// made inside it, is checked here; `BLASCoreChoiceTests` runs a training on such a rescue.)
+    func testQEMUsDefaultCPUIsNotGivenOpteronsKernels() throws {
+        var env = ProcessInfo.processInfo.environment
+        for key in ["OPENBLAS_CORETYPE", "LOSSKIT_BLAS_CORE", "LOSSKIT_KERNELS"] { env[key] = nil }
+        let losskit = BuiltPlugins.buildDirectory + "/losskit"
+        env["LOSSKIT_BLAS_CORE"] = "openblas"
+        let (keptStatus, kept) = PluginFixtures.run(qemu, ["-cpu", "qemu64", losskit, "--version"], environment: env)
+        XCTAssertEqual(keptStatus, 0, kept)
+        XCTAssertTrue(kept.contains("warning: OpenBLAS's own pick, Opteron, needs instructions this CPU lacks (3dnow); LOSSKIT_BLAS_CORE=openblas keeps it"), kept)
+        env["LOSSKIT_BLAS_CORE"] = nil
+        let (status, out) = PluginFixtures.run(qemu, ["-cpu", "qemu64", losskit, "--version"], environment: env)
+        XCTAssertEqual(status, 0, out)
+        XCTAssertFalse(out.contains("warning"), out)
+        XCTAssertTrue(out.contains("OpenBLAS core: Prescott (LossKit's choice; Opteron before"), out)
+    }
+
     /// The Intel Xeon: an Intel CPU with AVX2 of a model Debian's OpenBLAS 0.3.21 does not
     /// know (QEMU's Haswell with model number 250) gets OpenBLAS's SSE3 kernels, Prescott, and
     /// losskit names the core the CPU runs. (`LOSSKIT_BLAS_CORE=openblas` keeps it from restarting
