@@ -1,5 +1,6 @@
 #include "lk_cpu.h"
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -60,6 +61,21 @@ uint32_t lk_cpu_features(void) {
         }
     }
     return f;
+}
+
+/* Swift's runtime uses CMPXCHG16B (double-word atomics in libswiftCore and its concurrency
+   library), which the first AMD64 and Pentium 4 models and some virtual CPUs lack (QEMU's Conroe
+   and Opteron_G1): there, a Swift program dies of SIGILL on its first atomic. This constructor
+   runs before any Swift code does and stops with a line that says why instead. */
+__attribute__((constructor)) static void lk_cpu_require_cmpxchg16b(void) {
+    unsigned a, b, c, d;
+    if (__get_cpuid(1, &a, &b, &c, &d) && !(c & (1u << 13))) {
+        static const char line[] =
+            "error: this CPU lacks CMPXCHG16B, which Swift's runtime (and so LossKit) needs; "
+            "every x86-64 CPU since 2006 has it (a virtual machine may hide it: pass the host's CPU model)\n";
+        (void)!write(2, line, sizeof line - 1);
+        _exit(1);
+    }
 }
 
 void lk_cpu_model(char *out, int capacity) {

@@ -119,6 +119,16 @@ final class EmulatedCPUTests: XCTestCase {
         XCTAssertTrue(out.contains("OpenBLAS core: Prescott (LossKit's choice; Opteron before"), out)
     }
 
+    /// Below the floor of any Swift program: a CPU without CMPXCHG16B (QEMU's Conroe model, like
+    /// the first AMD64 CPUs), on which Swift's runtime dies of SIGILL at its first atomic, gets
+    /// one line that says so and exit status 1, from a C constructor that runs before Swift code.
+    func testACPUWithoutCMPXCHG16BIsToldSoNotTrapped() {
+        let (status, out) = PluginFixtures.run(qemu, ["-cpu", "Conroe", BuiltPlugins.buildDirectory + "/losskit", "--version"])
+        XCTAssertEqual(status, 1, out)
+        XCTAssertTrue(out.contains("error: this CPU lacks CMPXCHG16B, which Swift's runtime (and so LossKit) needs"), out)
+        XCTAssertFalse(out.contains("Signal"), out)
+    }
+
     /// The Intel Xeon: an Intel CPU with AVX2 of a model Debian's OpenBLAS 0.3.21 does not
     /// know (QEMU's Haswell with model number 250) gets OpenBLAS's SSE3 kernels, Prescott, and
     /// losskit names the core the CPU runs. (`LOSSKIT_BLAS_CORE=openblas` keeps it from restarting
