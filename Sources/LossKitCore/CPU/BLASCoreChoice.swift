@@ -130,7 +130,8 @@ public enum BLASCoreChoice {
             if mode == "openblas" {
                 warn("warning: \(what) needs instructions this CPU lacks (\(Self.names(lacking))); \(modeVariable)=openblas keeps it")
             } else if let rescue {
-                if !requested.isEmpty || mode != "auto" && mode != "best" {
+                let someoneNamedACore = !requested.isEmpty || (mode != "auto" && mode != "best")
+                if someoneNamedACore {
                     warn("warning: \(what) needs instructions this CPU lacks (\(Self.names(lacking))); running \(rescue)")
                 }
                 target = rescue
